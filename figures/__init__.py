@@ -1,0 +1,1 @@
+"""figures: pure functions from arrays to plotly Figures. No streamlit here."""

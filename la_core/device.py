@@ -1,0 +1,100 @@
+"""Where la_core computes: device choice and NumPy <-> torch conversion.
+
+The device is ``cuda`` when available, else ``mps``, else ``cpu``. The environment variable
+``LA_DEVICE`` overrides the choice (``cpu``, ``cuda``, ``cuda:1``, ``mps``).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+_KNOWN = ("cpu", "cuda", "mps")
+
+
+def _available(kind: str, index: int | None) -> bool:
+    if kind == "cpu":
+        return True
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            return False
+        return index is None or index < torch.cuda.device_count()
+    if kind == "mps":
+        return bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    return False
+
+
+def get_device() -> torch.device:
+    """Return the torch device la_core computes on.
+
+    Returns
+    -------
+    torch.device
+        ``LA_DEVICE`` when set, else ``cuda`` if available, else ``mps``, else ``cpu``.
+
+    Raises
+    ------
+    ValueError
+        If ``LA_DEVICE`` names an unknown device kind or one this machine does not have.
+    """
+    wanted = os.environ.get("LA_DEVICE", "").strip().lower()
+    if wanted:
+        kind, _, idx = wanted.partition(":")
+        if kind not in _KNOWN or (idx and not idx.isdigit()):
+            raise ValueError(
+                f"LA_DEVICE={wanted!r} is not a device la_core knows; "
+                f"use one of {', '.join(_KNOWN)} (optionally 'cuda:N')."
+            )
+        index = int(idx) if idx else None
+        if not _available(kind, index):
+            raise ValueError(
+                f"LA_DEVICE={wanted!r} was requested but this machine has no such device; "
+                "unset LA_DEVICE to pick automatically or set LA_DEVICE=cpu."
+            )
+        return torch.device(wanted)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _available("mps", None):
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_label(device: torch.device | None = None) -> str:
+    """Human-readable name of the device, e.g. ``'cpu (2 threads)'`` or ``'cuda (NVIDIA H100)'``."""
+    device = device or get_device()
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return device.type
+
+
+def to_tensor(array, dtype: torch.dtype = torch.float32, device: torch.device | None = None) -> torch.Tensor:
+    """Move a NumPy array (or array-like) to a tensor on the la_core device.
+
+    Parameters
+    ----------
+    array : array_like
+        Input values.
+    dtype : torch.dtype, default torch.float32
+        Dtype of the result. ``mps`` has no float64, so float64 falls back to float32 there.
+    device : torch.device, optional
+        Target device; defaults to :func:`get_device`.
+
+    Returns
+    -------
+    torch.Tensor
+    """
+    device = device or get_device()
+    if device.type == "mps" and dtype == torch.float64:
+        dtype = torch.float32
+    if isinstance(array, torch.Tensor):
+        return array.to(device=device, dtype=dtype)
+    arr = np.asarray(array)
+    return torch.as_tensor(arr, dtype=dtype, device=device)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """Return a NumPy copy (or view, on the CPU) of a tensor, detached from autograd."""
+    return tensor.detach().cpu().numpy()

@@ -1,0 +1,29 @@
+"""Helpers for Streamlit AppTest: open a page through the real navigation and read chart specs."""
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+TIMEOUT = 120
+
+
+def open_page(path: str | None = None) -> AppTest:
+    """Run app.py, switch to ``path`` (e.g. ``"pages/svd.py"``) and return the AppTest."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if path is not None:
+        at.switch_page(path)
+        at.run()
+    return at
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """The Plotly JSON specs of every chart currently on the page."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]

@@ -1,0 +1,54 @@
+"""Helpers for Playwright tests of LA Lens pages."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ARTIFACTS
+
+EXCEPTION = '[data-testid="stException"]'
+
+
+def wait_idle(page, timeout: float = 90_000) -> None:
+    """Wait until the Streamlit script run has finished (no 'Running…' status widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSpinner\"]')",
+        timeout=timeout)
+    page.wait_for_timeout(300)
+
+
+def open_page(page, base_url: str, url_path: str = "", wait_charts: int = 0) -> None:
+    """Load ``base_url/url_path`` and wait for the run to finish and ``wait_charts`` Plotly charts."""
+    page.goto(f"{base_url}/{url_path}", wait_until="domcontentloaded")
+    wait_idle(page)
+    if wait_charts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {wait_charts}",
+            timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def chart_data(page, index: int = 0) -> list:
+    """The trace data of the index-th Plotly chart on the page (as rendered in the browser)."""
+    raw = page.evaluate(
+        "(i) => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data)", index)
+    return json.loads(raw)
+
+
+def press_slider(page, name: str, key: str = "ArrowRight", times: int = 1) -> None:
+    """Focus the slider with accessible name ``name`` and press an arrow key."""
+    slider = page.get_by_role("slider", name=name).first
+    slider.focus()
+    for _ in range(times):
+        slider.press(key)
+    wait_idle(page)
+
+
+def screenshot(page, name: str) -> str:
+    """Full-page screenshot into tests/artifacts/NAME.png; returns the path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return str(path)

@@ -1,0 +1,37 @@
+"""Every page in the sidebar renders in Chromium without a Streamlit exception; screenshots saved."""
+import pytest
+
+from page_registry import available_topics
+from tests.e2e.browser_utils import EXCEPTION, open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_endpoint(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server + "/_stcore/health") as r:
+        assert r.read().strip() == b"ok"
+
+
+def test_home_page(page, server):
+    open_page(page, server)
+    assert "LA Lens" in page.locator("h1").first.inner_text()
+    for topic in available_topics():
+        assert page.get_by_text(topic.summary).count() >= 1
+    screenshot(page, "home")
+
+
+def test_every_sidebar_page(page, server):
+    open_page(page, server)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    # Streamlit hides the navigation when the app has a single page.
+    assert len(hrefs) == (1 + len(available_topics()) if available_topics() else 0)
+    hrefs = hrefs or [server + "/"]
+    for href in hrefs:
+        page.goto(href, wait_until="domcontentloaded")
+        wait_idle(page)
+        name = href.rstrip("/").rsplit("/", 1)[-1] or "home"
+        screenshot(page, f"page-{name}")
+        assert page.locator(EXCEPTION).count() == 0, (href, page.locator(EXCEPTION).first.inner_text())

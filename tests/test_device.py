@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+import torch
+
+from la_core import device as dev
+
+
+def test_default_is_available_device(monkeypatch):
+    monkeypatch.delenv("LA_DEVICE", raising=False)
+    d = dev.get_device()
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if dev._available("mps", None) else "cpu")
+    assert d.type == expected
+
+
+def test_override_cpu(monkeypatch):
+    monkeypatch.setenv("LA_DEVICE", "cpu")
+    assert dev.get_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("value", ["tpu", "gpu", "cuda:x", "cpu:zero"])
+def test_unknown_value_is_clear_error(monkeypatch, value):
+    monkeypatch.setenv("LA_DEVICE", value)
+    with pytest.raises(ValueError, match="LA_DEVICE"):
+        dev.get_device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_unavailable_device_is_clear_error(monkeypatch):
+    monkeypatch.setenv("LA_DEVICE", "cuda")
+    with pytest.raises(ValueError, match="no such device"):
+        dev.get_device()
+
+
+def test_roundtrip_float32(monkeypatch):
+    monkeypatch.setenv("LA_DEVICE", "cpu")
+    a = np.arange(6, dtype=np.float64).reshape(2, 3)
+    t = dev.to_tensor(a)
+    assert t.dtype == torch.float32 and t.device.type == "cpu"
+    np.testing.assert_array_equal(dev.to_numpy(t), a.astype(np.float32))
+    assert dev.to_tensor(a, dtype=torch.float64).dtype == torch.float64
+
+
+def test_label_names_device(monkeypatch):
+    monkeypatch.setenv("LA_DEVICE", "cpu")
+    assert dev.device_label().startswith("cpu")
+
+
+def test_la_core_does_not_import_ui():
+    import subprocess
+    import sys
+
+    code = ("import sys, la_core, la_core.device, la_core.checks, la_core.models; "
+            "import pkgutil, importlib; "
+            "[importlib.import_module('la_core.' + m.name) for m in pkgutil.iter_modules(la_core.__path__)"
+            " if m.name != '__main__']; "
+            "bad = [m for m in ('streamlit', 'plotly') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__('tests.conftest').conftest.ROOT))
+    assert r.returncode == 0, r.stdout + r.stderr
