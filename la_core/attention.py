@@ -1,0 +1,395 @@
+"""Scaled dot-product attention, one step at a time.
+
+``Attention(Q, K, V) = softmax(Q Kᵀ · scale + M) V`` with ``scale = 1/√d_k`` by default and ``M`` a
+mask that is 0 where a query may look and −∞ where it may not. :func:`attention_steps` keeps every
+intermediate matrix so a page can show them; the result equals
+``torch.nn.functional.scaled_dot_product_attention``.
+
+Also here: the usual masks (causal, sliding window, padding), per-row attention entropy, attention
+rollout across layers (Abnar & Zuidema, 2020) and the variance experiment behind the √d_k.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from la_core.checks import as_float_array
+from la_core.device import get_device, to_numpy, to_tensor
+
+_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+@dataclass
+class AttentionSteps:
+    """Every intermediate of one scaled dot-product attention.
+
+    Attributes
+    ----------
+    scores : numpy.ndarray, shape (..., T_q, T_k)
+        ``Q Kᵀ``, the raw dot products.
+    scaled : numpy.ndarray, shape (..., T_q, T_k)
+        ``scores * scale``.
+    masked : numpy.ndarray, shape (..., T_q, T_k)
+        ``scaled`` with ``-inf`` where the mask forbids attending.
+    weights : numpy.ndarray, shape (..., T_q, T_k)
+        Row-wise softmax of ``masked``; every row sums to 1 and masked cells are exactly 0.
+    output : numpy.ndarray, shape (..., T_q, d_v)
+        ``weights @ V``.
+    scale : float
+        The factor used (``1/√d_k`` unless given).
+    mask : numpy.ndarray of bool or None, shape broadcastable to (..., T_q, T_k)
+        True where a query may attend to a key; None when nothing was masked.
+    """
+
+    scores: np.ndarray
+    scaled: np.ndarray
+    masked: np.ndarray
+    weights: np.ndarray
+    output: np.ndarray
+    scale: float
+    mask: np.ndarray | None
+
+
+def _check_scale(scale, d_k: int) -> float:
+    if scale is None:
+        return 1.0 / math.sqrt(d_k)
+    try:
+        s = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be a positive finite number; got {scale!r}.") from None
+    if not math.isfinite(s) or s <= 0:
+        raise ValueError(f"scale must be a positive finite number; got {scale!r}.")
+    return s
+
+
+def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
+    """Boolean mask broadcast to ``shape`` = (..., T_q, T_k), or ValueError."""
+    arr = np.asarray(mask)
+    if arr.dtype != bool:
+        if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
+            raise ValueError("mask must be boolean (True = may attend) or 0/1; "
+                             f"got dtype {arr.dtype} with other values.")
+        arr = arr.astype(bool)
+    if arr.ndim < 2:
+        raise ValueError(f"mask must have shape (T_q, T_k) (optionally with leading batch/head dims); "
+                         f"got shape {arr.shape}.")
+    try:
+        arr = np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"mask of shape {np.shape(mask)} does not fit the attention scores of shape "
+                         f"{shape} (T_q, T_k = {shape[-2]}, {shape[-1]}).") from None
+    empty = ~arr.any(axis=-1)
+    if empty.any():
+        rows = np.argwhere(empty)[:5].tolist()
+        raise ValueError(f"mask leaves {int(empty.sum())} query row(s) with no key to attend to "
+                         f"(first: index {rows}); softmax of an all −∞ row is undefined. "
+                         "Every row of the mask needs at least one True.")
+    return arr
+
+
+def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str = "float64") -> AttentionSteps:
+    """Scaled dot-product attention with every intermediate kept.
+
+    Parameters
+    ----------
+    q : array_like, shape (..., T_q, d_k)
+        Queries (leading batch/head dimensions are optional and broadcast).
+    k : array_like, shape (..., T_k, d_k)
+        Keys.
+    v : array_like, shape (..., T_k, d_v)
+        Values.
+    scale : float, optional
+        Multiplies the scores; default ``1/√d_k``. Must be positive and finite.
+    mask : array_like of bool, shape broadcastable to (..., T_q, T_k), optional
+        True where a query may attend to a key. Every row needs at least one True.
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the computation (float32 is faster for large T).
+
+    Returns
+    -------
+    AttentionSteps
+
+    Raises
+    ------
+    ValueError
+        Bad shapes (d_k of q and k differ, T_k of k and v differ, leading dims do not broadcast),
+        non-finite values, a non-positive scale, or a mask row with no True.
+    """
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
+    q_ = as_float_array(q, "q")
+    k_ = as_float_array(k, "k")
+    v_ = as_float_array(v, "v")
+    for name, a in (("q", q_), ("k", k_), ("v", v_)):
+        if a.ndim < 2:
+            raise ValueError(f"{name} must have shape (T, d) (optionally with leading batch/head dims); "
+                             f"got shape {a.shape}.")
+    if q_.shape[-1] != k_.shape[-1]:
+        raise ValueError(f"q and k must share d_k (last axis); got q {q_.shape} and k {k_.shape}.")
+    if k_.shape[-2] != v_.shape[-2]:
+        raise ValueError(f"k and v must have the same number of keys T_k (second-to-last axis); "
+                         f"got k {k_.shape} and v {v_.shape}.")
+    try:
+        lead = np.broadcast_shapes(q_.shape[:-2], k_.shape[:-2], v_.shape[:-2])
+    except ValueError:
+        raise ValueError(f"leading (batch/head) dims of q {q_.shape}, k {k_.shape}, v {v_.shape} "
+                         "do not broadcast.") from None
+    d_k = q_.shape[-1]
+    s = _check_scale(scale, d_k)
+    score_shape = (*lead, q_.shape[-2], k_.shape[-2])
+    keep = None if mask is None else _check_mask(mask, score_shape)
+
+    dev = get_device()
+    dt = _DTYPES[dtype]
+    Q = to_tensor(q_, dtype=dt, device=dev)                      # (..., T_q, d_k)
+    K = to_tensor(k_, dtype=dt, device=dev)                      # (..., T_k, d_k)
+    V = to_tensor(v_, dtype=dt, device=dev)                      # (..., T_k, d_v)
+    with torch.inference_mode():
+        scores = Q @ K.transpose(-2, -1)                         # (..., T_q, T_k)
+        scaled = scores * s                                      # (..., T_q, T_k)
+        if keep is None:
+            masked = scaled
+        else:
+            M = torch.as_tensor(np.array(keep), device=dev)      # (..., T_q, T_k) bool
+            masked = scaled.masked_fill(~M, float("-inf"))       # (..., T_q, T_k)
+        weights = torch.softmax(masked, dim=-1)                  # (..., T_q, T_k)
+        output = weights @ V                                     # (..., T_q, d_v)
+    return AttentionSteps(scores=to_numpy(scores), scaled=to_numpy(scaled), masked=to_numpy(masked),
+                          weights=to_numpy(weights), output=to_numpy(output), scale=s,
+                          mask=None if keep is None else np.array(keep))
+
+
+# --------------------------------------------------------------------------------------- masks
+def _check_T(T, name: str = "T") -> int:
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"{name} must be a positive integer; got {T!r}.")
+    return int(T)
+
+
+def causal_mask(T: int) -> np.ndarray:
+    """Causal mask: query i may attend to keys 0..i.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (T, T)
+        Lower-triangular, True = may attend.
+    """
+    T = _check_T(T)
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+def sliding_window_mask(T: int, window: int, causal: bool = True) -> np.ndarray:
+    """Local attention mask.
+
+    Parameters
+    ----------
+    T : int
+    window : int
+        ``causal=True``: query i sees the ``window`` most recent keys ``i-window+1 .. i`` (itself
+        included, as in Mistral). ``causal=False``: query i sees keys with ``|i - j| <= window``.
+    causal : bool, default True
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (T, T)
+    """
+    T = _check_T(T)
+    window = _check_T(window, "window")
+    i = np.arange(T)[:, None]
+    j = np.arange(T)[None, :]
+    if causal:
+        return (j <= i) & (j > i - window)
+    return np.abs(i - j) <= window
+
+
+def padding_mask(keep, T: int | None = None) -> np.ndarray:
+    """Mask that hides padding keys.
+
+    Parameters
+    ----------
+    keep : int, sequence of int, or boolean array
+        Either the real length(s) of the sequence(s) (integers: keys ``0..length-1`` are real), or a
+        boolean keep-vector of shape (T,) or (B, T) (True = real token).
+    T : int, optional
+        Padded length; required with lengths, inferred from a keep-vector.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (T, T) or (B, T, T)
+        True where a query may attend; every query (padding ones too) sees all real keys.
+    """
+    arr = np.asarray(keep)
+    if arr.dtype == bool:
+        if arr.ndim not in (1, 2) or arr.shape[-1] < 1:
+            raise ValueError(f"a boolean keep-vector must have shape (T,) or (B, T); got {arr.shape}.")
+        if T is not None and _check_T(T) != arr.shape[-1]:
+            raise ValueError(f"keep-vector has length {arr.shape[-1]} but T={T}.")
+        keys = arr
+    elif arr.dtype.kind in "iu" and arr.ndim in (0, 1):
+        if T is None:
+            raise ValueError("padding_mask with lengths needs T (the padded length).")
+        T = _check_T(T)
+        if arr.size == 0 or (arr < 0).any() or (arr > T).any():
+            raise ValueError(f"lengths must be integers between 1 and T={T}; got {arr.tolist()}.")
+        keys = np.arange(T) < arr[..., None]                   # (T,) or (B, T)
+    else:
+        raise ValueError("keep must be lengths (int or sequence of int) or a boolean keep-vector; "
+                         f"got dtype {arr.dtype} with shape {arr.shape}.")
+    if not keys.any(axis=-1).all():
+        raise ValueError("padding_mask: a sequence has no real token (length 0); attention would be "
+                         "undefined. Every sequence needs at least one real token.")
+    Tn = keys.shape[-1]
+    return np.broadcast_to(keys[..., None, :], (*keys.shape[:-1], Tn, Tn)).copy()
+
+
+# ------------------------------------------------------------------------------------- entropy
+class Entropy(NamedTuple):
+    """Per-row entropy (nats) of attention weights and the largest possible value ``log T_k``."""
+
+    per_row: np.ndarray
+    max_nats: float
+
+
+def _check_weights(weights, name: str = "weights", ndim=None) -> np.ndarray:
+    w = as_float_array(weights, name, ndim=ndim)
+    if w.ndim < 2:
+        raise ValueError(f"{name} must have shape (..., T_q, T_k); got {w.shape}.")
+    if (w < -1e-9).any():
+        raise ValueError(f"{name} must be non-negative (softmax rows); found {w.min():.3g}.")
+    sums = w.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-4):
+        raise ValueError(f"{name} rows must each sum to 1 (softmax output); row sums range "
+                         f"{sums.min():.4g}..{sums.max():.4g}.")
+    return np.clip(w, 0.0, None)
+
+
+def attention_entropy(weights) -> Entropy:
+    """Entropy of every attention row, ``-Σ_j w_ij log w_ij`` in nats (0·log 0 = 0).
+
+    0 means the row puts all its weight on one key; ``log T_k`` means uniform over all keys.
+
+    Parameters
+    ----------
+    weights : array_like, shape (..., T_q, T_k)
+        Rows that sum to 1.
+
+    Returns
+    -------
+    Entropy
+        ``per_row`` of shape (..., T_q) and ``max_nats = log(T_k)``.
+    """
+    w = _check_weights(weights)
+    W = to_tensor(w, dtype=torch.float64)                         # (..., T_q, T_k)
+    H = -torch.special.xlogy(W, W).sum(-1)                        # (..., T_q)
+    return Entropy(per_row=to_numpy(H), max_nats=float(math.log(w.shape[-1])))
+
+
+# ------------------------------------------------------------------------------------- rollout
+def attention_rollout(attentions, residual: float = 0.5) -> np.ndarray:
+    """Attention rollout across layers (Abnar & Zuidema, 2020).
+
+    Each layer's head-averaged attention ``A_l`` is mixed with the identity for the residual
+    connection, ``Â_l = residual·I + (1-residual)·A_l``, rows are renormalised to sum to 1, and the
+    layers are multiplied: ``R_l = Â_l Â_{l-1} … Â_1``.
+
+    Parameters
+    ----------
+    attentions : array_like, shape (L, T, T) or (L, H, T, T)
+        Per-layer attention weights; with a head axis, heads are averaged first.
+    residual : float, default 0.5
+        Weight of the identity (0 ≤ residual < 1).
+
+    Returns
+    -------
+    numpy.ndarray, shape (L, T, T)
+        ``R_l`` after every layer; ``[-1]`` is the rollout of the whole stack. Rows sum to 1.
+    """
+    a = _check_weights(attentions, "attentions", ndim=(3, 4))
+    if a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"attentions must be square self-attention maps (T, T); got {a.shape}.")
+    r = float(residual)
+    if not 0.0 <= r < 1.0:
+        raise ValueError(f"residual must be in [0, 1); got {residual!r}.")
+    A = to_tensor(a, dtype=torch.float64)                         # (L, [H,] T, T)
+    if A.ndim == 4:
+        A = A.mean(dim=1)                                         # (L, T, T)
+    T = A.shape[-1]
+    eye = torch.eye(T, dtype=A.dtype, device=A.device)            # (T, T)
+    A_hat = r * eye + (1.0 - r) * A                               # (L, T, T)
+    A_hat = A_hat / A_hat.sum(-1, keepdim=True)                   # rows sum to 1
+    out = []
+    R = eye
+    for layer in A_hat:
+        R = layer @ R                                             # (T, T)
+        out.append(R)
+    return to_numpy(torch.stack(out))                             # (L, T, T)
+
+
+# ------------------------------------------------------------------------------ why sqrt(d_k)
+@dataclass
+class ScalingStudy:
+    """Monte-Carlo evidence for the 1/√d_k factor (see :func:`scaling_study`).
+
+    Attributes
+    ----------
+    d_k : numpy.ndarray of int, shape (n_dims,)
+    var_raw, var_scaled : numpy.ndarray, shape (n_dims,)
+        Sample variance of ``q·k`` and of ``q·k/√d_k`` (theory: d_k and 1).
+    max_weight_raw, max_weight_scaled : numpy.ndarray, shape (n_dims,)
+        Mean over rows of the largest softmax weight over ``n_keys`` keys (1 = one-hot, saturated;
+        ``1/n_keys`` = uniform).
+    entropy_raw, entropy_scaled : numpy.ndarray, shape (n_dims,)
+        Mean row entropy in nats.
+    n_keys : int
+    n_samples : int
+    """
+
+    d_k: np.ndarray
+    var_raw: np.ndarray
+    var_scaled: np.ndarray
+    max_weight_raw: np.ndarray
+    max_weight_scaled: np.ndarray
+    entropy_raw: np.ndarray
+    entropy_scaled: np.ndarray
+    n_keys: int
+    n_samples: int
+
+
+def scaling_study(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), n_keys: int = 16,
+                  n_samples: int = 512, seed: int = 0) -> ScalingStudy:
+    """Sample q, k with i.i.d. N(0, 1) entries and measure what scaling by 1/√d_k does.
+
+    For each ``d_k``: ``n_samples`` queries against ``n_keys`` keys each. ``Var(q·k) = d_k``, so
+    without the factor the softmax inputs grow like √d_k and the rows saturate toward one-hot.
+
+    Returns
+    -------
+    ScalingStudy
+    """
+    dims = np.asarray(d_ks)
+    if dims.ndim != 1 or dims.size == 0 or dims.dtype.kind not in "iu" or (dims < 1).any():
+        raise ValueError(f"d_ks must be a non-empty list of positive integers; got {d_ks!r}.")
+    n_keys = _check_T(n_keys, "n_keys")
+    n_samples = _check_T(n_samples, "n_samples")
+    if n_keys < 2:
+        raise ValueError("n_keys must be at least 2 for the softmax to have a choice.")
+    gen = torch.Generator().manual_seed(int(seed))
+    rows = {k: [] for k in ("vr", "vs", "mr", "ms", "er", "es")}
+    for d in dims.tolist():
+        q = torch.randn(n_samples, 1, d, generator=gen, dtype=torch.float64)       # (N, 1, d)
+        k = torch.randn(n_samples, n_keys, d, generator=gen, dtype=torch.float64)  # (N, n_keys, d)
+        raw = (q @ k.transpose(-2, -1)).squeeze(1)                                 # (N, n_keys)
+        scaled = raw / math.sqrt(d)                                                # (N, n_keys)
+        for tag, s in (("r", raw), ("s", scaled)):
+            w = torch.softmax(s, dim=-1)                                           # (N, n_keys)
+            rows["v" + tag].append(float(s.var()))
+            rows["m" + tag].append(float(w.max(-1).values.mean()))
+            rows["e" + tag].append(float((-torch.special.xlogy(w, w).sum(-1)).mean()))
+    return ScalingStudy(d_k=dims.astype(int), var_raw=np.array(rows["vr"]), var_scaled=np.array(rows["vs"]),
+                        max_weight_raw=np.array(rows["mr"]), max_weight_scaled=np.array(rows["ms"]),
+                        entropy_raw=np.array(rows["er"]), entropy_scaled=np.array(rows["es"]),
+                        n_keys=n_keys, n_samples=n_samples)
