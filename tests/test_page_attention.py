@@ -1,0 +1,137 @@
+"""The Attention page through the real navigation: widgets change the charts the way the maths says."""
+import base64
+
+import numpy as np
+import pytest
+
+from la_core import attention as la
+from la_core import models
+from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+
+STEP_SOFTMAX, STEP_MASKED, ENTROPY_CURVE, STUDY, REAL, GRID = 3, 2, 5, 7, 8, 9
+
+
+def arr(v):
+    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v)
+
+
+def trace(at, chart, i=0):
+    return chart_specs(at)[chart]["data"][i]
+
+
+@pytest.fixture(scope="module")
+def at():
+    at = open_page("pages/attention.py")
+    assert_no_exception(at)
+    return at
+
+
+def test_renders_every_section(at):
+    assert at.title[0].value == "Attention"
+    heads = [h.value for h in at.header]
+    assert heads[:5] == ["1. Step by step", "2. Masks", "3. Why divide by √d_k?",
+                         "4. A real model: all-MiniLM-L6-v2", "5. Multi-head attention: the shapes"]
+    specs = chart_specs(at)
+    assert len(specs) == 10
+    for i in range(4):   # four heatmaps, each with its own titled colour bar
+        assert specs[i]["data"][0]["colorbar"]["title"]["text"]
+    assert specs[0]["data"][0]["zmid"] == 0 and specs[1]["data"][0]["zmid"] == 0
+    w = arr(trace(at, STEP_SOFTMAX)["z"])
+    assert w.shape == (8, 8)
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
+
+
+def test_scale_slider_saturates_and_flattens(at):
+    base = arr(trace(at, STEP_SOFTMAX)["z"])
+    at.select_slider(key="att_scale").set_value(100.0).run()
+    assert_no_exception(at)
+    hot = arr(trace(at, STEP_SOFTMAX)["z"])
+    np.testing.assert_allclose(hot.max(1), 1.0, atol=1e-3)                # one-hot rows
+    assert hot.max(1).mean() > base.max(1).mean()
+    at.select_slider(key="att_scale").set_value(0.01).run()
+    cold = arr(trace(at, STEP_SOFTMAX)["z"])
+    np.testing.assert_allclose(cold, 1 / 8, atol=0.02)                     # nearly uniform
+    marker = trace(at, ENTROPY_CURVE, 1)
+    assert arr(marker["x"])[0] == pytest.approx(0.01)
+    at.select_slider(key="att_scale").set_value(1.0).run()
+
+
+def test_T_and_causal_mask(at):
+    at.slider(key="att_T").set_value(20).run()
+    at.radio(key="att_mask").set_value("causal").run()
+    assert_no_exception(at)
+    w = arr(trace(at, STEP_SOFTMAX)["z"])
+    assert w.shape == (20, 20)
+    upper = np.triu(np.ones((20, 20), bool), 1)
+    assert np.isnan(w[upper]).all()                                       # masked: drawn grey (gap)
+    np.testing.assert_allclose(np.nansum(w, 1), 1.0, atol=1e-5)           # never looks ahead
+    assert np.isnan(arr(trace(at, STEP_MASKED)["z"])[upper]).all()
+    assert chart_specs(at)[STEP_SOFTMAX]["layout"]["plot_bgcolor"] == "#8c8c8c"
+    at.radio(key="att_mask").set_value("sliding window").run()
+    at.slider(key="att_window").set_value(2).run()
+    w = arr(trace(at, STEP_SOFTMAX)["z"])
+    assert np.isfinite(w).sum() == 20 + 19                                  # itself + one previous
+    at.radio(key="att_mask").set_value("none").run()
+
+
+def test_minilm_head_is_rebuilt(at):
+    at.radio(key="att_source").set_value("a MiniLM head").run()
+    at.selectbox(key="att_step_layer").set_value(2).run()
+    at.selectbox(key="att_step_head").set_value(5).run()
+    assert_no_exception(at)
+    t = trace(at, STEP_SOFTMAX)
+    ma = models.minilm_attention(at.text_area(key="att_text").value, models.load_minilm())
+    assert [x.replace("\u200b", "") for x in t["x"]] == ma.tokens
+    np.testing.assert_allclose(arr(t["z"]), ma.attentions[2, 5], atol=1e-5)
+    assert any("match the model's attention" in s.value for s in at.success)
+    at.radio(key="att_source").set_value("synthetic (random)").run()
+
+
+def test_real_model_selectors_and_rollout(at):
+    at.text_area(key="att_text").set_value("Paris is the capital of France.").run()
+    assert_no_exception(at)
+    ma = models.minilm_attention("Paris is the capital of France.", models.load_minilm())
+    t = trace(at, REAL)
+    assert [x.replace("\u200b", "") for x in t["x"]] == ma.tokens
+    np.testing.assert_allclose(arr(t["z"]), ma.attentions[0, 0], atol=1e-6)
+    at.selectbox(key="att_layer").set_value(4).run()
+    at.selectbox(key="att_head").set_value(11).run()
+    np.testing.assert_allclose(arr(trace(at, REAL)["z"]), ma.attentions[4, 11], atol=1e-6)
+    at.radio(key="att_view").set_value("rollout up to this layer").run()
+    r = arr(trace(at, REAL)["z"])
+    np.testing.assert_allclose(r, la.attention_rollout(ma.attentions[:5])[-1], atol=1e-5)
+    np.testing.assert_allclose(r.sum(1), 1.0, atol=1e-5)
+    at.radio(key="att_view").set_value("mean over heads").run()
+    np.testing.assert_allclose(arr(trace(at, REAL)["z"]), ma.attentions[4].mean(0), atol=1e-6)
+    grid = chart_specs(at)[GRID]["data"]
+    assert len(grid) == 72
+    np.testing.assert_allclose(arr(grid[4 * 12 + 11]["z"]), ma.attentions[4, 11], atol=1e-6)
+    shapes = at.dataframe[0].value
+    T = len(ma.tokens)
+    assert f"(12, {T}, {T})" in shapes.iloc[:, -1].tolist() and f"(12, {T}, 32)" in shapes.iloc[:, -1].tolist()
+
+
+def test_why_sqrt_dk(at):
+    s = chart_specs(at)[STUDY]["data"]
+    d, raw, scaled = arr(s[0]["x"]), arr(s[0]["y"]), arr(s[1]["y"])
+    assert d[0] == 1 and d[-1] == 1024
+    np.testing.assert_allclose(raw / d, 1.0, rtol=0.2)
+    np.testing.assert_allclose(scaled, 1.0, rtol=0.2)
+    assert arr(s[3]["y"])[-1] > 0.9 > arr(s[4]["y"])[-1]                   # unscaled saturates
+
+
+def test_bad_and_long_text(at):
+    at.text_area(key="att_text").set_value("   ").run()
+    assert_no_exception(at)
+    assert at.error and "non-empty" in at.error[0].value
+    at.text_area(key="att_text").set_value("token " * 600).run()
+    assert_no_exception(at)
+    assert at.warning and "602 tokens" in at.warning[0].value
+    assert arr(trace(at, REAL)["z"]).shape == (512, 512)
+    assert any("averaged over blocks" in c.value for c in at.caption)
