@@ -31,9 +31,16 @@ def _axes_for(T_q: int, T_k: int, labels_q=None, labels_k=None):
     return x, y
 
 
+def _grey_cells(mask: np.ndarray, x, y) -> go.Heatmap:
+    """A flat grey heatmap that covers exactly the masked cells (NaN elsewhere, no colour bar)."""
+    return go.Heatmap(z=f32(np.where(mask, np.nan, 1.0)), x=x, y=y, colorscale=[[0, MASKED], [1, MASKED]],
+                      showscale=False, hoverongaps=False, name="masked",
+                      hovertemplate="query %{y} → key %{x}<br>masked (−∞ → weight 0)<extra></extra>")
+
+
 def _mark_masked(fig: go.Figure, mask: np.ndarray, x, y, row=None, col=None) -> None:
-    """Grey background behind NaN cells plus a small × on each masked cell when there are few."""
-    fig.update_layout(plot_bgcolor=MASKED)
+    """Masked cells in flat grey plus a small × on each when there are few."""
+    fig.add_trace(_grey_cells(mask, x, y), row=row, col=col)
     ii, jj = np.nonzero(~mask)
     if 0 < ii.size <= 1200:
         fig.add_trace(go.Scatter(
@@ -44,7 +51,7 @@ def _mark_masked(fig: go.Figure, mask: np.ndarray, x, y, row=None, col=None) -> 
 
 
 def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, signed: bool | None = None,
-                 zmax: float | None = None, height: int = 380, value_name: str = "value") -> go.Figure:
+                 zmax: float | None = None, height: int = 340, value_name: str = "value") -> go.Figure:
     """One stage of attention as a heatmap (queries down, keys across).
 
     Parameters
@@ -64,9 +71,16 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
     fig = heatmap(z, colorbar_title, title=title, x_labels=x, y_labels=y, x_title="key j",
                   y_title="query i", signed=signed, zmin=0.0 if signed is False else None, zmax=zmax,
                   height=height)
+    # colour bar under the plot: in a quarter-width column a side bar would squeeze the heatmap
     fig.update_traces(hovertemplate=f"query %{{y}} → key %{{x}}<br>{value_name} %{{z:.5g}}<extra></extra>",
-                      hoverongaps=False, colorbar=dict(thickness=12, len=0.9))
-    fig.update_layout(margin=dict(l=55, r=10, t=45, b=50), title=dict(font=dict(size=14)))
+                      hoverongaps=False,
+                      colorbar=dict(orientation="h", thickness=10, len=1.0, y=-0.22, yanchor="top",
+                                    title=dict(text=colorbar_title, side="top"), tickfont=dict(size=11)))
+    fig.update_layout(margin=dict(l=45, r=10, t=40, b=20), title=dict(font=dict(size=14)))
+    # square cells; explicit ranges so the × markers do not pad the axes (grey must mean masked)
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", range=[T_q - 0.5, -0.5],
+                     autorange=False)
+    fig.update_xaxes(constrain="domain", range=[-0.5, T_k - 0.5], autorange=False)
     if mask is not None and not keep.all():
         _mark_masked(fig, keep, x, y)
     if labels is not None:
@@ -76,7 +90,7 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
 
 
 def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=None, labels=None,
-                  height: int = 380) -> list[go.Figure]:
+                  height: int = 340) -> list[go.Figure]:
     """The four stages QKᵀ, ×scale, + mask, softmax — each with its own colour bar.
 
     Signed stages use a zero-centred diverging scale; the softmax uses a sequential 0…max scale.
@@ -121,7 +135,7 @@ def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float,
                              marker=dict(size=13, color=COLORS["highlight"], line=dict(color="black", width=1)),
                              hovertemplate="current %{x:.3g}×<br>%{y:.4f} nats<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color=COLORS["resid"], dash="dot"),
-                  annotation_text="default 1/√d_k", annotation_position="bottom right")
+                  annotation_text="default 1/√d_k", annotation_position="top right")
     fig.add_hline(y=max_nats, line=dict(color=COLORS["resid"], dash="dash"),
                   annotation_text="uniform", annotation_position="top left")
     fig.add_hline(y=0.0, line=dict(color=COLORS["resid"], width=1),
@@ -154,13 +168,14 @@ def scaling_figure(d_k, var_raw, var_scaled, max_raw, max_scaled, n_keys: int, h
                              hovertemplate="d_k=%{x}<br>max weight %{y:.3f}<extra>scaled</extra>"), 1, 2)
     style(fig, None, None, None, height=height)
     fig.add_hline(y=1.0, line=dict(color=COLORS["resid"], dash="dash"), row=1, col=2,
-                  annotation_text="one-hot (saturated)", annotation_position="bottom right")
+                  annotation_text="one-hot (saturated)", annotation_position="top left")
     fig.add_hline(y=1.0 / n_keys, line=dict(color=COLORS["resid"], dash="dot"), row=1, col=2,
                   annotation_text="uniform 1/T_k", annotation_position="top right")
     fig.update_xaxes(type="log", title_text="d_k (log)")
     fig.update_yaxes(type="log", title_text="variance (log)", row=1, col=1)
-    fig.update_yaxes(title_text="mean max weight", range=[0, 1.05], row=1, col=2)
-    fig.update_layout(margin=dict(t=60))
+    fig.update_yaxes(title_text="mean max weight", range=[0, 1.1], row=1, col=2)
+    fig.update_layout(margin=dict(t=40, b=100),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
     return fig
 
 
@@ -183,6 +198,8 @@ def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, 
                                  hovertemplate=f"{title}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.5g}}<extra></extra>"),
                       1, c)
         ii, jj = np.nonzero(~keep)
+        if ii.size:
+            fig.add_trace(_grey_cells(keep, x, y), 1, c)
         if 0 < ii.size <= 1200:
             fig.add_trace(go.Scatter(
                 x=[x[j] for j in jj] if labels is not None else f32(jj),
@@ -190,12 +207,16 @@ def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, 
                 marker=dict(symbol="x-thin", size=5, line=dict(width=1, color="#f1f3f5")),
                 hoverinfo="skip", showlegend=False), 1, c)
     style(fig, None, None, None, height=height)
-    fig.update_layout(plot_bgcolor=MASKED, margin=dict(t=40, l=40, r=10, b=40),
+    fig.update_layout(margin=dict(t=40, l=40, r=10, b=40),
                       coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
                                      colorbar=dict(title=dict(text="weight (grey = masked)", side="right"),
                                                    thickness=12)))
-    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False)
-    fig.update_xaxes(showgrid=False, zeroline=False)
+    T = panels[0][2].shape[0]
+    fig.update_yaxes(range=[T - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_xaxes(range=[-0.5, T - 0.5], autorange=False, showgrid=False, zeroline=False, constrain="domain")
+    for c in range(1, n + 1):   # square cells in every panel; row labels only on the first
+        sfx = "" if c == 1 else str(c)
+        fig.update_layout({f"yaxis{sfx}": dict(scaleanchor=f"x{sfx}", scaleratio=1, showticklabels=c == 1)})
     if labels is not None:
         fig.update_xaxes(tickangle=-60)
     else:
@@ -232,11 +253,11 @@ def _pool(w: np.ndarray, block: int) -> np.ndarray:
     return np.nanmean(wp, axis=(-3, -1))
 
 
-def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float = 1.0) -> tuple[go.Figure, str]:
+def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = None) -> tuple[go.Figure, str]:
     """Small multiples of every head: rows = layers, columns = heads, one shared 0…zmax colour bar.
 
     Long texts are averaged over token blocks so each tile has at most ``max_cells`` rows; the
-    returned note says so ("" when every token is shown).
+    returned note says so ("" when every token is shown). ``zmax=None`` uses the largest value shown.
 
     Returns
     -------
@@ -263,8 +284,9 @@ def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float = 1.0) -> tu
             fig.add_trace(go.Heatmap(z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis",
                                      hovertemplate=(f"layer {li}, head {h}<br>query %{{y}} → key %{{x}}"
                                                     "<br>weight %{z:.5f}<extra></extra>")), li + 1, h + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    zmax = float(np.nanmax(a)) if zmax is None else zmax
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed")
     fig.update_layout(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20),
                       plot_bgcolor="white", paper_bgcolor="white",
                       coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,

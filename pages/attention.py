@@ -194,9 +194,11 @@ def real_model():
     head = c[1].selectbox("Head", range(ma.n_heads), key="att_head", index=0)
     view = c[2].radio("Show", ["one head", "mean over heads", "max over heads", "rollout up to this layer"],
                       key="att_view", horizontal=True)
-    cap = c[3].select_slider("Colour range up to", [1.0, 0.5, 0.25, 0.1], value=1.0, key="att_cap",
-                             help="Weights above the limit are drawn in the top colour; the hover still "
-                                  "shows the exact value.")
+    cap = c[3].select_slider("Colour range up to", ["auto", 1.0, 0.5, 0.25, 0.1], value="auto", key="att_cap",
+                             help="auto: the largest weight shown. A fixed limit makes charts comparable; "
+                                  "weights above it are drawn in the top colour and the hover still shows "
+                                  "the exact value.")
+    cap = None if cap == "auto" else float(cap)
     a = ma.attentions
     if view == "one head":
         w, title, cb = a[layer, head], f"Layer {layer}, head {head}", "attention weight"

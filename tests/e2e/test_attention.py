@@ -1,0 +1,86 @@
+"""The Attention page in Chromium: renders, the scale slider moves the softmax, long texts stay readable."""
+import numpy as np
+import pytest
+
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+N_CHARTS = 10
+
+
+def goto_attention(page, server) -> None:
+    """Open the app at its root (so app.py builds the navigation), then follow the sidebar link.
+
+    A direct /attention URL can make Streamlit fall back to its legacy pages/ folder mode (no app.py,
+    no wide layout), so the tests go through the navigation as a user does.
+    """
+    open_page(page, server)
+    # wait for app.py's navigation (the legacy pages/ sidebar can show for a moment first)
+    page.wait_for_function("() => (document.querySelector('[data-testid=\"stSidebar\"]') || {}).innerText"
+                           "?.includes('Compute device')", timeout=60_000)
+    page.locator('[data-testid="stSidebarNav"] a[href$="/attention"]').first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {N_CHARTS}", timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def tall(page, height: int = 4200) -> None:
+    """Streamlit scrolls inside its own container, so a full-page screenshot needs a tall viewport."""
+    page.set_viewport_size({"width": 1440, "height": height})
+    page.wait_for_timeout(800)
+
+
+def heat_z(page, index: int) -> np.ndarray:
+    """z of the first trace of the index-th chart as Plotly drew it (typed arrays decoded; NaN kept)."""
+    rows = page.evaluate(
+        """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+                   return Array.from(gd._fullData[0].z, r => Array.from(r, v => Number.isNaN(v) ? null : v)); }""",
+        index)
+    return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
+
+
+def test_attention_page_and_scale_slider(page, server):
+    goto_attention(page, server)
+    assert page.locator("h1").first.inner_text().startswith("Attention")
+    before = heat_z(page, 3)
+    np.testing.assert_allclose(before.sum(1), 1.0, atol=1e-5)
+    assert "Compute device" in page.locator('[data-testid="stSidebar"]').inner_text()  # app.py ran
+    tall(page)
+    screenshot(page, "attention-default")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    press_slider(page, "Scale (× 1/√d_k)", "ArrowRight", 10)             # 1× -> 10×
+    page.wait_for_timeout(500)
+    after = heat_z(page, 3)
+    assert after.max(1).mean() > before.max(1).mean() + 0.05                 # sharper rows
+    press_slider(page, "Tokens T", "ArrowRight", 4)
+    T = int(page.get_by_role("slider", name="Tokens T").first.evaluate(
+        "el => el.getAttribute('aria-valuenow') || el.getAttribute('aria-valuetext') || el.value"))
+    assert T > 8
+    for _ in range(40):                      # the chart follows the slider's final value
+        if heat_z(page, 3).shape == (T, T):
+            break
+        page.wait_for_timeout(250)
+    assert heat_z(page, 3).shape == (T, T)
+    page.get_by_text("causal", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    z = heat_z(page, 3)
+    assert np.isnan(z[np.triu_indices(T, 1)]).all()
+    tall(page, 2200)
+    screenshot(page, "attention-causal-hot")
+
+
+def test_attention_long_text(page, server):
+    goto_attention(page, server)
+    box = page.get_by_label("Text for the real model", exact=False)
+    box.fill("The quick brown fox jumps over the lazy dog while the cat watches. " * 12)
+    box.press("Control+Enter")
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    z = heat_z(page, 8)
+    assert z.shape[0] == z.shape[1] > 150
+    tall(page, 5200)
+    screenshot(page, "attention-long-text")
