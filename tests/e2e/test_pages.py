@@ -1,4 +1,6 @@
 """Every page in the sidebar renders in Chromium without a Streamlit exception; screenshots saved."""
+from urllib.parse import urlparse
+
 import pytest
 
 from page_registry import available_topics
@@ -32,6 +34,6 @@ def test_every_sidebar_page(page, server):
     for href in hrefs:
         page.goto(href, wait_until="domcontentloaded")
         wait_idle(page)
-        name = href.rstrip("/").rsplit("/", 1)[-1] or "home"
+        name = urlparse(href).path.strip("/") or "home"
         screenshot(page, f"page-{name}")
         assert page.locator(EXCEPTION).count() == 0, (href, page.locator(EXCEPTION).first.inner_text())
