@@ -208,7 +208,8 @@ def real_model():
         w, title, cb = a[layer].max(0), f"Layer {layer}: max over the {ma.n_heads} heads", "max weight"
     else:
         w = la.attention_rollout(a[: layer + 1])[-1]
-        title, cb = f"Attention rollout through layers 0…{layer}", "rollout weight"
+        title = f"Attention rollout through layer{' 0' if layer == 0 else f's 0…{layer}'}"
+        cb = "rollout weight"
     chart(fa.attention_heatmap(w, ma.tokens, title, cb, zmax=cap), key="att_real_heatmap")
     if view == "rollout up to this layer":
         st.caption("Rollout (Abnar & Zuidema, 2020) follows attention through the stack: each layer's "

@@ -84,3 +84,26 @@ def test_attention_long_text(page, server):
     assert z.shape[0] == z.shape[1] > 150
     tall(page, 5200)
     screenshot(page, "attention-long-text")
+
+
+def test_attention_minilm_head_and_rollout(page, server):
+    goto_attention(page, server)
+    page.get_by_text("a MiniLM head", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    for _ in range(40):                      # wait for the token-labelled heatmap (T = 16 tokens)
+        if heat_z(page, 3).shape == (16, 16):
+            break
+        page.wait_for_timeout(250)
+    w = heat_z(page, 3)
+    assert w.shape == (16, 16)
+    np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
+    assert page.get_by_text("match the model's attention").count() == 1
+    page.get_by_text("rollout up to this layer", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    r = heat_z(page, 8)
+    np.testing.assert_allclose(r.sum(1), 1.0, atol=1e-4)
+    assert np.all(np.diag(r) > 0.05)                 # the residual keeps each token partly itself
+    tall(page, 4400)
+    screenshot(page, "attention-minilm-rollout")
