@@ -45,6 +45,9 @@ def heat_z(page, index: int) -> np.ndarray:
 def test_attention_page_and_scale_slider(page, server):
     goto_attention(page, server)
     assert page.locator("h1").first.inner_text().startswith("Attention")
+    # every chart has the PNG download button in its modebar
+    page.locator(".js-plotly-plot").nth(3).hover()
+    assert page.locator(".js-plotly-plot").nth(3).locator('.modebar-btn[data-title*="PNG"]').count() == 1
     before = heat_z(page, 3)
     np.testing.assert_allclose(before.sum(1), 1.0, atol=1e-5)
     assert "Compute device" in page.locator('[data-testid="stSidebar"]').inner_text()  # app.py ran
