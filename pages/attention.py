@@ -105,10 +105,12 @@ def step_by_step():
     st.caption(f"T = {T} tokens, d_k = {d_k}: scale = {mult:g} × 1/√{d_k} = **{scale:.4g}**. "
                "Rows are queries (who is looking), columns are keys (who is looked at). "
                "Grey crossed cells are masked: −∞ before the softmax, exactly 0 after it.")
-    cols = st.columns(4)
-    for i, (col, fig) in enumerate(zip(cols, fa.steps_figures(steps.scores, steps.scaled, steps.masked,
-                                                              steps.weights, scale, d_k, mask=mask,
-                                                              labels=labels))):
+    # four in a row while the cells stay readable; two by two (twice the size) for longer sequences
+    big = T > 24
+    cols = [*st.columns(2), *st.columns(2)] if big else st.columns(4)
+    figs = fa.steps_figures(steps.scores, steps.scaled, steps.masked, steps.weights, scale, d_k, mask=mask,
+                            labels=labels, height=600 if big else 340)
+    for i, (col, fig) in enumerate(zip(cols, figs)):
         with col:
             chart(fig, key=f"att_step_{i}")
 

@@ -136,3 +136,14 @@ def test_bad_and_long_text(at):
     assert at.warning and "602 tokens" in at.warning[0].value
     assert arr(trace(at, REAL)["z"]).shape == (512, 512)
     assert any("averaged over blocks" in c.value for c in at.caption)
+
+
+def test_long_synthetic_sequences_get_bigger_heatmaps():
+    at = open_page("pages/attention.py")
+    assert chart_specs(at)[STEP_SOFTMAX]["layout"]["height"] == 340
+    at.slider(key="att_T").set_value(64).run()
+    at.slider(key="att_dk").set_value(256).run()
+    assert_no_exception(at)
+    spec = chart_specs(at)[STEP_SOFTMAX]
+    assert spec["layout"]["height"] == 600 and arr(spec["data"][0]["z"]).shape == (64, 64)
+    assert "64 tokens, d_k = 256" in " ".join(c.value for c in at.caption)
