@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py
+	$(PY) serve.py
 
 test: $(VENV)/.dev chromium
 	$(PY) -m pytest

@@ -50,5 +50,14 @@ def screenshot(page, name: str) -> str:
     """Full-page screenshot into tests/artifacts/NAME.png; returns the path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so grow the viewport to the content first.
+    size = page.viewport_size or {"width": 1440, "height": 1000}
+    height = page.evaluate(
+        "() => Math.max(...Array.from(document.querySelectorAll("
+        "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main'))"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)")
+    page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 40, size["height"]), 12000)})
+    page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return str(path)

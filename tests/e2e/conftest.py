@@ -43,12 +43,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
 
 
 def start_server(extra_env: dict | None = None):
-    """Start ``streamlit run app.py`` on a free loopback port; return (process, base_url)."""
+    """Start the app (``serve.py`` = ``streamlit run app.py``) on a free loopback port.
+
+    Returns (process, base_url)."""
     port = _free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -37,3 +37,22 @@ def test_every_sidebar_page(page, server):
         name = urlparse(href).path.strip("/") or "home"
         screenshot(page, f"page-{name}")
         assert page.locator(EXCEPTION).count() == 0, (href, page.locator(EXCEPTION).first.inner_text())
+
+
+def test_deep_link_first_runs_through_app(browser):
+    """A fresh server whose first request is a topic URL still runs app.py (navigation, device)."""
+    from tests.e2e.conftest import start_server
+
+    topics = available_topics()
+    if not topics:
+        pytest.skip("no topic page yet")
+    proc, url = start_server()
+    try:
+        p = browser.new_page(viewport={"width": 1440, "height": 1000})
+        open_page(p, url, topics[0].url)
+        sidebar = p.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Compute device" in sidebar and "shared" not in sidebar.lower(), sidebar
+        p.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
