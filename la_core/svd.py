@@ -1,0 +1,365 @@
+"""Singular value decomposition and the best rank-r approximation (Eckart–Young).
+
+``A = U diag(S) Vh`` with orthonormal columns of ``U``, orthonormal rows of ``Vh`` and
+``S`` descending. Keeping the first ``r`` triplets gives the best rank-r approximation in the
+Frobenius and spectral norms; its error is exactly the tail of the spectrum.
+
+The SVD runs in torch on the la_core device (``torch.linalg.svd``, float32 by default). On the
+2-core CPU of the development machine torch's gesdd was 0.4–0.9× the time of
+``numpy.linalg.svd`` on the same float32 matrix from 64² to 1024² (see ``bench/bench_svd.py``), so
+torch is the default everywhere; ``backend="numpy"`` is kept for comparison.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from la_core.checks import as_float_array
+from la_core.device import get_device, to_numpy, to_tensor
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def _dtype(dtype: str) -> torch.dtype:
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {dtype!r}.")
+    return _DTYPES[dtype]
+
+
+def _rank(rank, k: int, name: str = "rank") -> int:
+    """Validate a rank (non-negative integer) and clip it to ``k``."""
+    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
+        raise ValueError(f"{name} must be a non-negative integer; got {rank!r}.")
+    if rank < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {rank}.")
+    return int(min(rank, k))
+
+
+def _spectrum(S, name: str = "S") -> np.ndarray:
+    s = as_float_array(S, name, ndim=1)
+    if np.any(s < 0):
+        raise ValueError(f"{name} must hold singular values (all ≥ 0); got a negative entry {s.min():.3g}.")
+    return s
+
+
+def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD ``A = U diag(S) Vh``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+        Finite real matrix.
+    dtype : {"float32", "float64"}, default "float32"
+    backend : {"torch", "numpy"}, default "torch"
+        ``torch`` runs ``torch.linalg.svd`` on the la_core device; ``numpy`` runs
+        ``numpy.linalg.svd`` (kept as a reference).
+
+    Returns
+    -------
+    U : numpy.ndarray, shape (m, k)
+    S : numpy.ndarray, shape (k,), descending, ≥ 0
+    Vh : numpy.ndarray, shape (k, n)
+        with ``k = min(m, n)``, all of ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite 2-D numeric array, or ``dtype``/``backend`` is unknown.
+    """
+    td = _dtype(dtype)
+    a = as_float_array(A, "A", ndim=2)
+    if backend == "numpy":
+        U, S, Vh = np.linalg.svd(a.astype(dtype), full_matrices=False)
+        return U, S, Vh
+    if backend != "torch":
+        raise ValueError(f"backend must be 'torch' or 'numpy'; got {backend!r}.")
+    t = to_tensor(a, dtype=td)                                  # (m, n)
+    U, S, Vh = torch.linalg.svd(t, full_matrices=False)         # (m, k), (k,), (k, n)
+    return to_numpy(U), to_numpy(S), to_numpy(Vh)
+
+
+def reconstruct(U, S, Vh, rank: int) -> np.ndarray:
+    """Best rank-r approximation ``U[:, :r] diag(S[:r]) Vh[:r]``.
+
+    Parameters
+    ----------
+    U, S, Vh : numpy.ndarray
+        Thin SVD factors as returned by :func:`svd`.
+    rank : int
+        Number of triplets kept; 0 gives zeros, more than ``len(S)`` is clipped.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n), dtype of ``U``.
+    """
+    U, S, Vh = np.asarray(U), np.asarray(S), np.asarray(Vh)
+    if U.ndim != 2 or S.ndim != 1 or Vh.ndim != 2 or U.shape[1] != S.shape[0] or Vh.shape[0] != S.shape[0]:
+        raise ValueError("U, S, Vh must be thin SVD factors with shapes (m, k), (k,), (k, n); got "
+                         f"{U.shape}, {S.shape}, {Vh.shape}.")
+    r = _rank(rank, S.shape[0])
+    dtype = U.dtype if U.dtype in (np.float32, np.float64) else np.float32
+    if r == 0:
+        return np.zeros((U.shape[0], Vh.shape[1]), dtype=dtype)
+    td = torch.float64 if dtype == np.float64 else torch.float32
+    dev = get_device()
+    u = to_tensor(U[:, :r], td, dev)                              # (m, r)
+    s = to_tensor(S[:r], td, dev)                                 # (r,)
+    vh = to_tensor(Vh[:r], td, dev)                               # (r, n)
+    return to_numpy((u * s) @ vh)                                 # (m, n)
+
+
+def reconstruct_many(U, S, Vh, ranks) -> np.ndarray:
+    """Reconstructions for several ranks at once, built incrementally.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(ranks), m, n), float32
+    """
+    U, S, Vh = np.asarray(U, np.float32), np.asarray(S, np.float32), np.asarray(Vh, np.float32)
+    ranks = [_rank(int(r), S.shape[0]) for r in ranks]
+    dev = get_device()
+    u, s, vh = to_tensor(U, device=dev), to_tensor(S, device=dev), to_tensor(Vh, device=dev)
+    out = torch.empty((len(ranks), U.shape[0], Vh.shape[1]), device=dev)   # (F, m, n)
+    order = np.argsort(ranks, kind="stable")
+    acc = torch.zeros((U.shape[0], Vh.shape[1]), device=dev)              # (m, n)
+    done = 0
+    for i in order:
+        r = ranks[i]
+        if r > done:
+            acc = acc + (u[:, done:r] * s[done:r]) @ vh[done:r]           # (m, n)
+            done = r
+        out[i] = acc
+    return to_numpy(out)
+
+
+def truncation_error(S, rank, kind: str = "frobenius"):
+    """Error of the best rank-r approximation, from the spectrum alone (Eckart–Young).
+
+    Parameters
+    ----------
+    S : array_like, shape (k,)
+        Singular values (descending).
+    rank : int or array_like of int
+    kind : {"frobenius", "relative", "spectral"}
+        ``frobenius``: ``sqrt(Σ_{i>r} σ_i²) = ‖A − A_r‖_F``; ``relative``: that divided by
+        ``‖A‖_F``; ``spectral``: ``σ_{r+1} = ‖A − A_r‖_2`` (0 when ``r ≥ k``).
+
+    Returns
+    -------
+    float or numpy.ndarray (same shape as ``rank``)
+    """
+    s = np.sort(_spectrum(S))[::-1]
+    k = s.shape[0]
+    scalar = np.isscalar(rank) or isinstance(rank, (int, np.integer))
+    rk = np.atleast_1d(np.asarray(rank))
+    if rk.dtype.kind not in "iu" or np.any(rk < 0):
+        raise ValueError(f"rank must be a non-negative integer (or an array of them); got {rank!r}.")
+    rk = np.minimum(rk, k)
+    if kind == "spectral":
+        padded = np.append(s, 0.0)
+        out = padded[rk]
+    elif kind in ("frobenius", "relative"):
+        sq = s ** 2
+        tail = np.append(np.cumsum(sq[::-1])[::-1], 0.0)       # tail[r] = Σ_{i≥r} σ_i² (0-based)
+        out = np.sqrt(np.maximum(tail[rk], 0.0))
+        if kind == "relative":
+            total = np.sqrt(sq.sum())
+            out = out / total if total > 0 else np.zeros_like(out)
+    else:
+        raise ValueError(f"kind must be 'frobenius', 'relative' or 'spectral'; got {kind!r}.")
+    return float(out[0]) if scalar else out.reshape(np.shape(rank))
+
+
+def energy(S) -> np.ndarray:
+    """Cumulative energy: ``energy[r-1] = Σ_{i≤r} σ_i² / Σ σ_i²`` (the fraction kept by rank r).
+
+    Returns
+    -------
+    numpy.ndarray, shape (k,), non-decreasing, last entry 1 (all zeros for a zero spectrum).
+    """
+    s = np.sort(_spectrum(S))[::-1]
+    sq = s ** 2
+    total = sq.sum()
+    if total == 0:
+        return np.zeros_like(sq)
+    e = np.cumsum(sq) / total
+    e[-1] = 1.0
+    return e
+
+
+def rank_for_energy(S, fraction: float) -> int:
+    """Smallest rank whose cumulative energy reaches ``fraction`` (in (0, 1]).
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not in (0, 1] or the spectrum is all zeros.
+    """
+    if not isinstance(fraction, (int, float, np.floating)) or not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be a number in (0, 1], e.g. 0.9 for 90 %; got {fraction!r}.")
+    e = energy(S)
+    if e.size == 0 or e[-1] == 0:
+        raise ValueError("S is all zeros: no rank keeps a fraction of zero energy.")
+    return int(np.searchsorted(e, fraction - 1e-12) + 1)
+
+
+def lora_params(m: int, n: int, r: int) -> tuple[int, int]:
+    """Parameter counts of a full ``m×n`` update and a rank-r LoRA update ``ΔW = B A``.
+
+    ``B`` is ``(m, r)`` and ``A`` is ``(r, n)``, so LoRA trains ``r(m + n)`` numbers instead of ``mn``.
+
+    Returns
+    -------
+    (full, low_rank) : tuple of int
+    """
+    for name, v in (("m", m), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer; got {v!r}.")
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+        raise ValueError(f"r must be a non-negative integer; got {r!r}.")
+    return int(m) * int(n), int(r) * (int(m) + int(n))
+
+
+def storage(m: int, n: int, r: int) -> tuple[int, int]:
+    """Numbers stored by a rank-r SVD ``r(m + n + 1)`` vs the full matrix ``mn``: (full, truncated)."""
+    full, low = lora_params(m, n, r)
+    return full, low + int(r)
+
+
+def effective_rank(S) -> float:
+    """Entropy-based effective rank (Roy & Vetterli, 2007): ``exp(H(p))`` with ``p = σ / Σσ``.
+
+    It is 1 for a rank-1 matrix and ``k`` for a flat spectrum of ``k`` equal values.
+
+    Raises
+    ------
+    ValueError
+        If ``S`` is all zeros.
+    """
+    s = _spectrum(S)
+    total = s.sum()
+    if total == 0:
+        raise ValueError("S is all zeros: the effective rank of the zero matrix is undefined.")
+    p = s[s > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+# ----------------------------------------------------------------------------- sources
+def synthetic(m: int, n: int, decay: float = 0.5, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    """A random ``m×n`` matrix with spectrum ``σ_i = i^(−decay)`` plus Gaussian noise.
+
+    ``A = Q_1 diag(σ) Q_2ᵀ + noise · N / √max(m, n)`` with random orthonormal ``Q_1, Q_2``; the
+    noise term has spectral norm about ``2 · noise``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m, n), float32
+    """
+    for name, v in (("m", m), ("n", n)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer; got {v!r}.")
+    if not np.isfinite(decay) or decay < 0 or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"decay and noise must be finite and ≥ 0; got decay={decay}, noise={noise}.")
+    g = torch.Generator().manual_seed(int(seed))
+    k = min(m, n)
+    q1, _ = torch.linalg.qr(torch.randn(m, k, generator=g, dtype=torch.float64))   # (m, k)
+    q2, _ = torch.linalg.qr(torch.randn(n, k, generator=g, dtype=torch.float64))   # (n, k)
+    sigma = torch.arange(1, k + 1, dtype=torch.float64) ** (-float(decay))         # (k,)
+    a = (q1 * sigma) @ q2.T                                                         # (m, n)
+    if noise > 0:
+        a = a + noise * torch.randn(m, n, generator=g, dtype=torch.float64) / np.sqrt(max(m, n))
+    return a.float().numpy()
+
+
+def downsample(img, max_side: int) -> np.ndarray:
+    """Block-mean downsample of a 2-D (h, w) or 3-D (h, w, c) array so that max(h, w) ≤ ``max_side``.
+
+    The factor is the smallest integer that fits; trailing rows/columns that do not fill a block
+    are dropped. Returns float32.
+    """
+    a = np.asarray(img, dtype=np.float32)
+    if a.ndim not in (2, 3):
+        raise ValueError(f"img must be (h, w) or (h, w, c); got shape {a.shape}.")
+    if max_side < 1:
+        raise ValueError(f"max_side must be ≥ 1; got {max_side}.")
+    f = int(np.ceil(max(a.shape[:2]) / max_side))
+    if f <= 1:
+        return a
+    h, w = a.shape[0] // f, a.shape[1] // f
+    a = a[:h * f, :w * f]
+    return a.reshape(h, f, w, f, *a.shape[2:]).mean(axis=(1, 3))
+
+
+def block_mean_matrix(n: int, factor: int) -> np.ndarray:
+    """``(n // factor, n)`` averaging matrix D so that ``D x`` is the block mean of ``x``.
+
+    A block mean is linear, so ``D_L A_r D_Rᵀ = (D_L U_r) diag(S_r) (D_R V_r)ᵀ``: small previews of
+    every rank come from the downsampled factors.
+    """
+    m = n // factor
+    d = np.zeros((m, n), np.float32)
+    for i in range(m):
+        d[i, i * factor:(i + 1) * factor] = 1.0 / factor
+    return d
+
+
+def head_qk(w_q, w_k, head: int, n_heads: int) -> np.ndarray:
+    """The bilinear form of one attention head: ``W_Q,h W_K,hᵀ`` (d_model × d_model, rank ≤ d_k).
+
+    ``w_q, w_k`` are in torch layout ``(out, in) = (d_model, d_model)``, so the head's slice is rows
+    ``h·d_k … (h+1)·d_k`` and the score of tokens x, y is ``x W_Q,h W_K,hᵀ yᵀ`` with
+    ``W_Q,h = w_q[rows].T`` (d_model, d_k).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d_model, d_model), float32
+    """
+    wq = as_float_array(w_q, "w_q", ndim=2)
+    wk = as_float_array(w_k, "w_k", ndim=2)
+    if wq.shape != wk.shape or wq.shape[0] % n_heads:
+        raise ValueError(f"w_q and w_k must have the same shape (d_model, d_in) with d_model divisible by "
+                         f"n_heads={n_heads}; got {wq.shape} and {wk.shape}.")
+    d_k = wq.shape[0] // n_heads
+    if not 0 <= head < n_heads:
+        raise ValueError(f"head must be in 0…{n_heads - 1}; got {head}.")
+    rows = slice(head * d_k, (head + 1) * d_k)
+    q = to_tensor(wq[rows])                                       # (d_k, d_in)
+    k = to_tensor(wk[rows])                                       # (d_k, d_in)
+    return to_numpy(q.T @ k)                                      # (d_in, d_in), rank ≤ d_k
+
+
+# ----------------------------------------------------------------------------- 2-D geometry
+@dataclass
+class Geometry2D:
+    """The unit circle through ``Vᵀ`` (rotate/reflect), ``Σ`` (scale), ``U`` (rotate/reflect).
+
+    Attributes
+    ----------
+    U, S, Vh : numpy.ndarray, shapes (2, 2), (2,), (2, 2)
+    stages : list of numpy.ndarray, each (n_points, 2)
+        circle, after Vᵀ, after Σ Vᵀ, after U Σ Vᵀ (= A x).
+    names : list of str
+    """
+
+    U: np.ndarray
+    S: np.ndarray
+    Vh: np.ndarray
+    stages: list
+    names: list
+
+
+def geometry_2d(A, n_points: int = 200) -> Geometry2D:
+    """Push the unit circle through the three factors of a 2×2 matrix's SVD."""
+    a = as_float_array(A, "A", ndim=2)
+    if a.shape != (2, 2):
+        raise ValueError(f"A must be a 2×2 matrix; got shape {a.shape}.")
+    U, S, Vh = np.linalg.svd(a)
+    t = np.linspace(0.0, 2.0 * np.pi, n_points)
+    c = np.stack([np.cos(t), np.sin(t)], axis=1)                  # (N, 2)
+    s1 = c @ Vh.T                                                  # (N, 2)  Vᵀ x
+    s2 = s1 * S                                                    # (N, 2)  Σ Vᵀ x
+    s3 = s2 @ U.T                                                  # (N, 2)  U Σ Vᵀ x = A x
+    return Geometry2D(U=U, S=S, Vh=Vh, stages=[c, s1, s2, s3],
+                      names=["unit circle x", "Vᵀx (rotate)", "ΣVᵀx (scale)", "UΣVᵀx = Ax (rotate)"])
