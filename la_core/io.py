@@ -58,6 +58,7 @@ ACCEPTED = (
 _PREFERRED_KEYS = ("embeddings", "embedding", "vectors", "vector", "X", "x", "emb")
 _TEXT_SAMPLE_BYTES = 256 * 1024
 _TEXT_SAMPLE_ROWS = 200
+_NA_STRINGS = ("", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "-")
 _FINITE_CHUNK = 1 << 22  # elements checked per block, to keep the temporary mask small
 
 
@@ -137,7 +138,7 @@ def _describe_magic(head: bytes) -> str:
         (b"PAR1", "a Parquet file"),
         (b"\x93NUMPY", "a NumPy .npy file"),
         (b"\x1f\x8b", "a gzip-compressed file"),
-        (b"\x80", "a Python pickle (never loaded here)"),
+        (b"\x80", "a Python pickle, which is never loaded"),
         (b"\x89HDF", "an HDF5 file (not supported)"),
     ]
     for magic, what in known:
@@ -175,7 +176,7 @@ def _first_nonfinite(arr: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def _finish(arr, name: str, notes: list[str] | None = None) -> tuple[np.ndarray, str]:
+def _finish(arr, name: str, notes: list[str] | None = None, say_conversion: bool = True) -> tuple[np.ndarray, str]:
     """Check that ``arr`` is a finite 2-D numeric matrix (≥ 2×2) and return it as float32.
 
     float32 arrays in native byte order are returned as they are (no copy; memmaps stay
@@ -225,7 +226,7 @@ def _finish(arr, name: str, notes: list[str] | None = None) -> tuple[np.ndarray,
             )
     if arr.dtype == np.float32 and arr.dtype.isnative:
         return arr, "; ".join(notes)
-    if arr.dtype != np.float32:
+    if arr.dtype != np.float32 and say_conversion:
         notes.append(f"converted {arr.dtype} to float32")
     with np.errstate(over="ignore", invalid="ignore"):
         out = arr.astype(np.float32)
@@ -587,10 +588,13 @@ def _read_table_text(data, name: str, ext: str):
         for j in numeric_cols:
             if not _is_number(r[j]):
                 line = i + 1 + int(has_header)
+                if r[j].strip() in _NA_STRINGS:
+                    raise _fail(name, f"has an empty or missing value at row {line}, column {j + 1}; "
+                                "only finite numbers are accepted.", "")
                 raise _fail(name, f"has a value that is not a number at row {line}, column {j + 1}: {r[j][:40]!r}.", "")
     header_names = rows[0] if has_header else None
     dtypes = {j: (np.float64 if j in numeric_cols else str) for j in range(ncols)}
-    na_values = {j: ["", "nan", "NaN", "NAN", "NA", "N/A", "null", "NULL", "None"] for j in numeric_cols}
+    na_values = {j: [*_NA_STRINGS, "nan", "NaN", "NAN", "-nan", "-NaN"] for j in numeric_cols}
     kwargs = dict(
         sep=r"\s+" if sep is None else sep, header=None, skiprows=1 if has_header else 0, dtype=dtypes,
         keep_default_na=False, na_values=na_values, skip_blank_lines=True, engine="c", quotechar='"',
@@ -911,7 +915,7 @@ def load_embeddings(data, filename: str | None = None, metadata=None, metadata_f
         raise _fail(name, "is too large to load into memory.", "Use a smaller file or a memory-mapped .npy.") from None
     except Exception as exc:  # noqa: BLE001 - never let a parser's internal error reach the user raw
         raise _fail(name, f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}).") from None
-    vectors, conv = _finish(arr, name, notes)
+    vectors, conv = _finish(arr, name, notes, say_conversion=ext not in (".csv", ".tsv", ".txt", ".parquet"))
     note = conv
     if metadata is not None:
         meta, mnote = load_metadata(metadata, metadata_filename, n_rows=vectors.shape[0])

@@ -1,0 +1,315 @@
+"""Issues 8 and 9: la_core.io loads every format, refuses every bad file with a helpful message,
+and never opens anything outside the data folder."""
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from la_core.io import (
+    EmbeddingFormatError,
+    Embeddings,
+    list_data_files,
+    list_tensors,
+    load_embeddings,
+    load_metadata,
+    open_data_file,
+)
+from tests.bad_files import (
+    MESSAGE_WORDS,
+    META_MESSAGE_WORDS,
+    bad_files,
+    bad_metadata,
+    good_files,
+    metadata_vectors,
+    odd_metadata,
+)
+
+GOOD = good_files()
+BAD = bad_files()
+BAD_META = bad_metadata()
+ODD_META = odd_metadata()
+
+
+def _assert_labels(got: pd.DataFrame | None, want: pd.DataFrame | None):
+    if want is None:
+        assert got is None
+        return
+    assert got is not None
+    assert list(got.columns) == list(want.columns)
+    for c in want.columns:
+        assert [str(v) for v in got[c]] == [str(v) for v in want[c]], c
+
+
+# ---------------------------------------------------------------- round trips ------------
+
+@pytest.mark.parametrize("case", sorted(GOOD))
+def test_round_trip_bytes(case):
+    filename, raw, vectors, labels = GOOD[case]
+    emb = load_embeddings(raw, filename)
+    assert isinstance(emb, Embeddings)
+    assert emb.vectors.dtype == np.float32 and emb.vectors.dtype.isnative
+    assert emb.vectors.shape == vectors.shape
+    np.testing.assert_allclose(emb.vectors, vectors, rtol=1e-6, atol=1e-7)
+    _assert_labels(emb.labels, labels)
+    assert emb.source.startswith(filename)
+
+
+@pytest.mark.parametrize("case", sorted(GOOD))
+def test_round_trip_path_and_filelike(case, tmp_path):
+    filename, raw, vectors, labels = GOOD[case]
+    path = tmp_path / filename
+    path.write_bytes(raw)
+    for emb in (load_embeddings(path), load_embeddings(str(path), filename), load_embeddings(io.BytesIO(raw), filename)):
+        np.testing.assert_allclose(emb.vectors, vectors, rtol=1e-6, atol=1e-7)
+        assert emb.vectors.dtype == np.float32
+        _assert_labels(emb.labels, labels)
+
+
+def test_file_like_with_name_attribute():
+    filename, raw, vectors, _ = GOOD["npy_float32"]
+    f = io.BytesIO(raw)
+    f.name = filename  # like streamlit's UploadedFile
+    f.read(3)  # position does not matter
+    np.testing.assert_array_equal(load_embeddings(f).vectors, vectors)
+
+
+def test_npy_path_is_memory_mapped_and_float32_bytes_not_copied(tmp_path):
+    x = np.random.default_rng(1).standard_normal((50, 8)).astype(np.float32)
+    path = tmp_path / "emb.npy"
+    np.save(path, x)
+    emb = load_embeddings(path)
+    assert isinstance(emb.vectors, np.memmap)
+    np.testing.assert_array_equal(emb.vectors, x)
+    # from bytes: a view of the uploaded buffer, not a copy
+    buf = io.BytesIO()
+    np.save(buf, x)
+    raw = buf.getvalue()
+    got = load_embeddings(raw, "emb.npy").vectors
+    assert np.shares_memory(got, np.frombuffer(raw, dtype=np.uint8))
+    assert not got.flags.writeable
+
+
+def test_safetensors_path_is_memory_mapped(tmp_path):
+    from safetensors.numpy import save_file
+
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    save_file({"emb": x}, str(tmp_path / "m.safetensors"))
+    emb = load_embeddings(tmp_path / "m.safetensors")
+    assert isinstance(emb.vectors, np.memmap)
+    np.testing.assert_array_equal(emb.vectors, x)
+
+
+def test_float64_is_converted_once_and_said():
+    filename, raw, vectors, _ = GOOD["npy_float64"]
+    emb = load_embeddings(raw, filename)
+    assert emb.vectors.dtype == np.float32
+    assert "float64 to float32" in emb.note
+
+
+def test_keys_choose_array_tensor_column():
+    from safetensors.numpy import save
+    from tests.bad_files import _npz, _parquet
+
+    a = np.ones((3, 2), np.float32)
+    b = np.arange(8, dtype=np.float32).reshape(4, 2)
+    assert load_embeddings(_npz(a=a, b=b), "x.npz", key="b").vectors.shape == (4, 2)
+    assert load_embeddings(_npz(a=a, X=b), "x.npz").source == "x.npz [X]"
+    st = save({"a": a, "b": b})
+    assert load_embeddings(st, "m.safetensors", key="b").vectors.shape == (4, 2)
+    assert list_tensors(st, "m.safetensors") == {"a": (3, 2), "b": (4, 2)}
+    assert list_tensors(st) == {"a": (3, 2), "b": (4, 2)}
+    assert list_tensors(_npz(a=a, b=b), "x.npz") == {"a": (3, 2), "b": (4, 2)}
+    pq_raw = _parquet(pd.DataFrame({"u": list(a[:2]), "v": list(b[:2]), "w": ["p", "q"]}))
+    emb = load_embeddings(pq_raw, "t.parquet", key="v")
+    np.testing.assert_array_equal(emb.vectors, b[:2])
+    assert list(emb.labels.columns) == ["u", "w"]
+    with pytest.raises(EmbeddingFormatError, match=r"x\.npz.*no array named 'zz'.*'a', 'b'"):
+        load_embeddings(_npz(a=a, b=b), "x.npz", key="zz")
+    with pytest.raises(EmbeddingFormatError, match=r"m\.safetensors.*no tensor named 'zz'"):
+        load_embeddings(st, "m.safetensors", key="zz")
+    with pytest.raises(EmbeddingFormatError, match=r"t\.parquet.*no column named 'zz'"):
+        load_embeddings(pq_raw, "t.parquet", key="zz")
+    with pytest.raises(EmbeddingFormatError, match=r"m\.safetensors.*not a valid"):
+        list_tensors(b"\x89PNG\r\n\x1a\n....", "m.safetensors")
+
+
+def test_projector_pair_with_multi_column_metadata():
+    vec_name, vec = metadata_vectors()
+    meta = b"word\tkind\ncat\tanimal\ndog\tanimal\nemu\tbird\n"
+    emb = load_embeddings(vec, vec_name, metadata=meta, metadata_filename="metadata.tsv")
+    assert emb.vectors.shape == (3, 2)
+    assert list(emb.labels.columns) == ["word", "kind"]
+    assert list(emb.labels["kind"]) == ["animal", "animal", "bird"]
+
+
+def test_csv_labels_and_metadata_combine():
+    raw = b"w,a,b\nx,1,2\ny,3,4\n"
+    emb = load_embeddings(raw, "v.csv", metadata=b"kind\tn\nP\t1\nQ\t2\n", metadata_filename="m.tsv")
+    assert list(emb.labels.columns) == ["w", "kind", "n"]
+    assert emb.labels["n"].dtype.kind in "iuf"  # numeric metadata becomes numeric (colour bars)
+
+
+def test_header_detection():
+    # Projector vectors.tsv: no header
+    assert load_embeddings(b"1\t2\n3\t4\n", "vectors.tsv").vectors.shape == (2, 2)
+    # a header of names
+    emb = load_embeddings(b"d1,d2\n1,2\n3,4\n", "v.csv")
+    assert emb.vectors.shape == (2, 2) and emb.labels is None
+    # whitespace-separated .txt (GloVe) and semicolons
+    assert load_embeddings(b"a 1 2\nb 3 4\n", "g.txt").labels["label"].tolist() == ["a", "b"]
+    assert load_embeddings(b"1;2\n3;4\n", "s.txt").vectors.tolist() == [[1, 2], [3, 4]]
+
+
+def test_parquet_numeric_columns_keep_other_columns_as_labels():
+    from tests.bad_files import _parquet
+
+    raw = _parquet(pd.DataFrame({"id": ["a", "b", "c"], "x": [1.0, 2, 3], "y": [4, 5, 6]}))
+    emb = load_embeddings(raw, "t.parquet")
+    np.testing.assert_array_equal(emb.vectors, [[1, 4], [2, 5], [3, 6]])
+    assert emb.labels["id"].tolist() == ["a", "b", "c"]
+
+
+# ---------------------------------------------------------------- bad files --------------
+
+def test_every_bad_case_has_expected_words():
+    assert set(BAD) == set(MESSAGE_WORDS)
+    assert set(BAD_META) == set(META_MESSAGE_WORDS)
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_file_raises_helpful_error(case):
+    filename, raw = BAD[case]
+    with pytest.raises(EmbeddingFormatError) as info:
+        load_embeddings(raw, filename)
+    msg = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert re.search(MESSAGE_WORDS[case], msg, re.I | re.S), msg
+    assert "Traceback" not in msg and len(msg) < 600
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_file_from_path_raises_too(case, tmp_path):
+    filename, raw = BAD[case]
+    (tmp_path / filename).write_bytes(raw)
+    with pytest.raises(EmbeddingFormatError, match=re.escape(filename)):
+        load_embeddings(tmp_path / filename)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_META))
+def test_bad_metadata_raises(case):
+    vec_name, vec = metadata_vectors()
+    meta_name, meta = BAD_META[case]
+    with pytest.raises(EmbeddingFormatError) as info:
+        load_embeddings(vec, vec_name, metadata=meta, metadata_filename=meta_name)
+    assert re.search(META_MESSAGE_WORDS[case], str(info.value), re.I | re.S), str(info.value)
+
+
+@pytest.mark.parametrize("case", sorted(ODD_META))
+def test_odd_metadata_loads(case):
+    vec_name, vec = metadata_vectors()
+    meta_name, meta, want, note = ODD_META[case]
+    emb = load_embeddings(vec, vec_name, metadata=meta, metadata_filename=meta_name)
+    _assert_labels(emb.labels, want)
+    assert re.search(note, emb.note, re.I), emb.note
+
+
+def test_metadata_parquet_and_count_check():
+    from tests.bad_files import _parquet
+
+    meta = _parquet(pd.DataFrame({"w": ["a", "b", "c"]}))
+    frame, _ = load_metadata(meta, "m.parquet", n_rows=3)
+    assert frame["w"].tolist() == ["a", "b", "c"]
+    with pytest.raises(EmbeddingFormatError, match=r"m\.parquet.*3 rows of labels.*4 vectors"):
+        load_metadata(meta, "m.parquet", n_rows=4)
+
+
+def test_non_numeric_python_input_rejected():
+    with pytest.raises(EmbeddingFormatError, match="cannot read a int"):
+        load_embeddings(12, "x.npy")
+    with pytest.raises(EmbeddingFormatError, match="No file name"):
+        load_embeddings(b"1,2\n3,4\n")
+    with pytest.raises(EmbeddingFormatError, match="does not exist"):
+        load_embeddings("/nonexistent/dir/x.npy")
+
+
+def test_never_unpickles(monkeypatch):
+    import pickle
+
+    called = []
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: called.append(1))
+    for case in ("object_npy", "object_npz", "pickle_as_npy"):
+        filename, raw = BAD[case]
+        with pytest.raises(EmbeddingFormatError):
+            load_embeddings(raw, filename)
+    assert not called
+
+
+# ---------------------------------------------------------------- data folder ------------
+
+@pytest.fixture()
+def data_root(tmp_path):
+    root = tmp_path / "data"
+    (root / "sub").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.save(root / "a.npy", x)
+    np.save(root / ".hidden" / "h.npy", x)
+    np.save(outside / "secret.npy", x)
+    (root / "sub" / "vectors.tsv").write_text("1\t2\n3\t4\n5\t6\n")
+    (root / "sub" / "metadata.tsv").write_text("cat\ndog\nemu\n")
+    (root / "notes.md").write_text("not data")
+    os.symlink(outside / "secret.npy", root / "link_out.npy")
+    os.symlink(outside, root / "dir_out")
+    os.symlink(root / "a.npy", root / "link_in.npy")
+    return root, outside, x
+
+
+def test_list_data_files(data_root):
+    root, _, _ = data_root
+    assert list_data_files(root) == ["a.npy", "link_in.npy", "sub/vectors.tsv"]
+    with pytest.raises(EmbeddingFormatError, match="does not exist"):
+        list_data_files(root / "nope")
+
+
+def test_open_data_file_memmaps_and_pairs_metadata(data_root):
+    root, _, x = data_root
+    emb = open_data_file(root, "a.npy")
+    assert isinstance(emb.vectors, np.memmap)
+    np.testing.assert_array_equal(emb.vectors, x)
+    emb = open_data_file(str(root), "sub/vectors.tsv")
+    assert emb.labels["label"].tolist() == ["cat", "dog", "emu"]
+    assert emb.source == "sub/vectors.tsv"
+    assert open_data_file(root, "link_in.npy").vectors.shape == (4, 3)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("../outside/secret.npy", r"'\.\.' is not allowed"),
+    ("sub/../../outside/secret.npy", r"'\.\.' is not allowed"),
+    ("link_out.npy", "outside the data folder"),
+    ("dir_out/secret.npy", "outside the data folder"),
+    ("missing.npy", "does not exist"),
+    ("sub", "does not exist|not a regular file"),
+    ("", "Empty or invalid"),
+])
+def test_open_data_file_refuses_escapes(data_root, name, words):
+    root, _, _ = data_root
+    with pytest.raises(EmbeddingFormatError, match=words):
+        open_data_file(root, name)
+
+
+def test_open_data_file_refuses_absolute_paths(data_root):
+    root, outside, _ = data_root
+    with pytest.raises(EmbeddingFormatError, match="absolute paths are not allowed"):
+        open_data_file(root, str(outside / "secret.npy"))
+    with pytest.raises(EmbeddingFormatError, match="absolute paths are not allowed"):
+        open_data_file(root, str(root / "a.npy"))
+    with pytest.raises(EmbeddingFormatError, match="outside the data folder"):
+        open_data_file(root, "a.npy", metadata_name="link_out.npy")
