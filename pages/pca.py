@@ -31,8 +31,6 @@ MAX_PCS = 30            # components computed and offered (scree shows them all)
 SELECT_ALL_BELOW = 5000  # below this many rows, pickers list every label; above, search first
 TRUST_ROWS = 1500       # rows sampled for trustworthiness
 SRC_EXAMPLE, SRC_UPLOAD, SRC_FOLDER = "Built-in example (MiniLM words & phrases)", "Upload files", "Data folder"
-VECTOR_TYPES = ["npy", "npz", "csv", "tsv", "txt", "parquet", "safetensors"]
-META_TYPES = ["tsv", "csv", "txt"]
 
 
 @dataclass
@@ -84,9 +82,20 @@ def upload_dataset(key: str, name: str, _data: bytes, meta_name: str | None, _me
 
 @st.cache_resource(max_entries=2, show_spinner="Opening the file from the data folder (memory-mapped)…")
 def folder_dataset(root: str, name: str, mtime: float, tensor: str | None) -> Dataset:
-    path = lio.open_data_file(root, name)
-    emb = lio.load_embeddings(path, name, key=tensor)
+    emb = lio.open_data_file(root, name, key=tensor)   # refuses anything outside root
     return _from_embeddings(f"folder:{name}:{mtime}", name, emb)
+
+
+def tensor_choice(data, name: str) -> str | None:
+    """For .npz/.safetensors files holding several 2-D arrays, let the user pick one."""
+    if not name.lower().endswith((".npz", ".safetensors")):
+        return None
+    shapes = {k: v for k, v in lio.list_tensors(data, name).items() if len(v) == 2}
+    if len(shapes) <= 1:
+        return None
+    names = list(shapes)
+    return st.selectbox("Array inside the file", names, key="pca_tensor",
+                        format_func=lambda t: f"{t} {tuple(shapes[t])}")
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
@@ -180,9 +189,10 @@ if source == SRC_EXAMPLE:
 elif source == SRC_UPLOAD:
     c1, c2 = st.columns(2)
     up = c1.file_uploader("Vectors: .npy, .npz, .csv/.tsv (Projector's vectors.tsv), .parquet or .safetensors",
-                          type=VECTOR_TYPES, key="pca_vectors")
+                          key="pca_vectors", help="Any extension is accepted here; the loader checks the "
+                          "contents and says what is wrong if it cannot read them.")
     meta_up = c2.file_uploader("Metadata (optional): .tsv/.csv, one row per vector (Projector's metadata.tsv)",
-                               type=META_TYPES, key="pca_metadata")
+                               key="pca_metadata")
     if up is None:
         st.info("Upload a matrix of embeddings (one row per item, at least 2 × 2, finite numbers). Until then "
                 "the built-in example is shown.")
@@ -195,11 +205,9 @@ elif source == SRC_UPLOAD:
             if read_coordinates is not None and up.name.lower().endswith(".parquet"):
                 batch = read_coordinates(data)
             if batch is None:
-                if up.name.lower().endswith(".safetensors"):
-                    names = lio.list_tensors(data)
-                    if len(names) > 1:
-                        tensor = st.selectbox("Tensor inside the .safetensors file", names, key="pca_tensor")
-                ds = upload_dataset(up.file_id, up.name, data, meta_up.name if meta_up else None,
+                tensor = tensor_choice(data, up.name)
+                key = f"upload:{up.file_id}:{meta_up.file_id if meta_up else ''}:{tensor or ''}"
+                ds = upload_dataset(key, up.name, data, meta_up.name if meta_up else None,
                                     meta_up.getvalue() if meta_up else None, tensor)
                 st.session_state["pca_last_good"] = ds
         except ValueError as exc:
@@ -222,12 +230,8 @@ else:
             name = st.selectbox("File in the data folder (opened memory-mapped on the server)", files,
                                 key="pca_folder_file")
             try:
-                path = lio.open_data_file(data_dir, name)
-                tensor = None
-                if str(name).lower().endswith(".safetensors"):
-                    names = lio.list_tensors(path)
-                    if len(names) > 1:
-                        tensor = st.selectbox("Tensor inside the .safetensors file", names, key="pca_tensor")
+                path = os.path.join(data_dir, name)   # name comes from list_data_files: inside the folder
+                tensor = tensor_choice(path, name)
                 if read_coordinates is not None and str(name).lower().endswith(".parquet"):
                     batch = read_coordinates(path)
                 if batch is None:

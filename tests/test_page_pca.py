@@ -1,0 +1,268 @@
+"""The PCA page through the real navigation and the real file uploader (AppTest)."""
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from la_core import pca as lp
+from tests.apptest_utils import TIMEOUT, assert_no_exception, chart_specs, open_page
+from tests.bad_files import bad_files, good_files
+from tests.conftest import ROOT
+
+SCREE, SCATTER, ANALOGY, AXES = 0, 1, 2, 3
+UPLOAD = "Upload files"
+FOLDER = "Data folder"
+
+
+def arr(v):
+    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v)
+
+
+@pytest.fixture(scope="module")
+def example():
+    df = pd.read_parquet(ROOT / "data" / "example_embeddings.parquet")
+    X = np.stack(df["vector"].to_numpy()).astype(np.float32)
+    return df, X
+
+
+@pytest.fixture(scope="module")
+def at():
+    at = open_page("pages/pca.py")
+    assert_no_exception(at)
+    return at
+
+
+def points(spec) -> tuple[np.ndarray, list]:
+    """All data points of the category traces of a scatter (x, y[, z]) and their hover labels."""
+    xs, labels = [], []
+    for tr in spec["data"]:
+        if tr.get("name") in ("nearest neighbours", "selected", "anchors") or "x" not in tr:
+            continue
+        cols = [arr(tr[c]) for c in ("x", "y", "z") if c in tr]
+        xs.append(np.stack(cols, 1))
+        labels += list(tr.get("text", []))
+    return np.concatenate(xs), labels
+
+
+def upload(at, name, data, key="pca_vectors"):
+    at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+    return at
+
+
+def test_example_renders_scree_and_view(at, example):
+    df, X = example
+    assert at.title[0].value == "PCA of embeddings"
+    assert [h.value for h in at.header][:4] == ["1. The picture and a point's neighbours", "2. Analogies: A − B + C",
+                                               "3. Semantic axes", "4. Export the coordinates"]
+    specs = chart_specs(at)
+    assert len(specs) == 4
+    ref = lp.PCA(30).fit(X)
+    bars = arr(specs[SCREE]["data"][0]["y"])
+    np.testing.assert_allclose(bars, 100 * ref.explained_variance_ratio_, rtol=1e-4)
+    np.testing.assert_allclose(arr(specs[SCREE]["data"][1]["y"]), 100 * np.cumsum(ref.explained_variance_ratio_),
+                               rtol=1e-4)
+    xy, labels = points(specs[SCATTER])
+    Z = ref.transform(X)
+    order = {lab: i for i, lab in enumerate(df["label"])}
+    rows = np.array([order[lab] for lab in labels])
+    assert len(rows) == len(df)                                       # every point, nothing dropped
+    np.testing.assert_allclose(xy, Z[rows][:, :2], atol=1e-4)
+    # categorical colouring: one legend entry per category
+    names = {tr["name"] for tr in specs[SCATTER]["data"]}
+    assert set(df["category"]) <= names
+    assert at.metric[0].label.startswith("Trustworthiness of this 2D view")
+    assert 0.5 < float(at.metric[0].value) <= 1.0
+
+
+def test_axes_and_3d_follow_the_widgets(at, example):
+    df, X = example
+    Z = lp.PCA(30).fit(X).transform(X)
+    at.selectbox(key="pca_x").set_value("PC3").run()
+    at.radio(key="pca_dims").set_value("3D").run()
+    at.selectbox(key="pca_z").set_value("PC5").run()
+    assert_no_exception(at)
+    spec = chart_specs(at)[SCATTER]
+    assert spec["data"][0]["type"] == "scatter3d"
+    xyz, labels = points(spec)
+    rows = np.array([list(df["label"]).index(lab) for lab in labels])
+    np.testing.assert_allclose(xyz, Z[rows][:, [2, 1, 4]], atol=1e-4)
+    assert at.query_params["x"] == ["PC3"] or at.query_params["x"] == "PC3"
+    at.radio(key="pca_dims").set_value("2D").run()
+    at.selectbox(key="pca_x").set_value("PC1").run()
+
+
+def test_neighbours_match_la_core_and_are_highlighted(at, example):
+    df, X = example
+    king = int(np.flatnonzero(df["label"] == "king")[0])
+    at.selectbox(key="pca_point").set_value(king).run()
+    at.selectbox(key="pca_metric").set_value("euclidean").run()
+    assert_no_exception(at)
+    idx, score = lp.nearest_neighbors(X, king, k=10, metric="euclidean")
+    table = at.dataframe[0].value
+    assert list(table["label"]) == list(df["label"].iloc[idx])
+    np.testing.assert_allclose(table["Euclidean distance"], np.round(score, 4))
+    ring = next(tr for tr in chart_specs(at)[SCATTER]["data"] if tr["name"] == "nearest neighbours")
+    assert list(ring["text"]) == list(df["label"].iloc[idx])
+    star = next(tr for tr in chart_specs(at)[SCATTER]["data"] if tr["name"] == "selected")
+    assert star["text"] == ["king"]
+    qp = at.query_params
+    assert "king" in str(qp["point"]) and "euclidean" in str(qp["metric"])
+    at.selectbox(key="pca_metric").set_value("cosine").run()
+
+
+def test_centring_toggle_changes_pc1(at, example):
+    _, X = example
+    before = arr(chart_specs(at)[SCREE]["data"][0]["y"])
+    at.toggle(key="pca_center").set_value(False).run()
+    assert_no_exception(at)
+    after = arr(chart_specs(at)[SCREE]["data"][0]["y"])
+    ref = lp.PCA(30, center=False).fit(X)
+    np.testing.assert_allclose(after, 100 * ref.explained_variance_ratio_, rtol=1e-4)
+    assert after[0] > before[0]            # uncentred PC1 soaks up the mean
+    at.toggle(key="pca_center").set_value(True).run()
+
+
+def test_analogy_and_semantic_axes(at, example):
+    df, X = example
+    tables = [t.value for t in at.dataframe]
+    analogy_table = next(t for t in tables if "cosine" in t.columns and len(t) == 5)
+    assert analogy_table["label"].iloc[0] == "queen"
+    spec = chart_specs(at)[ANALOGY]
+    assert any("(A − B)" in tr.get("name", "") for tr in spec["data"])
+    axes = chart_specs(at)[AXES]
+    xy, labels = points(axes)
+    lab = list(df["label"])
+    g = lambda ws: [lab.index(w) for w in ws]  # noqa: E731
+    res = lp.semantic_axes(X, (g(["man", "king", "he", "boy", "father"]), g(["woman", "queen", "she", "girl", "mother"])),
+                           (g(["king", "queen", "prince", "princess", "emperor", "empress"]),
+                            g(["man", "woman", "boy", "girl", "husband", "wife"])))
+    rows = np.array([lab.index(w) for w in labels])
+    np.testing.assert_allclose(xy, res.coords[rows], atol=1e-4)
+
+
+def test_url_reproduces_the_view():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"x": "PC2", "y": "PC4", "color": "kind", "point": "queen", "metric": "dot"})
+    at.run()
+    at.switch_page("pages/pca.py")
+    at.run()
+    assert_no_exception(at)
+    assert at.selectbox(key="pca_x").value == "PC2" and at.selectbox(key="pca_y").value == "PC4"
+    assert at.selectbox(key="pca_color").value == "kind"
+    assert at.selectbox(key="pca_metric").value == "dot"
+    star = next(tr for tr in chart_specs(at)[SCATTER]["data"] if tr["name"] == "selected")
+    assert star["text"] == ["queen"]
+
+
+def test_upload_good_files_through_the_uploader():
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    assert at.file_uploader(key="pca_vectors") is not None and at.file_uploader(key="pca_metadata") is not None
+    for case in ("npy_float32", "csv_header_labels", "parquet_list", "safetensors_first_2d", "txt_glove"):
+        name, data, x, labels = good_files()[case]
+        upload(at, name, data)
+        assert_no_exception(at)
+        assert not at.error, (case, [e.value for e in at.error])
+        specs = chart_specs(at)
+        assert len(specs) == 3, case               # scree, view, analogy (semantic axes wait for anchors)
+        xy, hover = points(specs[SCATTER])
+        assert len(xy) == len(x)
+        Z = lp.PCA(min(30, *x.shape)).fit(x).transform(x)
+        if labels is not None:
+            assert sorted(hover) == sorted(labels.iloc[:, 0].astype(str))
+        # the picture is PC1/PC2 of exactly this file (compare as point sets: traces group by colour)
+        np.testing.assert_allclose(np.sort(xy[:, 0]), np.sort(Z[:, 0]), atol=1e-4)
+        assert f"{len(x)} rows × {x.shape[1]} dimensions" in at.caption[0].value
+
+
+def test_upload_with_metadata_file_colours_by_it():
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 5)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    meta = "word\tgroup\n" + "\n".join(f"w{i}\t{'ab'[i % 2]}" for i in range(30))
+    upload(at, "emb.npy", buf.getvalue())
+    upload(at, "metadata.tsv", meta.encode(), key="pca_metadata")
+    assert_no_exception(at)
+    assert not at.error
+    at.selectbox(key="pca_color").set_value("group").run()
+    names = {tr["name"] for tr in chart_specs(at)[SCATTER]["data"]}
+    assert {"a", "b"} <= names
+    # metadata with the wrong number of rows: an error, the page keeps the last good data
+    upload(at, "metadata.tsv", b"one\ntwo\n", key="pca_metadata")
+    assert_no_exception(at)
+    assert at.error and "metadata" in at.error[0].value.lower()
+    assert len(chart_specs(at)) >= 3
+
+
+def test_every_bad_file_errors_and_page_keeps_working():
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    for case, (name, data) in bad_files().items():
+        upload(at, name, data)
+        assert_no_exception(at)
+        assert at.error, f"{case}: no st.error"
+        msg = at.error[0].value
+        assert name in msg and len(msg) > len(name) + 20, (case, msg)
+        assert "Traceback" not in msg
+        assert len(chart_specs(at)) == 4, case       # the page still shows data (the built-in example)
+
+
+def test_over_the_cap_only_a_sample_goes_to_the_browser():
+    n = 100_400
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((n, 4)) * [3, 2, 1, 0.5]).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    upload(at, "big.npy", buf.getvalue())
+    assert_no_exception(at)
+    assert any("Showing" in i.value and "of 100,400 points" in i.value for i in at.info)
+    for spec in chart_specs(at):
+        for tr in spec["data"]:
+            if "x" in tr:
+                assert len(arr(tr["x"])) <= 100_000 + 11
+    xy, _ = points(chart_specs(at)[SCATTER])
+    assert 100_000 <= len(xy) <= 100_011
+    # but the scree is the PCA of all rows
+    ref = lp.PCA(4).fit(x)
+    np.testing.assert_allclose(arr(chart_specs(at)[SCREE]["data"][0]["y"]), 100 * ref.explained_variance_ratio_,
+                               rtol=1e-4)
+
+
+def test_data_folder_lists_and_opens_files(tmp_path, monkeypatch):
+    x = np.random.default_rng(2).standard_normal((50, 6)).astype(np.float32)
+    np.save(tmp_path / "vectors.npy", x)
+    (tmp_path / "notes.txt").write_text("not embeddings")
+    outside = tmp_path.parent / "outside_secret.npy"
+    np.save(outside, x)
+    (tmp_path / "link.npy").symlink_to(outside)
+    monkeypatch.setenv("LA_LENS_DATA_DIR", str(tmp_path))
+    at = open_page("pages/pca.py")
+    assert FOLDER in at.radio(key="pca_source").options
+    at.radio(key="pca_source").set_value(FOLDER).run()
+    assert_no_exception(at)
+    options = at.selectbox(key="pca_folder_file").options
+    assert "vectors.npy" in options and "link.npy" not in options
+    at.selectbox(key="pca_folder_file").set_value("vectors.npy").run()
+    assert_no_exception(at)
+    assert "50 rows × 6 dimensions" in at.caption[0].value
+    xy, _ = points(chart_specs(at)[SCATTER])
+    Z = lp.PCA(6).fit(x).transform(x)
+    np.testing.assert_allclose(np.sort(xy[:, 1]), np.sort(Z[:, 1]), atol=1e-4)
+
+
+def test_no_data_folder_option_without_the_variable(at, monkeypatch):
+    assert FOLDER not in at.radio(key="pca_source").options
