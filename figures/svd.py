@@ -20,7 +20,7 @@ def _equal(fig: go.Figure) -> go.Figure:
 
 
 def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, signed: bool,
-                 image: bool = False, height: int = 380) -> go.Figure:
+                 image: bool = False, height: int = 470) -> go.Figure:
     """One matrix (or grey image) as a heatmap on a fixed, shared colour range.
 
     ``signed`` gives a zero-centred diverging scale on ``[-zmax, zmax]``; otherwise grey (images)
@@ -35,7 +35,7 @@ def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, s
     return _equal(fig) if image else fig
 
 
-def rgb_panel(img, title: str, height: int = 380) -> go.Figure:
+def rgb_panel(img, title: str, height: int = 470) -> go.Figure:
     """An RGB image (h, w, 3) with values in 0–255 (clip before calling and say so)."""
     fig = go.Figure(go.Image(z=np.clip(np.asarray(img), 0, 255).astype(np.uint8),
                              hovertemplate="row %{y}, col %{x}<br>RGB %{z}<extra></extra>"))
@@ -62,25 +62,28 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
     fig.add_trace(go.Scatter(x=f32(i), y=f32(energy), mode="lines", name="energy kept",
                              line=dict(color=COLORS["x"], width=2.5),
                              hovertemplate="rank %{x}: %{y:.2%}<extra></extra>"), row=1, col=2)
-    for frac, r in marks.items():
-        fig.add_trace(go.Scatter(x=f32([r]), y=f32([energy[r - 1]]), mode="markers+text",
+    for j, (frac, r) in enumerate(marks.items()):
+        fig.add_trace(go.Scatter(x=f32([r]), y=f32([energy[r - 1]]), mode="markers",
                                  marker=dict(size=10, color=COLORS["highlight"], symbol="diamond"),
-                                 text=[f"{frac:.0%} at r={r}"], textposition="bottom right", showlegend=False,
+                                 text=[f"{frac:.0%}"], textfont=dict(size=11),
+                                 textposition=["bottom right", "middle right", "top left"][j % 3], showlegend=False,
                                  hovertemplate=f"{frac:.0%} of the energy needs rank {r}<extra></extra>"),
                       row=1, col=2)
+    if marks:
+        fig.add_annotation(x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
+                           showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
+                           text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items()))
     for col in (1, 2):
         fig.add_vline(x=rank, line=dict(color=COLORS["proj"], width=2, dash="dash"), row=1, col=col)
-    fig.add_annotation(x=rank, y=1.02, yref="y2 domain", xref="x2", text=f"r = {rank}", showarrow=False,
-                       font=dict(color=COLORS["proj"]))
+    fig.add_annotation(x=rank, y=1.0, yref="y2 domain", xref="x2", text=f" r = {rank}", showarrow=False,
+                       xanchor="left", font=dict(color=COLORS["proj"]))
     style(fig, None, None, None, height=380)
     fig.update_yaxes(type="log" if log else "linear", title_text="σᵢ", row=1, col=1)
     fig.update_yaxes(title_text="fraction of Σσ²", range=[0, 1.05], tickformat=".0%", row=1, col=2)
     fig.update_xaxes(title_text="index i", row=1, col=1)
     fig.update_xaxes(title_text="rank r", row=1, col=2)
-    if k > 60:
-        fig.update_xaxes(type="log", row=1, col=1)
-        fig.update_xaxes(type="log", row=1, col=2)
-    fig.update_layout(margin=dict(t=70))
+    fig.update_layout(margin=dict(t=70), legend=dict(orientation="v", x=0.28, xanchor="right", y=0.98,
+                                                      yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
     return fig
 
 
@@ -93,7 +96,7 @@ def _png_uri(rgb: np.ndarray) -> str:
 
 
 def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colour: bool,
-             note: str, colorbar_title: str, image: bool, height: int = 560) -> go.Figure:
+             note: str, colorbar_title: str, image: bool, height: int = 560, start_rank: int = 10) -> go.Figure:
     """A heatmap (or RGB image) with a client-side Plotly slider over precomputed rank frames.
 
     Parameters
@@ -119,7 +122,7 @@ def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colo
                             colorbar=dict(title=dict(text=colorbar_title, side="right"), tickvals=f32(ticks),
                                           ticktext=[f"{v:.3g}" for v in vals]))
                  for c in codes]
-    start = 0
+    start = int(np.argmin(np.abs(np.asarray(ranks) - start_rank)))
     fig = go.Figure(datas[start])
     fig.frames = [go.Frame(data=[d], name=str(r)) for d, r in zip(datas, ranks)]
     steps = [dict(method="animate", label=str(r),
@@ -197,6 +200,7 @@ def lora(ranks, rel_errors, r: int, m: int, n: int, matrix_name: str) -> go.Figu
                              marker=dict(size=12, color=COLORS["proj"]), text=[f"r={rr}: {rel_errors[rr - 1]:.1%}"],
                              textposition="top right"), row=1, col=2)
     style(fig, None, None, None, height=380)
+    fig.update_layout(showlegend=False)
     fig.update_yaxes(title_text="numbers", type="log", row=1, col=1)
     fig.update_yaxes(title_text="relative Frobenius error", tickformat=".0%", range=[0, 1.05], row=1, col=2)
     fig.update_xaxes(title_text="rank r", row=1, col=2)

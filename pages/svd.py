@@ -215,10 +215,11 @@ def rank_section():
     cols = st.columns(6)
     cols[0].metric("rank r", f"{r} of {K}")
     cols[1].metric("‖A − A_r‖_F measured", f"{measured:.4g}")
-    cols[2].metric("√(Σ_{i>r} σᵢ²) predicted", f"{predicted:.4g}",
-                   help="Eckart–Young: the error is the tail of the spectrum.")
+    cols[2].metric("predicted (tail)", f"{predicted:.4g}",
+                   help="Eckart–Young: ‖A − A_r‖_F = √(Σ_{i>r} σᵢ²), the tail of the spectrum.")
     cols[3].metric("energy kept", f"{en[r - 1]:.2%}", help="Σ_{i≤r} σᵢ² / Σ σᵢ²")
-    cols[4].metric("numbers stored r(m+n+1)", f"{C * stored:,}", f"vs mn = {C * full:,}", delta_color="off")
+    cols[4].metric("stored r(m+n+1)", f"{C * stored:,}", help=f"the full matrix stores mn = {C * full:,} numbers")
+    cols[4].caption(f"vs mn = {C * full:,}" + (" (×3 channels)" if C == 3 else ""))
     cols[5].metric("compression", f"{full / stored:.1f}×" if full >= stored else f"{full / stored:.2f}× (bigger)")
     st.caption(f"Relative error {predicted / total:.2%}; spectral-norm error σ_(r+1) = "
                f"{ls.truncation_error(s, r, kind='spectral'):.4g}. Rebuilt in {t_rebuild * 1e3:.1f} ms.")
@@ -228,7 +229,7 @@ def rank_section():
     if data["image"]:
         err_show = err.mean(0)
         ebound = 127.5 if same else float(np.abs(err_show).max()) or 1.0
-        etitle = "error A − A_r" + (" (mean over R, G, B)" if C == 3 else "") + ", grey levels"
+        etitle = "error, grey levels" + (" (mean of R, G, B)" if C == 3 else "")
     else:
         err_show = err[0]
         ebound = hi if same else float(np.abs(err_show).max()) or 1.0

@@ -1,0 +1,89 @@
+"""The SVD page in Chromium: the server-side rank slider rebuilds, the client-side slider swaps frames."""
+import re
+
+import pytest
+
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+N_CHARTS = 7
+RANK_LABEL = "Rank r (server-side: each release rebuilds A_r at full resolution)"
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def z_sum(page, index: int) -> float:
+    return page.evaluate(
+        """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
+                   let s = 0; for (const row of gd._fullData[0].z) for (const v of row) s += Math.abs(v);
+                   return s; }""", index)
+
+
+def goto_svd(page, server):
+    open_page(page, server, "svd", wait_charts=N_CHARTS)
+    assert page.locator("h1").first.inner_text().startswith("SVD & low rank")
+
+
+def test_rank_slider_rebuilds_and_error_matches_prediction(page, server):
+    goto_svd(page, server)
+    before_err = float(metric(page, "measured"))
+    assert before_err == float(metric(page, "predicted"))
+    rec_before = z_sum(page, 1)
+    screenshot(page, "svd-default")
+    press_slider(page, RANK_LABEL, "ArrowRight", 10)        # r = 20 -> 30
+    for _ in range(40):
+        if metric(page, "rank r").startswith("30"):
+            break
+        page.wait_for_timeout(250)
+    assert metric(page, "rank r").startswith("30 of")
+    after_err = float(metric(page, "measured"))
+    assert after_err < before_err
+    assert after_err == float(metric(page, "predicted"))
+    assert z_sum(page, 1) != rec_before
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_client_side_slider_swaps_frames_without_a_rerun(page, server):
+    goto_svd(page, server)
+    scrub = page.locator(".js-plotly-plot").nth(4)
+    scrub.scroll_into_view_if_needed()
+    before = z_sum(page, 4)
+    rail = scrub.locator(".slider-rail-rect").first
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(600)
+    active = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[4].layout.sliders[0].active")
+    assert active > 10
+    assert z_sum(page, 4) != before
+    # no server run was triggered by the client-side slider
+    assert page.locator('[data-testid="stStatusWidget"]').count() == 0
+    label = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[4]"
+                          ".querySelectorAll('text')).map(t => t.textContent).find(t => t.startsWith('rank r =')) || ''")
+    assert re.fullmatch(r"rank r = \d+", label), label
+    screenshot(page, "svd-scrub")
+
+
+def test_colour_image_and_minilm_head(page, server):
+    goto_svd(page, server)
+    page.get_by_text("colour (R, G, B)", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7",
+                           timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "svd-colour")
+    page.get_by_text("MiniLM weight", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert "Effective rank" in page.locator('[data-testid="stMain"]').inner_text()
+    page.locator('[data-testid="stSelectbox"]').nth(1).click()          # Layer, Matrix, Head
+    page.get_by_role("option", name=re.compile("one head")).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert page.get_by_text("so its rank is at most 32").count() == 1
+    screenshot(page, "svd-minilm")
