@@ -508,14 +508,23 @@ def _is_number(s: str) -> bool:
 
 
 def _text_sample(data, name: str) -> tuple[str, bool]:
-    """First bytes of a text file decoded (errors replaced); and whether the file is longer."""
-    if _is_path(data):
-        with open(data, "rb") as fh:
-            raw = fh.read(_TEXT_SAMPLE_BYTES + 1)
-    else:
-        raw = bytes(data[: _TEXT_SAMPLE_BYTES + 1])
-    more = len(raw) > _TEXT_SAMPLE_BYTES
-    raw = raw[:_TEXT_SAMPLE_BYTES]
+    """First bytes of a text file decoded (errors replaced); and whether the file is longer.
+
+    The sample grows (up to 64 MB) until it holds a few complete lines, so very wide rows
+    (tens of thousands of numbers per line) are still sniffed correctly.
+    """
+    limit = _TEXT_SAMPLE_BYTES
+    while True:
+        if _is_path(data):
+            with open(data, "rb") as fh:
+                raw = fh.read(limit + 1)
+        else:
+            raw = bytes(data[: limit + 1])
+        more = len(raw) > limit
+        raw = raw[:limit]
+        if not more or raw.count(b"\n") >= 4 or limit >= (64 << 20):
+            break
+        limit *= 4
     if b"\x00" in raw:
         raise _fail(name, f"is not a text table (it looks like {_describe_magic(raw)}).")
     return raw.decode("utf-8", errors="replace").lstrip("\ufeff"), more
@@ -553,14 +562,33 @@ def _read_table_text(data, name: str, ext: str):
         raise _fail(name, "is empty (no rows).")
     sep = _guess_sep(text, ext)
     rows = _split_rows(text, sep, more)
+    if not rows:
+        raise _fail(name, "has no complete line in its first 64 MB; is it really a text table?")
+    notes = []
+    skip = 0
+    # word2vec text format: a first line "<count> <dim>" before "word v1 ... v_dim" lines
+    if (len(rows) > 1 and len(rows[0]) == 2 and all(v.isdigit() for v in rows[0])
+            and len(rows[1]) == int(rows[0][1]) + 1):
+        skip = 1
+        rows = rows[1:]
+        notes.append(f"{name}: skipped the word2vec header line")
     ncols = len(rows[0])
-    # header: the first row has a non-number where the following rows have numbers
+    # header: the first row has a non-number where the following rows have numbers,
+    # or it numbers the columns 0, 1, 2, ... (pandas' default column names)
     body = rows[1:]
     numeric_cols = [
         j for j in range(ncols)
         if body and sum(_is_number(r[j]) for r in body if j < len(r)) > 0.5 * len(body)
     ]
     has_header = bool(body) and any(not _is_number(rows[0][j]) for j in numeric_cols if j < len(rows[0]))
+    if body and not has_header and len(numeric_cols) >= 2 and all(j < len(rows[0]) for j in numeric_cols):
+        head_vals = [rows[0][j] for j in numeric_cols]
+        k = len(head_vals)
+        ints_only = all(r[j].lstrip("+-").isdigit() for r in body for j in numeric_cols if j < len(r))
+        # a small hand-typed integer matrix may well start "0,1,2": only a header when the data are
+        # not all integers or the row is long
+        if head_vals == [str(i) for i in range(k)] and (k >= 8 or not ints_only):
+            has_header = True
     if not body and not all(_is_number(v) for v in rows[0]):
         has_header = True
     data_rows = body if has_header else rows
@@ -572,8 +600,19 @@ def _read_table_text(data, name: str, ext: str):
         ex = data_rows[0][0] if data_rows[0] else ""
         raise _fail(name, f"has no numeric columns (first value {ex[:40]!r}); expected rows of numbers, "
                     "optionally with a label column first or last.")
+    # a pandas index written by DataFrame.to_csv(): unnamed first column holding 0, 1, 2, ...
+    dropped = []
+    header_names = rows[0] if has_header else None
+    if has_header and 0 in numeric_cols and len(numeric_cols) > 2 and header_names[0].strip() in ("", "Unnamed: 0"):
+        col0 = [r[0] for r in data_rows]
+        start = col0[0] if col0 else ""
+        if start in ("0", "1") and col0 == [str(int(start) + i) for i in range(len(col0))]:
+            dropped = [0]
+            numeric_cols = numeric_cols[1:]
+            notes.append(f"{name}: dropped the unnamed index column")
     first, last = numeric_cols[0], numeric_cols[-1]
-    middle_bad = [j for j in range(first, last + 1) if j not in numeric_cols]
+    num_set = set(numeric_cols)
+    middle_bad = [j for j in range(first, last + 1) if j not in num_set]
     if middle_bad:
         j = middle_bad[0]
         ex = next((r[j] for r in data_rows if j < len(r) and not _is_number(r[j])), "")
@@ -593,22 +632,25 @@ def _read_table_text(data, name: str, ext: str):
                                 "only finite numbers are accepted.", "")
                 raise _fail(name, f"has a value that is not a number at row {line}, column {j + 1}: {r[j][:40]!r}.", "")
     header_names = rows[0] if has_header else None
-    dtypes = {j: (np.float64 if j in numeric_cols else str) for j in range(ncols)}
-    na_values = {j: [*_NA_STRINGS, "nan", "NaN", "NAN", "-nan", "-NaN"] for j in numeric_cols}
+    na_list = [*_NA_STRINGS, "nan", "NaN", "NAN", "-nan", "-NaN"]
+    if len(numeric_cols) == ncols:  # numbers only: one dtype for all (per-column dicts cost ~0.1 ms a column)
+        dtypes, na_values = np.float64, na_list
+    else:  # label columns keep every string ("NA", "null" are words too)
+        dtypes = {j: (np.float64 if j in num_set else str) for j in range(ncols)}
+        na_values = {j: na_list for j in numeric_cols}
     kwargs = dict(
-        sep=r"\s+" if sep is None else sep, header=None, skiprows=1 if has_header else 0, dtype=dtypes,
+        sep=r"\s+" if sep is None else sep, header=None, skiprows=skip + int(has_header), dtype=dtypes,
         keep_default_na=False, na_values=na_values, skip_blank_lines=True, engine="c", quotechar='"',
     )
     src = data if _is_path(data) else io.BytesIO(data)
     frame = None
-    note = ""
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             if not _is_path(src):
                 src.seek(0)
             frame = pd.read_csv(src, encoding=enc, **kwargs)
             if enc != "utf-8-sig":
-                note = f"{name} is not UTF-8; decoded as {enc}"
+                notes.append(f"{name} is not UTF-8; decoded as {enc}")
             break
         except UnicodeDecodeError:
             continue
@@ -629,7 +671,7 @@ def _read_table_text(data, name: str, ext: str):
         r, c = np.argwhere(np.isnan(vec))[0]
         raise _fail(name, f"has an empty, missing or NaN value at row {int(r) + 1 + int(has_header)}, "
                     f"column {numeric_cols[int(c)] + 1} (rows of different lengths?); only finite numbers are accepted.", "")
-    label_cols = [j for j in range(ncols) if j not in numeric_cols]
+    label_cols = [j for j in range(ncols) if j not in num_set and j not in dropped]
     labels = None
     if label_cols:
         labels = frame[label_cols].copy()
@@ -640,7 +682,7 @@ def _read_table_text(data, name: str, ext: str):
             names.append(nm)
         labels.columns = _dedupe(names)
         labels = labels.reset_index(drop=True)
-    return vec, labels, note
+    return vec, labels, "; ".join(notes)
 
 
 def _dedupe(names: list[str]) -> list[str]:

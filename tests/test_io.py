@@ -313,3 +313,35 @@ def test_open_data_file_refuses_absolute_paths(data_root):
         open_data_file(root, str(root / "a.npy"))
     with pytest.raises(EmbeddingFormatError, match="outside the data folder"):
         open_data_file(root, "a.npy", metadata_name="link_out.npy")
+
+
+def test_pandas_to_csv_outputs_load_as_written():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4))
+    df = pd.DataFrame(x)  # columns 0..3
+    for kw in (dict(index=False), dict(index=True)):
+        emb = load_embeddings(df.to_csv(**kw).encode(), "p.csv")
+        np.testing.assert_allclose(emb.vectors, x, rtol=1e-6)
+        assert emb.labels is None
+    assert "index column" in load_embeddings(df.to_csv(index=True).encode(), "p.csv").note
+    df.insert(0, "word", list("abcde"))
+    emb = load_embeddings(df.to_csv(index=True).encode(), "p.csv")
+    np.testing.assert_allclose(emb.vectors, x, rtol=1e-6)
+    assert emb.labels["word"].tolist() == list("abcde")
+
+
+def test_small_integer_matrix_first_row_is_data():
+    # a hand-typed matrix must not lose its first row to header detection
+    assert load_embeddings(b"0,1,2\n3,4,5\n", "m.csv").vectors.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert load_embeddings(b"1,2\n3,4\n", "m.csv").vectors.tolist() == [[1, 2], [3, 4]]
+    assert load_embeddings(b"1 2 3\n4 5 6\n", "m.txt").vectors.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_word2vec_text_format_and_wide_rows():
+    emb = load_embeddings(b"2 3\nking 0.1 0.2 0.3\nqueen 0.4 0.5 0.6\n", "w2v.txt")
+    assert emb.vectors.shape == (2, 3) and emb.labels["label"].tolist() == ["king", "queen"]
+    assert "word2vec header" in emb.note
+    wide = np.random.default_rng(0).standard_normal((3, 40_000))  # lines longer than the first sample
+    text = "\n".join("\t".join(f"{v:.5f}" for v in row) for row in wide).encode()
+    emb = load_embeddings(text, "wide.tsv")
+    np.testing.assert_allclose(emb.vectors, wide, atol=1e-5)
