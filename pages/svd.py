@@ -13,6 +13,7 @@ from la_core import svd as ls
 from pages._shared import chart
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
+MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix
 DISPLAY_SIDE = 384            # matrices larger than this are shown as block means
 MINILM_MATS = {               # label -> (parameter suffix, shape note)
     "W_Q (query, 384×384)": "attention.self.query.weight",
@@ -80,8 +81,12 @@ def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: 
         from la_core import io as lio
 
         emb = lio.load_embeddings(upload, upload_name)
-        chans = np.asarray(emb.vectors, np.float32)[None]
-        note = f"{upload_name}: {chans.shape[1]}×{chans.shape[2]} matrix."
+        if emb.vectors.size > MAX_UPLOAD:
+            raise ValueError(f"{upload_name} has {emb.vectors.shape[0]}×{emb.vectors.shape[1]} = "
+                             f"{emb.vectors.size:,} entries; an interactive SVD here takes at most "
+                             f"{MAX_UPLOAD:,} (e.g. 2048×2048). Upload a slice of it.")
+        chans = np.array(emb.vectors, np.float32)[None]
+        note = f"{emb.source}: {chans.shape[1]}×{chans.shape[2]} matrix." + (f" {emb.note}." if emb.note else "")
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
     facs = [ls.svd(c) for c in chans]
@@ -159,9 +164,9 @@ elif src == "synthetic":
                         help="Gaussian noise scaled so its largest singular value is about 2 × this.")
     kind, params = "synthetic", (int(m), int(n), float(decay), float(noise), 0)
 else:
-    up = st.file_uploader("A matrix: .npy (no pickles), .csv (numbers only; a header row is fine) or "
-                          ".safetensors (the first 2-D tensor)", type=["npy", "csv", "safetensors"],
-                          key="svd_upload")
+    up = st.file_uploader("A matrix: .npy/.npz (no pickles), .csv/.tsv/.txt (numbers; a header row is fine) "
+                          "or .safetensors (the first 2-D tensor); at most 2048×2048 entries",
+                          type=["npy", "npz", "csv", "tsv", "txt", "safetensors"], key="svd_upload")
     if up is None:
         st.info("Upload a matrix to decompose it; until then the page shows the built-in image.")
         kind, params = "image", ("china.jpg", False, 320)
@@ -175,7 +180,8 @@ except ImportError:
     data = prepare("image", ("china.jpg", False, 320))
     kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
 except ValueError as exc:
-    st.error(f"{exc} Accepted: a 2-D numeric matrix in .npy, .csv or .safetensors; showing the built-in image.")
+    st.error(f"{exc} Accepted: a finite 2-D numeric matrix (at least 2×2) in .npy, .npz, .csv, .tsv, .txt or "
+             ".safetensors. Showing the built-in image instead.")
     kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
     data = prepare(kind, params)
 

@@ -1,0 +1,143 @@
+"""The SVD page through the real navigation: the rank slider changes the error exactly as the spectrum says."""
+import base64
+import io
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_sample_image
+
+from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+
+ORIG, REC, ERR, SPEC, SCRUB, GEO, LORA = range(7)
+
+
+def arr(v):
+    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v, dtype=float)
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def grey_china_spectrum() -> np.ndarray:
+    """Independent reference: the page's grey 213×320 image, decomposed by numpy in float64."""
+    img = load_sample_image("china.jpg").astype(np.float64)[:426, :640]          # 2×2 blocks
+    small = img.reshape(213, 2, 320, 2, 3).mean(axis=(1, 3))
+    grey = small @ np.array([0.299, 0.587, 0.114])
+    return np.linalg.svd(grey, compute_uv=False)
+
+
+@pytest.fixture(scope="module")
+def at():
+    at = open_page("pages/svd.py")
+    assert_no_exception(at)
+    return at
+
+
+def test_renders_every_section(at):
+    assert at.title[0].value == "SVD & low rank"
+    assert [h.value for h in at.header] == ["1. Rank slider", "2. Spectrum", "3. Instant scrubbing",
+                                            "4. Geometry of the SVD in 2D", "5. LoRA: a low-rank update"]
+    specs = chart_specs(at)
+    assert len(specs) == 7
+    for i in (ORIG, REC, ERR):
+        tr = specs[i]["data"][0]
+        assert tr["colorbar"]["title"]["text"]
+    # original and reconstruction share one colour range; the error is zero-centred
+    assert specs[ORIG]["data"][0]["zmin"] == specs[REC]["data"][0]["zmin"] == 0
+    assert specs[ORIG]["data"][0]["zmax"] == specs[REC]["data"][0]["zmax"] == 255
+    assert specs[ERR]["data"][0]["zmid"] == 0
+    assert arr(specs[ORIG]["data"][0]["z"]).shape == (213, 320)
+    # client-side slider: one frame per rank, ranks 1…64 then log-spaced up to 213
+    scrub = specs[SCRUB]
+    names = [int(f["name"]) for f in scrub["frames"]]
+    assert names[:64] == list(range(1, 65)) and names[-1] == 213 and len(names) < 90
+    assert [s["label"] for s in scrub["layout"]["sliders"][0]["steps"]] == [str(r) for r in names]
+    assert scrub["frames"][0]["data"][0]["z"]["dtype"] == "u1"           # compact uint8 frames
+
+
+def test_rank_slider_error_follows_the_spectrum(at):
+    s = grey_china_spectrum()
+    for r in (5, 60, 150):
+        at.slider(key="svd_rank").set_value(r).run()
+        assert_no_exception(at)
+        tail = np.sqrt((s[r:] ** 2).sum())
+        assert float(metric(at, "‖A − A_r‖_F measured")) == pytest.approx(tail, rel=2e-3)
+        assert float(metric(at, "predicted (tail)")) == pytest.approx(tail, rel=2e-3)
+        assert metric(at, "rank r") == f"{r} of 213"
+        assert metric(at, "stored r(m+n+1)") == f"{r * (213 + 320 + 1):,}"
+        specs = chart_specs(at)
+        rec, orig = arr(specs[REC]["data"][0]["z"]), arr(specs[ORIG]["data"][0]["z"])
+        assert np.linalg.norm(orig - rec) == pytest.approx(tail, rel=2e-3)   # the drawn image has that error
+        assert np.linalg.matrix_rank(rec, tol=1e-3 * s[0]) == r
+        vlines = [sh for sh in specs[SPEC]["layout"]["shapes"] if sh.get("x0") == sh.get("x1")]
+        assert {sh["x0"] for sh in vlines} == {r}
+
+
+def test_synthetic_full_rank_rebuilds_exactly():
+    at = open_page("pages/svd.py")
+    at.radio(key="svd_source").set_value("synthetic").run()
+    at.number_input(key="svd_m").set_value(40).run()
+    at.number_input(key="svd_n").set_value(30).run()
+    assert_no_exception(at)
+    at.slider(key="svd_rank").set_value(30).run()
+    assert float(metric(at, "‖A − A_r‖_F measured")) < 1e-4
+    assert metric(at, "energy kept") == "100.00%"
+
+
+def test_minilm_head_has_rank_32_and_lora_counts():
+    at = open_page("pages/svd.py")
+    at.radio(key="svd_source").set_value("MiniLM weight").run()
+    at.selectbox(key="svd_mat").set_value("one head's W_Q,h W_K,hᵀ (384×384, rank ≤ 32)").run()
+    assert_no_exception(at)
+    assert any("rank is at most 32" in i.value for i in at.info)
+    at.slider(key="svd_rank").set_value(1).run()
+    err1 = float(metric(at, "‖A − A_r‖_F measured"))
+    at.slider(key="svd_rank").set_value(32).run()
+    assert float(metric(at, "‖A − A_r‖_F measured")) < 1e-4 * err1        # rank 32 rebuilds it exactly
+    at.slider(key="svd_lora_r").set_value(16).run()
+    at.number_input(key="svd_lora_m").set_value(1536).run()
+    assert metric(at, "full ΔW: m·n") == f"{1536 * 384:,}"
+    assert metric(at, "LoRA: r(m+n)") == f"{16 * (1536 + 384):,}"
+    lora = chart_specs(at)[LORA]
+    assert arr(lora["data"][0]["y"]).tolist() == [1536 * 384, 16 * 1920]
+
+
+def test_geometry_follows_the_matrix(at):
+    at.number_input(key="svd_a11").set_value(3.0).run()
+    at.number_input(key="svd_a12").set_value(0.0).run()
+    at.number_input(key="svd_a21").set_value(0.0).run()
+    at.number_input(key="svd_a22").set_value(-0.5).run()
+    geo = chart_specs(at)[GEO]["data"]
+    end = arr(geo[-1]["x"]), arr(geo[-1]["y"])       # last circle trace of stage 4 = A x
+    circle = [t for t in geo if t.get("mode") == "lines"]
+    ax, ay = arr(circle[-2]["x"]), arr(circle[-2]["y"])
+    assert ax.max() == pytest.approx(3.0, rel=1e-3) and np.abs(ay).max() == pytest.approx(0.5, rel=1e-3)
+    assert end[0].size == 2
+
+
+def test_upload_good_and_bad_files():
+    at = open_page("pages/svd.py")
+    at.radio(key="svd_source").set_value("upload").run()
+    assert_no_exception(at)
+    rng = np.random.default_rng(3)
+    A = (rng.standard_normal((30, 4)) @ rng.standard_normal((4, 20))).astype(np.float32)   # rank 4
+    buf = io.BytesIO()
+    np.save(buf, A)
+    at.file_uploader(key="svd_upload").upload("low_rank.npy", buf.getvalue()).run()
+    assert_no_exception(at)
+    assert not at.error
+    assert metric(at, "rank r") == "20 of 20"
+    at.slider(key="svd_rank").set_value(4).run()
+    assert float(metric(at, "‖A − A_r‖_F measured")) < 1e-3
+    assert metric(at, "energy kept") == "100.00%"
+    at.file_uploader(key="svd_upload").upload("broken.npy", b"not an array at all").run()
+    assert_no_exception(at)
+    assert at.error and "broken.npy" in at.error[0].value and "Accepted" in at.error[0].value
+    assert at.title[0].value == "SVD & low rank" and len(chart_specs(at)) == 7     # the page keeps working
