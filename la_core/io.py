@@ -356,6 +356,22 @@ def _npz_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     return out
 
 
+_MAX_NPZ_MEMBER = 8 << 30  # refuse members that would inflate past 8 GiB (zip bombs)
+
+
+def _stored_member_offset(path: str, info: zipfile.ZipInfo) -> int | None:
+    """File offset of an uncompressed (stored) zip member's data, so it can be memory-mapped."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
 def _load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
     with _open_zip(data, name) as zf:
         members = _npz_members(zf)
@@ -363,6 +379,24 @@ def _load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
             raise _fail(name, "is an empty .npz archive (no arrays).")
         k = _pick_key(list(members), key, name, "array")
         info = members[k]
+        label = f"{name} (array {k!r})"
+        if info.file_size > _MAX_NPZ_MEMBER:
+            raise _fail(label, f"would take {info.file_size / 2**30:.1f} GiB once uncompressed; at most "
+                        f"{_MAX_NPZ_MEMBER >> 30} GiB is accepted.", "Save it as a plain .npy instead.")
+        if _is_path(data):  # np.savez stores arrays uncompressed: memory-map them in place
+            offset = _stored_member_offset(data, info)
+            if offset is not None and offset + info.file_size <= os.path.getsize(data):
+                with open(data, "rb") as fh:
+                    fh.seek(offset)
+                    head = fh.read(min(info.file_size, 1 << 16))
+                dtype, shape, fortran, hoff = _parse_npy_header(head, label)
+                count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+                if hoff + count * dtype.itemsize > info.file_size:
+                    raise _fail(label, f"is truncated: its header announces shape {shape}.", "")
+                if count and len(shape) == 2:
+                    arr = np.memmap(data, dtype=dtype, mode="r", offset=offset + hoff, shape=shape,
+                                    order="F" if fortran else "C")
+                    return arr, k
         try:
             raw = zf.read(info)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as exc:
@@ -711,8 +745,9 @@ def _read_parquet_table(data, name: str):
     if not head:
         raise _fail(name, "is empty.")
     try:
-        src = data if _is_path(data) else pa.BufferReader(data)
-        return pq.read_table(src)
+        if _is_path(data):
+            return pq.read_table(data, memory_map=True)
+        return pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError, IndexError, TypeError, KeyError) as exc:
         looks = _describe_magic(_head(data))
         if head == b"PAR1":
@@ -731,10 +766,10 @@ def _load_parquet(data, name: str, key: str | None):
         if (pa.types.is_list(f.type) or pa.types.is_large_list(f.type) or pa.types.is_fixed_size_list(f.type))
         and (pa.types.is_floating(f.type.value_type) or pa.types.is_integer(f.type.value_type))
     ]
-    num_cols = [
-        f.name for f in schema
-        if pa.types.is_floating(f.type) or pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)
-    ]
+    float_cols = [f.name for f in schema if pa.types.is_floating(f.type) or pa.types.is_decimal(f.type)]
+    int_cols = [f.name for f in schema if pa.types.is_integer(f.type) and not f.name.startswith("__index_level_")]
+    # with 2+ float columns present, integer columns (ids, classes, counts) are metadata, not dimensions
+    num_cols = float_cols if len(float_cols) >= 2 else [c for c in schema.names if c in float_cols or c in int_cols]
     if key is not None and key not in schema.names:
         raise _fail(name, f"has no column named {key!r}; it has: {', '.join(map(repr, schema.names))}.", "")
     if (key is not None and key in list_cols) or (key is None and list_cols):
@@ -780,8 +815,13 @@ def _load_parquet(data, name: str, key: str | None):
     labels = None
     if rest:
         labels = table.select(rest).to_pandas()
+        if isinstance(labels.index, pd.RangeIndex):
+            labels = labels.reset_index(drop=True)
+        else:  # a pandas index saved with the frame (e.g. words): keep it as a column
+            labels = labels.reset_index()
         labels.columns = _dedupe([str(c) for c in labels.columns])
-        labels = labels.reset_index(drop=True)
+        if labels.shape[1] == 0:
+            labels = None
     return arr, labels, source
 
 
@@ -853,7 +893,9 @@ def load_metadata(metadata, metadata_filename: str | None, n_rows: int | None = 
             raise _fail(name, f"is not a text file of labels (it looks like {_describe_magic(bytes(raw[:16]))}).",
                         "Accepted metadata: a .tsv (TensorFlow Projector metadata.tsv), .csv or .parquet with one row per vector.")
         text, note = _decode_text(raw, name)
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+        lines = text.splitlines()
+        while lines and not lines[-1].strip():  # trailing blank lines only: inner ones are (empty) labels
+            lines.pop()
         if not lines:
             raise _fail(name, "is empty (no labels).", "")
         sep = "," if ext == ".csv" else "\t"

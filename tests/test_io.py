@@ -345,3 +345,41 @@ def test_word2vec_text_format_and_wide_rows():
     text = "\n".join("\t".join(f"{v:.5f}" for v in row) for row in wide).encode()
     emb = load_embeddings(text, "wide.tsv")
     np.testing.assert_allclose(emb.vectors, wide, atol=1e-5)
+
+
+def test_parquet_integer_ids_are_labels_and_saved_index_kept():
+    from tests.bad_files import _parquet
+
+    df = pd.DataFrame({"id": [7, 8, 9], "a": [1.0, 2, 3], "b": [4.0, 5, 6], "w": list("xyz")})
+    emb = load_embeddings(_parquet(df), "t.parquet")
+    np.testing.assert_array_equal(emb.vectors, [[1, 4], [2, 5], [3, 6]])
+    assert list(emb.labels.columns) == ["id", "w"]
+    buf = io.BytesIO()
+    pd.DataFrame({"emb": [[1.0, 2.0], [3.0, 4.0]]}, index=pd.Index(["p", "q"], name="word")).to_parquet(buf)
+    emb = load_embeddings(buf.getvalue(), "t.parquet")
+    assert emb.labels["word"].tolist() == ["p", "q"]
+
+
+def test_npz_from_path_memory_maps_stored_arrays(tmp_path):
+    x = np.random.default_rng(2).standard_normal((40, 6)).astype(np.float32)
+    np.savez(tmp_path / "a.npz", bias=np.ones(3), emb=x)
+    emb = load_embeddings(tmp_path / "a.npz", key="emb")
+    assert isinstance(emb.vectors, np.memmap)
+    np.testing.assert_array_equal(emb.vectors, x)
+    np.savez_compressed(tmp_path / "b.npz", emb=x)
+    np.testing.assert_array_equal(load_embeddings(tmp_path / "b.npz").vectors, x)
+
+
+def test_npz_refuses_member_inflating_past_the_limit(monkeypatch):
+    import la_core.io as lio
+
+    monkeypatch.setattr(lio, "_MAX_NPZ_MEMBER", 100)
+    from tests.bad_files import _npz
+
+    with pytest.raises(EmbeddingFormatError, match=r"big\.npz.*uncompressed.*at most"):
+        load_embeddings(_npz(emb=np.zeros((10, 10), np.float32)), "big.npz")
+
+
+def test_metadata_inner_blank_lines_are_empty_labels():
+    frame, _ = load_metadata(b"a\n\nc\n\n\n", "m.tsv", n_rows=3)
+    assert frame["label"].tolist() == ["a", "", "c"]
