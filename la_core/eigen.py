@@ -1,0 +1,340 @@
+"""Eigenvalues and eigenvectors: ``A v = λ v``, iterates ``A^k v``, power iteration, random spectra.
+
+Public contract (NumPy in, NumPy out; compute in torch on :func:`la_core.device.get_device`):
+
+- :func:`eigen` — eigenvalues sorted by ``|λ|`` descending and unit-norm eigenvectors as columns;
+  ``torch.linalg.eigh`` when ``A`` is symmetric (real output), ``torch.linalg.eig`` otherwise (complex
+  dtype only when some eigenvalue really is complex).
+- :func:`is_defective` / :func:`eigvec_condition` — do the eigenvectors span (diagonalisable)?
+- :func:`iterate` — ``v, Av, A²v, …`` (raw or normalised every step).
+- :func:`unit_circle_image` — the unit circle and its image ellipse for a 2×2 matrix.
+- :func:`power_iteration` — estimates of the dominant eigenvalue and the angle to the true top
+  eigenvector at every step, with the predicted rate ``|λ₂/λ₁|``.
+- :func:`random_matrix` / :func:`spectrum` — random n×n matrices of a few kinds and their eigenvalues.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from la_core.checks import as_float_array, as_square_matrix
+from la_core.device import get_device, to_numpy
+
+MAX_STEPS = 10_000
+MAX_N = 4096
+DEFECTIVE_COND = 1e8          # cond(V) above this: the eigenvectors do not (numerically) span
+RANDOM_KINDS = ("gaussian", "symmetric", "orthogonal", "stochastic")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _compute_device() -> torch.device:
+    """la_core device, but ``cpu`` on MPS (no float64 and no ``linalg.eig`` there)."""
+    dev = get_device()
+    return torch.device("cpu") if dev.type == "mps" else dev
+
+
+def _t(a: np.ndarray, dtype=torch.float64) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=_compute_device())
+
+
+def is_symmetric(a, tol: float = 1e-10) -> bool:
+    """True when ``A`` equals its transpose up to ``tol`` relative to its largest entry."""
+    arr = as_square_matrix(a, "A")
+    scale = max(1.0, float(np.abs(arr).max()))
+    return bool(np.all(np.abs(arr - arr.T) <= tol * scale))
+
+
+def _as_int(x, name: str, lo: int, hi: int) -> int:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {x!r}.")
+    if not lo <= int(x) <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {x}.")
+    return int(x)
+
+
+def _sort_order(vals: torch.Tensor) -> torch.Tensor:
+    """Indices sorting by |λ| descending; ties broken by real part, then imaginary part, descending."""
+    v = vals.to(torch.complex128) if not vals.is_complex() else vals
+    keys = np.lexsort((-to_numpy(v.imag), -to_numpy(v.real), -np.round(to_numpy(v.abs()), 12)))
+    return torch.as_tensor(keys, device=vals.device)
+
+
+def _real_phase(vecs: torch.Tensor) -> torch.Tensor:
+    """Rotate each complex column so its largest entry is real positive, then drop the imaginary part."""
+    idx = vecs.abs().argmax(dim=0)                                     # (n,)
+    pivot = vecs[idx, torch.arange(vecs.shape[1], device=vecs.device)]  # (n,)
+    phase = pivot / pivot.abs().clamp_min(1e-300)                      # (n,)
+    real = (vecs * phase.conj()[None, :]).real                         # (n, n)
+    return real / torch.linalg.vector_norm(real, dim=0, keepdim=True).clamp_min(1e-300)
+
+
+# ----------------------------------------------------------------------------- eigen
+def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition ``A V = V diag(λ)`` sorted by ``|λ|`` descending.
+
+    Parameters
+    ----------
+    a : array_like, shape (n, n)
+        A real, finite square matrix.
+    symmetric : bool, optional
+        Force (True) or forbid (False) the symmetric solver; by default detected with
+        :func:`is_symmetric`. Forcing True uses only the lower triangle.
+    real_tol : float, default 1e-10
+        Eigenvalues whose imaginary parts are all below ``real_tol * max(1, |λ|)`` are returned real.
+
+    Returns
+    -------
+    eigenvalues : numpy.ndarray, shape (n,)
+        float64 when every eigenvalue is real, else complex128 (conjugate pairs adjacent).
+    eigenvectors : numpy.ndarray, shape (n, n)
+        Column ``j`` is a unit-norm eigenvector for ``eigenvalues[j]``; real when the eigenvalues are
+        real. For a defective matrix some columns are (numerically) parallel: see :func:`is_defective`.
+
+    Raises
+    ------
+    ValueError
+        If ``a`` is not a finite numeric square matrix.
+    """
+    arr = as_square_matrix(a, "A")
+    if symmetric is None:
+        symmetric = is_symmetric(arr)
+    A = _t(arr)                                                        # (n, n)
+    if symmetric:
+        vals, vecs = torch.linalg.eigh(A)                              # (n,), (n, n) real
+        order = _sort_order(vals)
+        return to_numpy(vals[order]), to_numpy(vecs[:, order])
+    vals, vecs = torch.linalg.eig(A)                                   # (n,), (n, n) complex
+    order = _sort_order(vals)
+    vals, vecs = vals[order], vecs[:, order]
+    vecs = vecs / torch.linalg.vector_norm(vecs, dim=0, keepdim=True).clamp_min(1e-300)
+    scale = torch.clamp(vals.abs(), min=1.0)
+    if bool(torch.all(vals.imag.abs() <= real_tol * scale)):
+        return to_numpy(vals.real), to_numpy(_real_phase(vecs))
+    return to_numpy(vals), to_numpy(vecs)
+
+
+def eigvec_condition(vectors) -> float:
+    """2-norm condition number of the eigenvector matrix ``V`` (``inf`` when singular).
+
+    1 for an orthonormal basis (symmetric A); huge when eigenvectors are nearly parallel.
+    """
+    v = np.asarray(vectors)
+    if v.ndim != 2 or v.shape[0] != v.shape[1] or v.size == 0:
+        raise ValueError(f"vectors must be a square (n, n) matrix of eigenvector columns; got shape {v.shape}.")
+    dtype = torch.complex128 if np.iscomplexobj(v) else torch.float64
+    s = torch.linalg.svdvals(_t(v, dtype))                             # (n,)
+    smin, smax = float(s[-1]), float(s[0])
+    return float("inf") if smin <= smax * 1e-300 or smin == 0.0 else smax / smin
+
+
+def is_defective(a, cond_limit: float = DEFECTIVE_COND) -> bool:
+    """True when ``A``'s eigenvectors do not span ℝⁿ numerically (``cond(V) > cond_limit``).
+
+    A defective matrix (e.g. a shear ``[[1, 1], [0, 1]]``) has a repeated eigenvalue with fewer
+    independent eigenvectors than its multiplicity; the solver then returns parallel columns.
+    """
+    _, vecs = eigen(a)
+    return eigvec_condition(vecs) > cond_limit
+
+
+# ----------------------------------------------------------------------------- iterates
+def iterate(a, v, steps: int, normalize: bool = False) -> np.ndarray:
+    """The iterates ``v, Av, A²v, …, A^steps v``.
+
+    Parameters
+    ----------
+    a : array_like, shape (n, n)
+    v : array_like, shape (n,)
+        Start vector (non-zero when ``normalize``).
+    steps : int
+        Number of multiplications, 0 … 10000.
+    normalize : bool, default False
+        Divide every iterate by its norm (the power-iteration sequence); the start is normalised too.
+
+    Returns
+    -------
+    numpy.ndarray, shape (steps + 1, n)
+        float64 rows; raw iterates may over/underflow for large ``steps``.
+    """
+    arr = as_square_matrix(a, "A")
+    vec = as_float_array(v, "v", ndim=1)
+    if vec.shape[0] != arr.shape[0]:
+        raise ValueError(f"v must have length {arr.shape[0]} to match A {arr.shape}; got length {vec.shape[0]}.")
+    steps = _as_int(steps, "steps", 0, MAX_STEPS)
+    if normalize and not np.any(vec):
+        raise ValueError("v must be non-zero to normalise the iterates; got the zero vector.")
+    A, x = _t(arr), _t(vec)                                            # (n, n), (n,)
+    if normalize:
+        x = x / torch.linalg.vector_norm(x)
+    out = torch.empty(steps + 1, arr.shape[0], dtype=torch.float64, device=A.device)  # (steps+1, n)
+    out[0] = x
+    for k in range(steps):
+        x = A @ x                                                      # (n,)
+        if normalize:
+            nrm = torch.linalg.vector_norm(x)
+            x = x / nrm if float(nrm) > 0 else x
+        out[k + 1] = x
+    return to_numpy(out)
+
+
+def unit_circle_image(a, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the unit circle and their images under a 2×2 matrix (an ellipse, or a segment).
+
+    Returns
+    -------
+    circle, image : numpy.ndarray, shape (n_points, 2)
+    """
+    arr = as_square_matrix(a, "A")
+    if arr.shape != (2, 2):
+        raise ValueError(f"A must be 2×2 for the unit-circle picture; got shape {arr.shape}.")
+    n_points = _as_int(n_points, "n_points", 3, 100_000)
+    t = torch.linspace(0.0, 2.0 * np.pi, n_points, dtype=torch.float64, device=_compute_device())
+    circle = torch.stack([torch.cos(t), torch.sin(t)], dim=1)          # (n_points, 2)
+    image = circle @ _t(arr).T                                         # (n_points, 2)
+    return to_numpy(circle), to_numpy(image)
+
+
+def line_angle(u, v) -> float:
+    """Angle in radians (0 … π/2) between the lines spanned by ``u`` and ``v`` (accurate near 0)."""
+    u, v = np.asarray(u, dtype=np.complex128), np.asarray(v, dtype=np.complex128)
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if nu == 0 or nv == 0:
+        return float("nan")
+    u, v = u / nu, v / nv
+    c = abs(np.vdot(v, u))
+    s = np.linalg.norm(u - np.vdot(v, u) * v)
+    return float(np.arctan2(s, c))
+
+
+@dataclass
+class PowerIteration:
+    """Result of :func:`power_iteration` (one row per step, step 0 = the start vector)."""
+
+    vectors: np.ndarray      # (steps+1, n) unit iterates
+    estimates: np.ndarray    # (steps+1,) Rayleigh quotients vᵀAv
+    angles: np.ndarray       # (steps+1,) radians between the iterate and the top eigenline
+    top_value: complex       # λ₁ (largest |λ|)
+    top_vector: np.ndarray   # (n,) its unit eigenvector
+    ratio: float             # |λ₂| / |λ₁|: the angle shrinks by about this factor per step
+    converges: bool          # False when λ₁ is complex or |λ₂| = |λ₁| (no single dominant line)
+
+
+def power_iteration(a, v0, steps: int) -> PowerIteration:
+    """Power iteration ``v ← Av / ‖Av‖`` with the error measured against the true top eigenvector.
+
+    Parameters
+    ----------
+    a : array_like, shape (n, n)
+    v0 : array_like, shape (n,)
+        Non-zero start vector.
+    steps : int
+        Number of iterations, 0 … 10000.
+
+    Returns
+    -------
+    PowerIteration
+        ``angles[k]`` shrinks like ``ratio**k`` when ``converges`` (exactly ``tan θ_k = tan θ_0 ·
+        ratio^k`` for a symmetric 2×2 matrix).
+    """
+    arr = as_square_matrix(a, "A")
+    vecs = iterate(arr, v0, steps, normalize=True)                     # (steps+1, n)
+    vals, evecs = eigen(arr)
+    top_value = complex(vals[0]) if np.iscomplexobj(vals) else float(vals[0])
+    top_vector = evecs[:, 0]
+    l1 = abs(vals[0])
+    l2 = abs(vals[1]) if len(vals) > 1 else 0.0
+    ratio = float(l2 / l1) if l1 > 0 else 1.0
+    converges = bool(np.isreal(vals[0]) and ratio < 1 - 1e-9)
+    av = vecs @ arr.T                                                  # (steps+1, n)
+    estimates = np.einsum("ij,ij->i", vecs, av)                        # (steps+1,)
+    if np.isreal(vals[0]):
+        tv = np.real(top_vector)
+        angles = np.array([line_angle(x, tv) for x in vecs])
+    else:
+        angles = np.full(len(vecs), np.nan)
+    return PowerIteration(vecs, estimates, angles, top_value, top_vector, ratio, converges)
+
+
+# ----------------------------------------------------------------------------- 2×2 and symmetric helpers
+def complex_rotation(a) -> tuple[float, float]:
+    """For a 2×2 matrix with complex eigenvalues ``r e^{±iθ}``: ``(r, θ in degrees, 0 … 180)``."""
+    vals, _ = eigen(a)
+    if not np.iscomplexobj(vals):
+        raise ValueError("A has real eigenvalues; the rotation angle is defined only for a complex pair.")
+    lam = vals[0]
+    return float(abs(lam)), float(np.degrees(abs(np.angle(lam))))
+
+
+def symmetric_factors(a) -> tuple[np.ndarray, np.ndarray]:
+    """``A = Q diag(λ) Qᵀ`` for symmetric ``A`` with ``det Q = +1`` (so Qᵀ is a pure rotation).
+
+    Returns
+    -------
+    q : numpy.ndarray, shape (n, n)   orthonormal eigenvector columns, sorted like :func:`eigen`
+    lam : numpy.ndarray, shape (n,)   real eigenvalues
+    """
+    arr = as_square_matrix(a, "A")
+    if not is_symmetric(arr, tol=1e-8):
+        raise ValueError("A must be symmetric (A = Aᵀ) for A = QΛQᵀ; got a non-symmetric matrix.")
+    lam, q = eigen(arr, symmetric=True)
+    if np.linalg.det(q) < 0:
+        q = q.copy()
+        q[:, -1] *= -1
+    return q, lam
+
+
+def sample_cloud(cov, n_points: int, seed: int = 0) -> np.ndarray:
+    """``n_points`` samples of a zero-mean Gaussian with covariance ``cov`` (symmetric PSD), shape (n, d)."""
+    c = as_square_matrix(cov, "cov")
+    if not is_symmetric(c, tol=1e-8):
+        raise ValueError("cov must be symmetric; got a non-symmetric matrix.")
+    lam, q = eigen(c, symmetric=True)
+    if lam.min() < -1e-9 * max(1.0, abs(lam).max()):
+        raise ValueError(f"cov must be positive semi-definite; its smallest eigenvalue is {lam.min():.3g}.")
+    n_points = _as_int(n_points, "n_points", 1, 2_000_000)
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    z = torch.randn(n_points, c.shape[0], generator=g, dtype=torch.float64)   # (N, d)
+    root = _t(q * np.sqrt(np.clip(lam, 0, None))[None, :]).cpu()               # (d, d) = Q Λ^½
+    return to_numpy(z @ root.T)                                                # (N, d)
+
+
+# ----------------------------------------------------------------------------- random spectra
+def random_matrix(kind: str, n: int, seed: int = 0) -> np.ndarray:
+    """A random ``n×n`` float64 matrix of a named kind.
+
+    Kinds
+    -----
+    ``gaussian``    i.i.d. N(0, 1/n) entries: eigenvalues fill the unit disc (circular law).
+    ``symmetric``   (G + Gᵀ)/√(2n): real eigenvalues on [−2, 2] (Wigner semicircle).
+    ``orthogonal``  Q of a Gaussian's QR (Haar): eigenvalues on the unit circle.
+    ``stochastic``  row-wise softmax of N(0, 1) scores, like an attention matrix: λ = 1 with the
+                    all-ones eigenvector, every other |λ| ≤ 1.
+    """
+    if kind not in RANDOM_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(RANDOM_KINDS)}; got {kind!r}.")
+    n = _as_int(n, "n", 1, MAX_N)
+    g = torch.Generator(device="cpu").manual_seed(int(seed))
+    G = torch.randn(n, n, generator=g, dtype=torch.float64)           # (n, n)
+    if kind == "gaussian":
+        M = G / np.sqrt(n)
+    elif kind == "symmetric":
+        M = (G + G.T) / np.sqrt(2 * n)
+    elif kind == "orthogonal":
+        Q, R = torch.linalg.qr(G)
+        M = Q * torch.sign(torch.diagonal(R)).clamp_min(-1)[None, :]  # sign fix -> Haar
+    else:
+        M = torch.softmax(G, dim=1)
+    return to_numpy(M)
+
+
+def spectrum(a) -> np.ndarray:
+    """All eigenvalues of ``A`` on the la_core device (complex128, sorted by |λ| descending)."""
+    arr = as_square_matrix(a, "A")
+    A = _t(arr)                                                        # (n, n)
+    if is_symmetric(arr):
+        vals = torch.linalg.eigvalsh(A).to(torch.complex128)          # (n,)
+    else:
+        vals = torch.linalg.eigvals(A)                                 # (n,)
+    return to_numpy(vals[_sort_order(vals)])

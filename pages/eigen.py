@@ -1,0 +1,250 @@
+"""Eigenvectors: how a matrix stretches space; eigenlines, iterates, complex pairs, QΛQᵀ and spectra."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from figures import eigen as fe
+from la_core import eigen as le
+from la_core.device import device_label
+from pages._shared import chart
+
+PRESETS = {
+    "general (non-symmetric)": [[1.0, 1.0], [0.5, 1.5]],
+    "symmetric": [[2.0, 1.0], [1.0, 2.0]],
+    "shear": [[1.0, 1.0], [0.0, 1.0]],
+    "rotation (90°)": [[0.0, -1.0], [1.0, 0.0]],
+    "rotation + shrink (spiral)": [[0.75, -0.5], [0.5, 0.75]],
+    "reflection (across y = x)": [[0.0, 1.0], [1.0, 0.0]],
+    "projection (onto y = x)": [[0.5, 0.5], [0.5, 0.5]],
+    "scaling": [[2.0, 0.0], [0.0, 0.5]],
+    "defective": [[2.0, 1.0], [-1.0, 0.0]],
+}
+KEYS = [["eig_a11", "eig_a12"], ["eig_a21", "eig_a22"]]
+KINDS = {
+    "Gaussian / √n (circular law)": "gaussian",
+    "symmetric (Wigner)": "symmetric",
+    "orthogonal (random rotation)": "orthogonal",
+    "row-stochastic (softmax, like attention)": "stochastic",
+}
+
+
+def apply_preset() -> None:
+    m = PRESETS[st.session_state["eig_preset"]]
+    for i in range(2):
+        for j in range(2):
+            st.session_state[KEYS[i][j]] = float(m[i][j])
+
+
+def current_matrix() -> np.ndarray:
+    return np.array([[st.session_state[KEYS[i][j]] for j in range(2)] for i in range(2)], float)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues…")
+def random_spectrum(kind: str, n: int, seed: int) -> tuple[np.ndarray, float]:
+    a = le.random_matrix(kind, n, seed)
+    t0 = time.perf_counter()
+    vals = le.spectrum(a)
+    return vals, time.perf_counter() - t0
+
+
+def angle_vec(deg: float) -> np.ndarray:
+    return np.array([np.cos(np.radians(deg)), np.sin(np.radians(deg))])
+
+
+# ----------------------------------------------------------------------------- page
+st.title("Eigenvectors")
+st.markdown(
+    "A matrix moves almost every vector off its line. The few directions it only **stretches** "
+    "(or flips) are its eigenvectors: `A v = λ v`, and λ is the stretch factor. Set a 2×2 matrix "
+    "below, watch the unit circle turn into an ellipse, and find the lines that stay put. Then see why "
+    "repeated multiplication drifts towards the top eigenvector (power iteration), why a symmetric "
+    "matrix such as a covariance or Gram matrix is *rotate, stretch, rotate back* (`QΛQᵀ`, the basis "
+    "of PCA), and what the eigenvalues of big random matrices look like.")
+
+for i in range(2):
+    for j in range(2):
+        st.session_state.setdefault(KEYS[i][j], float(PRESETS["general (non-symmetric)"][i][j]))
+
+st.header("1. Stretching in 2D")
+c_pre, c1, c2 = st.columns([1.2, 1, 1])
+with c_pre:
+    st.selectbox("Preset", list(PRESETS), key="eig_preset", on_change=apply_preset,
+                 help="Loads the four entries; then fine-tune them with the sliders.")
+with c1:
+    st.slider("a₁₁", -3.0, 3.0, step=0.05, key="eig_a11")
+    st.slider("a₂₁", -3.0, 3.0, step=0.05, key="eig_a21")
+with c2:
+    st.slider("a₁₂", -3.0, 3.0, step=0.05, key="eig_a12")
+    st.slider("a₂₂", -3.0, 3.0, step=0.05, key="eig_a22")
+
+A = current_matrix()
+try:
+    vals, vecs = le.eigen(A)
+    cond = le.eigvec_condition(vecs)
+except ValueError as exc:       # cannot happen with sliders, but never show a traceback
+    st.error(f"{exc}")
+    st.stop()
+is_complex = np.iscomplexobj(vals)
+defective = (not is_complex) and cond > le.DEFECTIVE_COND
+
+st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("λ₁", fe._fmt(vals[0]))
+m2.metric("λ₂", fe._fmt(vals[1]))
+m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
+m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
+if is_complex:
+    r, theta = le.complex_rotation(A)
+    st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
+            f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
+            f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
+            f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
+            "(section 3).")
+elif defective:
+    st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
+               "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
+               f"Condition number of the eigenvector matrix: {cond:.2g}.")
+elif le.is_symmetric(A):
+    st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
+else:
+    st.caption(f"Real eigenvalues, eigenlines not perpendicular (A is not symmetric); "
+               f"condition number of V: {cond:.3g}.")
+
+
+@st.fragment
+def section_plane(A, vals, vecs) -> None:
+    deg = st.slider("Angle of the test vector x (degrees)", 0, 359, 20, key="eig_angle")
+    x = angle_vec(deg)
+    ax = A @ x
+    circle, image = le.unit_circle_image(A, 240)
+    on_line = le.line_angle(x, ax) < np.radians(1.0) if np.linalg.norm(ax) > 1e-9 else True
+    chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line), key="eig_plane")
+    if on_line:
+        lam = float(np.dot(ax, x))
+        st.success(f"x at {deg}° lies on an eigenline: Ax = {lam:.3g}·x (angle between x and Ax < 1°).")
+    else:
+        st.caption(f"Angle between x and Ax: {np.degrees(le.line_angle(x, ax)):.1f}° (as lines). "
+                   "Turn x until Ax falls on the same line: that is an eigenvector. "
+                   "Click 'grid after A' in the legend to see the whole plane move.")
+    with st.expander("Sweep x round the circle in your browser (no server round trip)"):
+        chart(fe.sweep_figure(A, vals, vecs), key="eig_sweep")
+
+
+section_plane(A, vals, vecs)
+
+st.header("2. Complex eigenvalues")
+if is_complex:
+    r, theta = le.complex_rotation(A)
+    st.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
+                f"turns by {theta:.1f}° (in the basis of the real and imaginary parts of the eigenvector) and "
+                f"scales by {r:.3g}. Section 3 draws the spiral of iterates.")
+else:
+    st.markdown("The current matrix has real eigenvalues. Pick *rotation (90°)* (λ = ±i) or "
+                "*rotation + shrink (spiral)* in the preset menu: a 2×2 real matrix has complex eigenvalues "
+                "exactly when (trace)² < 4·det.")
+
+
+@st.fragment
+def section_iterates(A, vals, vecs) -> None:
+    st.header("3. Iterates and power iteration")
+    c1, c2, c3 = st.columns(3)
+    deg0 = c1.slider("Start angle of x₀ (degrees)", 0, 359, 100, key="eig_start")
+    step = c2.slider("Step k", 0, 40, 8, key="eig_step")
+    norm = c3.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")
+    x0 = angle_vec(deg0)
+    pts = le.iterate(A, x0, 40, normalize=norm)
+    chart(fe.iterates_figure(A, pts, step, vals, vecs, norm), key="eig_iter")
+    pi = le.power_iteration(A, x0, 40)
+    if pi.converges:
+        ang = np.degrees(pi.angles)
+        chart(fe.convergence_figure(ang, pi.ratio, step), key="eig_conv")
+        st.markdown(
+            f"|λ₂/λ₁| = {abs(vals[1]):.3g}/{abs(vals[0]):.3g} = **{pi.ratio:.3g}**: each step keeps the λ₁ part "
+            f"and multiplies the λ₂ part by {pi.ratio:.3g} relative to it, so the angle to the top eigenvector "
+            f"shrinks by about that factor per step (a straight line on the log scale). After k = {step} "
+            f"steps the angle is {ang[step]:.3g}° and the Rayleigh quotient xᵀAx = {pi.estimates[step]:.4g} "
+            f"(true λ₁ = {fe._fmt(vals[0])}).")
+    elif is_complex:
+        st.info("Complex eigenvalues: no dominant real direction, so power iteration never settles; the "
+                "normalised iterates keep rotating. Turn normalisation off to see the raw spiral "
+                f"(radius × {abs(vals[0]):.3g} per step).")
+    else:
+        st.info(f"|λ₂/λ₁| = {pi.ratio:.3g}: the two eigenvalues have the same size, so neither direction wins "
+                "and power iteration does not converge (e.g. a reflection flips between two vectors).")
+
+
+section_iterates(A, vals, vecs)
+
+
+@st.fragment
+def section_symmetric(A) -> None:
+    st.header("4. Symmetric = QΛQᵀ")
+    st.markdown("A symmetric matrix has real eigenvalues and perpendicular eigenvectors, so "
+                "`A = Q Λ Qᵀ`: **rotate** into the eigenvector axes (Qᵀ), **stretch** each axis by its λ (Λ), "
+                "**rotate back** (Q). Covariance and Gram matrices are symmetric; that is why PCA works.")
+    S = A if le.is_symmetric(A) else (A + A.T) / 2
+    if not le.is_symmetric(A):
+        st.caption("The matrix above is not symmetric; the panels use its symmetric part (A + Aᵀ)/2 = "
+                   f"[[{S[0, 0]:.3g}, {S[0, 1]:.3g}], [{S[1, 0]:.3g}, {S[1, 1]:.3g}]].")
+    q, lam = le.symmetric_factors(S)
+    chart(fe.qlq_panels(q, lam), key="eig_qlq")
+    rot = np.degrees(np.arctan2(q[1, 0], q[0, 0]))
+    st.caption(f"Q rotates by {rot:.1f}°; Λ = diag({lam[0]:.3g}, {lam[1]:.3g}). "
+               "The orange and blue arrows are the eigenvectors q₁, q₂ and where each step sends them.")
+
+    st.subheader("A point cloud and its principal axes")
+    c1, c2, c3, c4 = st.columns(4)
+    sx = c1.slider("std of feature 1", 0.1, 3.0, 2.0, 0.1, key="eig_sx")
+    sy = c2.slider("std of feature 2", 0.1, 3.0, 1.0, 0.1, key="eig_sy")
+    rho = c3.slider("correlation ρ", -0.99, 0.99, 0.6, 0.01, key="eig_rho")
+    n = c4.select_slider("points", [200, 1000, 5000, 20000], 1000, key="eig_npts")
+    cov = np.array([[sx * sx, rho * sx * sy], [rho * sx * sy, sy * sy]])
+    pts = le.sample_cloud(cov, n, seed=0)
+    mean = pts.mean(0)
+    emp = np.cov(pts.T)
+    lam_e, v_e = le.eigen(emp, symmetric=True)
+    lam_t, v_t = le.eigen(cov, symmetric=True)
+    chart(fe.cloud_figure(pts, mean, lam_e, v_e, lam_t, v_t), key="eig_cloud")
+    st.markdown(
+        f"Sample covariance eigenvalues {lam_e[0]:.3g} and {lam_e[1]:.3g} (true {lam_t[0]:.3g}, {lam_t[1]:.3g}); "
+        f"the first principal component explains **{100 * lam_e[0] / lam_e.sum():.1f}%** of the variance. "
+        "The arrows have length √λ, the standard deviation along each axis: this is exactly what PCA of "
+        "embeddings computes, in 384 dimensions instead of 2 (see the PCA page).")
+
+
+section_symmetric(A)
+
+
+@st.fragment
+def section_random() -> None:
+    st.header("5. Higher dimensions")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    label = c1.selectbox("Random matrix kind", list(KINDS), key="eig_kind")
+    n = c2.select_slider("n", [8, 16, 32, 64, 128, 256, 512], 128, key="eig_n")
+    seed = int(c3.number_input("seed", 0, 10_000, 0, key="eig_seed"))
+    kind = KINDS[label]
+    vals, secs = random_spectrum(kind, n, seed)
+    chart(fe.spectrum_figure(vals, f"All {n} eigenvalues of a {n}×{n} {label.split(' (')[0]} matrix"),
+          key="eig_spec")
+    n_real = int(np.sum(np.abs(vals.imag) < 1e-9))
+    a, b, c = st.columns(3)
+    a.metric("spectral radius max |λ|", f"{np.abs(vals).max():.3g}")
+    b.metric("real eigenvalues", f"{n_real} of {n}")
+    c.metric("computed in", f"{secs * 1000:.0f} ms", help=device_label())
+    notes = {
+        "gaussian": f"Circular law: the eigenvalues of an n×n matrix with N(0, 1/n) entries fill the unit disc "
+                    f"uniformly as n grows; about √(2n/π) ≈ {np.sqrt(2 * n / np.pi):.1f} of them are real.",
+        "symmetric": "Symmetric: every eigenvalue is real (all on the horizontal axis), spread over [−2, 2] "
+                     "following Wigner's semicircle law.",
+        "orthogonal": "Orthogonal: lengths are preserved, so every |λ| = 1: all eigenvalues sit on the unit circle.",
+        "stochastic": "Row-stochastic (rows sum to 1, like softmax attention weights): λ = 1 with the all-ones "
+                      "eigenvector, every other eigenvalue is inside the disc and small; repeated attention "
+                      "averaging therefore converges to one vector (rank collapse).",
+    }
+    st.caption(notes[kind] + f" Computed with torch.linalg on {device_label()}.")
+
+
+section_random()
