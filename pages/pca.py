@@ -145,6 +145,8 @@ def point_picker(ds: Dataset, label: str, key: str, default_label: str | None = 
             return None
     default = _find(ds, default_label) if default_label else None
     idx = options.index(default) if default in options else 0
+    if key in st.session_state and st.session_state[key] in options:
+        idx = options.index(st.session_state[key])       # set by a plot click: keep it, no clash with index
     return container.selectbox(label, options, index=idx, key=key, format_func=lambda i: str(ds.labels[i]))
 
 
@@ -249,7 +251,7 @@ if ds is None and batch is None:
 def render_batch(res) -> None:
     """A coordinates file written by the batch job: its scree and a sample of its points."""
     meta, coords = res.meta, res.coords
-    pcs = [c for c in coords.columns if str(c).startswith("PC")]
+    pcs = list(getattr(res, "pc_columns", None) or [c for c in coords.columns if str(c).startswith("PC")])
     st.success(f"This is a coordinates file from the batch PCA job: {meta.get('n_samples', len(coords)):,} rows × "
                f"{meta.get('n_features', '?')} features, {len(pcs)} components "
                f"({'centred' if meta.get('center', True) else 'uncentred'}). Showing its scree and points.")
@@ -304,6 +306,27 @@ metric_names = {"cosine": "cosine similarity", "dot": "dot product", "euclidean"
 
 
 # ================================================================================ view + neighbours
+def _clicked():
+    """Plot click -> select that row (the point's row number travels in its customdata)."""
+    event = st.session_state.get("pca_scatter")
+    try:
+        pts = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return
+    if not pts:
+        return
+    cd = pts[0].get("customdata")
+    row = cd[0] if isinstance(cd, (list, tuple)) else cd
+    if row is None:
+        return
+    row = int(row)
+    if not 0 <= row < n:
+        return
+    if n > SELECT_ALL_BELOW:
+        st.session_state["pca_point_search"] = str(ds.labels[row])
+    st.session_state["pca_point"] = row
+
+
 @st.fragment
 def view_section():
     st.header("1. The picture and a point's neighbours")
@@ -350,7 +373,11 @@ def view_section():
                      selected=where(sel) if sel is not None else None,
                      neighbors=[where(r) for r in nb_idx], index=shown,
                      height=640 if dims == "2D" else 720)
-    chart(fig, key="pca_scatter")
+    if dims == "2D":
+        chart(fig, key="pca_scatter", on_select=_clicked, selection_mode="points")
+        st.caption("Click a point to select it (or pick it above).")
+    else:
+        chart(fig, key="pca_scatter3d")
 
     cc = st.columns([1.2, 1])
     if sel is not None:
@@ -419,6 +446,12 @@ def analogy_section():
     fig.add_scatter(x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32), mode="markers+text",
                     text=[str(ds.labels[r]) for r in rows], textposition="top center", name="A, B, C and answers",
                     marker=dict(size=9, color="#212529"))
+    # zoom onto the words involved (the background stays for context)
+    ends = np.vstack([pts, pts[2] + pts[0] - pts[1]])
+    lo, hi = ends.min(0), ends.max(0)
+    pad = 0.25 * np.maximum(hi - lo, 1e-6)
+    fig.update_xaxes(range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])])
+    fig.update_yaxes(range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])])
     if len(shown) < n:
         right.caption(f"Background: {len(shown):,} of {n:,} points (seeded sample).")
     with right:

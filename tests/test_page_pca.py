@@ -266,3 +266,33 @@ def test_data_folder_lists_and_opens_files(tmp_path, monkeypatch):
 
 def test_no_data_folder_option_without_the_variable(at, monkeypatch):
     assert FOLDER not in at.radio(key="pca_source").options
+
+
+def test_batch_coordinates_file_shows_its_scree_and_points():
+    batch = pytest.importorskip("la_core.pca_batch")
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(4)
+    coords = rng.standard_normal((500, 3)).astype(np.float32) * [3, 2, 1]
+    meta = {"explained_variance_ratio": [0.5, 0.3, 0.1], "explained_variance": [9.0, 4.0, 1.0],
+            "n_samples": 500, "n_features": 64, "center": True, "n_components": 3}
+    table = pa.table({"PC1": coords[:, 0], "PC2": coords[:, 1], "PC3": coords[:, 2],
+                      "word": [f"w{i}" for i in range(500)], "group": [f"g{i % 3}" for i in range(500)]})
+    table = table.replace_schema_metadata({batch.META_KEY: json.dumps(meta).encode()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    assert batch.read_coordinates(buf.getvalue()) is not None     # the job's own reader accepts it
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    upload(at, "coords.parquet", buf.getvalue())
+    assert_no_exception(at)
+    assert not at.error
+    specs = chart_specs(at)
+    np.testing.assert_allclose(arr(specs[0]["data"][0]["y"]), [50, 30, 10], rtol=1e-5)
+    xy, _ = points(specs[1])
+    np.testing.assert_allclose(np.sort(xy[:, 0]), np.sort(coords[:, 0]), atol=1e-5)
+    at.selectbox(key="pca_batch_color").set_value("group").run()
+    assert {"g0", "g1", "g2"} <= {tr["name"] for tr in chart_specs(at)[1]["data"]}

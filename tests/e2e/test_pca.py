@@ -1,0 +1,106 @@
+"""The PCA page in Chromium: example view, neighbours slider, real uploads, session isolation."""
+import io
+import re
+
+import numpy as np
+import pytest
+
+from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+N_CHARTS = 4
+
+
+def tall(page, height: int = 4600) -> None:
+    page.set_viewport_size({"width": 1440, "height": height})
+    page.wait_for_timeout(800)
+
+
+def npy(n: int, d: int, seed: int) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32))
+    return buf.getvalue()
+
+
+def n_points(page, chart: int = 1) -> int:
+    """Points in the category traces of the scatter (highlight traces left out)."""
+    return sum(len(t.get("x", [])) for t in chart_data(page, chart)
+               if t.get("name") not in ("nearest neighbours", "selected", "anchors"))
+
+
+def upload(page, name: str, data: bytes, which: int = 0) -> None:
+    """Send a file through the real uploader widget (its hidden input[type=file])."""
+    if page.locator('[data-testid="stFileUploader"]').count() == 0:
+        page.get_by_text("Upload files", exact=True).click()
+        page.wait_for_selector('[data-testid="stFileUploader"]', timeout=30_000)
+        wait_idle(page)
+    box = page.locator('[data-testid="stFileUploader"]').nth(which)
+    box.locator('input[type="file"]').set_input_files(
+        files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+    page.wait_for_timeout(800)
+    wait_idle(page)
+
+
+def caption_rows(page) -> str:
+    txt = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile("rows ×")).first.inner_text()
+    return re.search(r"([\d,]+) rows × (\d+) dimensions", txt).group(0)
+
+
+def test_pca_page_example_and_neighbour_slider(page, server):
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    assert page.locator("h1").first.inner_text().startswith("PCA of embeddings")
+    assert n_points(page) == 235
+    ring = [t for t in chart_data(page, 1) if t.get("name") == "nearest neighbours"][0]
+    assert len(ring["x"]) == 10
+    press_slider(page, "Neighbours k", "ArrowRight", 2)
+    ring = [t for t in chart_data(page, 1) if t.get("name") == "nearest neighbours"][0]
+    assert len(ring["x"]) == 12
+    assert "k=" not in page.url and "point=" in page.url      # view state lives in the URL
+    tall(page)
+    screenshot(page, "pca-example")
+
+
+def test_upload_bad_then_good_file(page, server):
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    upload(page, "broken.csv", b"1,2,3\n4,nan,6\n7,8,9\n")
+    assert page.locator(EXCEPTION).count() == 0
+    err = page.locator('[data-testid="stAlert"]').filter(has_text="broken.csv").first
+    assert err.is_visible()
+    assert page.locator(".js-plotly-plot").count() >= 3        # still showing the example
+    tall(page, 1600)
+    screenshot(page, "pca-bad-upload")
+    upload(page, "mine.npy", npy(120, 9, seed=1))
+    assert page.locator(EXCEPTION).count() == 0
+    assert caption_rows(page) == "120 rows × 9 dimensions"
+    assert n_points(page) == 120
+    tall(page, 3200)
+    screenshot(page, "pca-upload")
+
+
+def test_two_sessions_never_share_uploads(browser, server):
+    ctx_a = browser.new_context(viewport={"width": 1440, "height": 1000})
+    ctx_b = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        open_page(a, server, "pca", wait_charts=N_CHARTS)
+        open_page(b, server, "pca", wait_charts=N_CHARTS)
+        upload(a, "same_name.npy", npy(37, 5, seed=2))
+        upload(b, "same_name.npy", npy(53, 7, seed=3))
+        a.reload()
+        b.wait_for_timeout(300)
+        # A reloaded: a fresh session, nothing uploaded, so the example (not B's file)
+        open_page(a, server, "pca", wait_charts=N_CHARTS)
+        assert caption_rows(a).startswith("235 rows")
+        assert caption_rows(b) == "53 rows × 7 dimensions" and n_points(b) == 53
+        upload(a, "same_name.npy", npy(37, 5, seed=2))
+        assert caption_rows(a) == "37 rows × 5 dimensions" and n_points(a) == 37
+        wait_idle(b)
+        assert caption_rows(b) == "53 rows × 7 dimensions"
+        c = browser.new_context().new_page()
+        open_page(c, server, "pca", wait_charts=N_CHARTS)
+        assert caption_rows(c).startswith("235 rows")      # a third session sees neither upload
+        c.context.close()
+    finally:
+        ctx_a.close()
+        ctx_b.close()
