@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import os
+import re
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -574,19 +575,38 @@ def _split_rows(text: str, sep: str | None, more: bool) -> list[list[str]]:
     return [[f.strip() for f in row] for row in csv.reader(lines, delimiter=sep)]
 
 
-def _guess_sep(text: str, ext: str) -> str | None:
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+
+
+def _guess_sep(text: str, ext: str) -> tuple[str | None, str]:
+    """(separator, decimal mark). ``None`` separator means runs of whitespace.
+
+    A ``.tsv`` is tab-separated; a ``.csv`` is comma-separated unless its first line is
+    semicolon-separated (the European spreadsheet export, often with decimal commas); a ``.txt``
+    uses tab, semicolon or comma when its first line has one, else whitespace.
+    """
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()][:6]
+    first = lines[0] if lines else ""
+
+    def decimal_commas(sep):
+        fields = [f.strip() for ln in lines for f in (ln.split(sep) if sep else ln.split())]
+        return any(_DECIMAL_COMMA.match(f) for f in fields)
+
     if ext == ".tsv":
-        return "\t"
-    if ext == ".csv":
-        return ","
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    if "\t" in first:
-        return "\t"
-    if "," in first:
-        return ","
-    if ";" in first:
-        return ";"
-    return None  # whitespace
+        sep = "\t"
+    elif ";" in first and ("\t" not in first or ext == ".csv"):
+        sep = ";"
+    elif ext == ".csv":
+        sep = ","
+    elif "\t" in first:
+        sep = "\t"
+    elif "," in first:
+        # "1,5 2,5" is whitespace-separated with decimal commas; "1,2" is comma-separated
+        sep = None if len(first.split()) >= 2 and decimal_commas(None) else ","
+    else:
+        sep = None
+    decimal = "," if sep != "," and decimal_commas(sep) else "."
+    return sep, decimal
 
 
 def _read_table_text(data, name: str, ext: str):
@@ -594,7 +614,12 @@ def _read_table_text(data, name: str, ext: str):
     text, more = _text_sample(data, name)
     if not text.strip():
         raise _fail(name, "is empty (no rows).")
-    sep = _guess_sep(text, ext)
+    sep, decimal = _guess_sep(text, ext)
+    if decimal == ",":
+        def isnum(v: str) -> bool:
+            return _is_number(v.replace(",", "."))
+    else:
+        isnum = _is_number
     rows = _split_rows(text, sep, more)
     if not rows:
         raise _fail(name, "has no complete line in its first 64 MB; is it really a text table?")
@@ -612,9 +637,9 @@ def _read_table_text(data, name: str, ext: str):
     body = rows[1:]
     numeric_cols = [
         j for j in range(ncols)
-        if body and sum(_is_number(r[j]) for r in body if j < len(r)) > 0.5 * len(body)
+        if body and sum(isnum(r[j]) for r in body if j < len(r)) > 0.5 * len(body)
     ]
-    has_header = bool(body) and any(not _is_number(rows[0][j]) for j in numeric_cols if j < len(rows[0]))
+    has_header = bool(body) and any(not isnum(rows[0][j]) for j in numeric_cols if j < len(rows[0]))
     if body and not has_header and len(numeric_cols) >= 2 and all(j < len(rows[0]) for j in numeric_cols):
         head_vals = [rows[0][j] for j in numeric_cols]
         k = len(head_vals)
@@ -623,33 +648,39 @@ def _read_table_text(data, name: str, ext: str):
         # not all integers or the row is long
         if head_vals == [str(i) for i in range(k)] and (k >= 8 or not ints_only):
             has_header = True
-    if not body and not all(_is_number(v) for v in rows[0]):
+    if not body and not all(isnum(v) for v in rows[0]):
         has_header = True
     data_rows = body if has_header else rows
     if not data_rows:
         raise _fail(name, "has only a header row and no data; at least 2 rows of numbers are needed.", "")
     if not has_header:
-        numeric_cols = [j for j in range(ncols) if sum(_is_number(r[j]) for r in data_rows if j < len(r)) > 0.5 * len(data_rows)]
+        numeric_cols = [j for j in range(ncols) if sum(isnum(r[j]) for r in data_rows if j < len(r)) > 0.5 * len(data_rows)]
     if not numeric_cols:
         ex = data_rows[0][0] if data_rows[0] else ""
         raise _fail(name, f"has no numeric columns (first value {ex[:40]!r}); expected rows of numbers, "
                     "optionally with a label column first or last.")
-    # a pandas index written by DataFrame.to_csv(): unnamed first column holding 0, 1, 2, ...
-    dropped = []
     header_names = rows[0] if has_header else None
+    # empty columns, e.g. from a separator at the end of every line ("1\t2\t")
+    num_set = set(numeric_cols)
+    dropped = [j for j in range(ncols) if j not in num_set
+               and all(j >= len(r) or not r[j].strip() for r in data_rows)
+               and not (header_names and j < len(header_names) and header_names[j].strip())]
+    if dropped:
+        notes.append(f"{name}: ignored {len(dropped)} empty column(s)")
+    # a pandas index written by DataFrame.to_csv(): unnamed first column holding 0, 1, 2, ...
     if has_header and 0 in numeric_cols and len(numeric_cols) > 2 and header_names[0].strip() in ("", "Unnamed: 0"):
         col0 = [r[0] for r in data_rows]
         start = col0[0] if col0 else ""
         if start in ("0", "1") and col0 == [str(int(start) + i) for i in range(len(col0))]:
-            dropped = [0]
+            dropped.append(0)
             numeric_cols = numeric_cols[1:]
             notes.append(f"{name}: dropped the unnamed index column")
     first, last = numeric_cols[0], numeric_cols[-1]
     num_set = set(numeric_cols)
-    middle_bad = [j for j in range(first, last + 1) if j not in num_set]
+    middle_bad = [j for j in range(first, last + 1) if j not in num_set and j not in dropped]
     if middle_bad:
         j = middle_bad[0]
-        ex = next((r[j] for r in data_rows if j < len(r) and not _is_number(r[j])), "")
+        ex = next((r[j] for r in data_rows if j < len(r) and not isnum(r[j])), "")
         raise _fail(name, f"column {j + 1} holds text ({ex[:40]!r}) between numeric columns; labels may only be "
                     "the first or last columns.", "")
     # odd values inside numeric columns of the sample: say where
@@ -659,7 +690,7 @@ def _read_table_text(data, name: str, ext: str):
             raise _fail(name, f"has rows of different lengths: row 1 has {ncols} values but row {line} has {len(r)}; "
                         "every row needs the same number of columns.", "")
         for j in numeric_cols:
-            if not _is_number(r[j]):
+            if not isnum(r[j]):
                 line = i + 1 + int(has_header)
                 if r[j].strip() in _NA_STRINGS:
                     raise _fail(name, f"has an empty or missing value at row {line}, column {j + 1}; "
@@ -667,22 +698,26 @@ def _read_table_text(data, name: str, ext: str):
                 raise _fail(name, f"has a value that is not a number at row {line}, column {j + 1}: {r[j][:40]!r}.", "")
     header_names = rows[0] if has_header else None
     na_list = [*_NA_STRINGS, "nan", "NaN", "NAN", "-nan", "-NaN"]
-    if len(numeric_cols) == ncols:  # numbers only: one dtype for all (per-column dicts cost ~0.1 ms a column)
-        dtypes, na_values = np.float64, na_list
-    else:  # label columns keep every string ("NA", "null" are words too)
-        dtypes = {j: (np.float64 if j in num_set else str) for j in range(ncols)}
-        na_values = {j: na_list for j in numeric_cols}
+    # per-column dicts cost ~0.1 ms a column in pandas: name only the (few) label columns
+    label_cols = [j for j in range(ncols) if j not in num_set and j not in dropped]
+    dtypes = np.float64 if len(numeric_cols) == ncols else {j: str for j in range(ncols) if j not in num_set}
+    na_values = na_list
     kwargs = dict(
         sep=r"\s+" if sep is None else sep, header=None, skiprows=skip + int(has_header), dtype=dtypes,
-        keep_default_na=False, na_values=na_values, skip_blank_lines=True, engine="c", quotechar='"',
+        keep_default_na=False, na_values=na_values, skip_blank_lines=True, engine="c", quotechar='"', decimal=decimal,
     )
+    # thousands of columns plus labels: slicing such a frame is slow, so read numbers and labels apart
+    split_read = bool(label_cols) and ncols > 2000
+    first_kwargs = {**kwargs, "usecols": numeric_cols, "dtype": np.float64} if split_read else kwargs
     src = data if _is_path(data) else io.BytesIO(data)
     frame = None
+    used_enc = "utf-8-sig"
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             if not _is_path(src):
                 src.seek(0)
-            frame = pd.read_csv(src, encoding=enc, **kwargs)
+            frame = pd.read_csv(src, encoding=enc, **first_kwargs)
+            used_enc = enc
             if enc != "utf-8-sig":
                 notes.append(f"{name} is not UTF-8; decoded as {enc}")
             break
@@ -698,17 +733,38 @@ def _read_table_text(data, name: str, ext: str):
             raise _fail(name, "is empty (no rows).") from None
     if frame is None:  # pragma: no cover - latin-1 decodes any bytes
         raise _fail(name, "could not be decoded as text.")
-    if frame.shape[1] != ncols:
+    if frame.shape[1] != (len(numeric_cols) if split_read else ncols):
         raise _fail(name, f"has rows of different lengths (expected {ncols} columns, found {frame.shape[1]}).", "")
-    vec = frame[numeric_cols].to_numpy(dtype=np.float64)
+    if len(numeric_cols) == ncols or split_read:
+        block = frame
+    else:  # a contiguous slice: selecting thousands of columns by list is slow in pandas
+        block = frame.iloc[:, numeric_cols[0]:numeric_cols[-1] + 1]
+        inner = [c for c in block.columns if c not in num_set]
+        block = block.drop(columns=inner) if inner else block
+    try:
+        vec = block.to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):  # text past the sniffed lines in a numeric column: say where
+        for c in block.columns:
+            if not pd.api.types.is_numeric_dtype(block[c]):
+                bad = pd.to_numeric(block[c], errors="coerce").isna() & block[c].notna()
+                if bad.any():
+                    r = int(np.argmax(bad.to_numpy()))
+                    raise _fail(name, f"has a value that is not a number at row {r + 1 + int(has_header)}, "
+                                f"column {int(c) + 1}: {str(block[c].iloc[r])[:40]!r}.", "") from None
+        raise _fail(name, "has values that are not numbers.", "") from None
     if np.isnan(vec).any():
         r, c = np.argwhere(np.isnan(vec))[0]
         raise _fail(name, f"has an empty, missing or NaN value at row {int(r) + 1 + int(has_header)}, "
                     f"column {numeric_cols[int(c)] + 1} (rows of different lengths?); only finite numbers are accepted.", "")
-    label_cols = [j for j in range(ncols) if j not in num_set and j not in dropped]
     labels = None
     if label_cols:
-        labels = frame[label_cols].copy()
+        labels = None if split_read else frame[label_cols].copy()
+        if labels is None or labels.isna().any().any():  # a word such as "NA" or "null" read as missing: read labels verbatim
+            if not _is_path(src):
+                src.seek(0)
+            verbatim = pd.read_csv(src, encoding=used_enc, na_filter=False,
+                                   **{**kwargs, "dtype": str, "na_values": None, "usecols": label_cols})
+            labels = verbatim[label_cols].copy()
         names = []
         for j in label_cols:
             nm = header_names[j] if header_names and j < len(header_names) and header_names[j] else (

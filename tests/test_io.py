@@ -383,3 +383,33 @@ def test_npz_refuses_member_inflating_past_the_limit(monkeypatch):
 def test_metadata_inner_blank_lines_are_empty_labels():
     frame, _ = load_metadata(b"a\n\nc\n\n\n", "m.tsv", n_rows=3)
     assert frame["label"].tolist() == ["a", "", "c"]
+
+
+@pytest.mark.parametrize("filename, raw, vectors, labels", [
+    ("crlf.csv", b"1,2\r\n3,4\r\n", [[1, 2], [3, 4]], None),
+    ("semicolon.csv", b"1;2\n3;4\n", [[1, 2], [3, 4]], None),
+    ("excel_eu.csv", b"w;a;b\nx;1,5;2,5\ny;3,5;4,5\n", [[1.5, 2.5], [3.5, 4.5]], {"w": ["x", "y"]}),
+    ("decimal_comma.txt", b"1,5 2,5\n3,5 4,5\n", [[1.5, 2.5], [3.5, 4.5]], None),
+    ("trailing_tab.tsv", b"1\t2\t\n3\t4\t\n", [[1, 2], [3, 4]], None),
+    ("quoted.csv", b'"hello, world",1,2\n"say ""hi""",3,4\n', [[1, 2], [3, 4]], {"label": ["hello, world", 'say "hi"']}),
+    ("na_words.csv", b"NA,1,2\nnull,3,4\nnan,5,6\n", [[1, 2], [3, 4], [5, 6]], {"label": ["NA", "null", "nan"]}),
+    ("latin1.csv", "caf\u00e9,1,2\nna\u00efve,3,4\n".encode("latin-1"), [[1, 2], [3, 4]], {"label": ["caf\u00e9", "na\u00efve"]}),
+])
+def test_text_dialects(filename, raw, vectors, labels):
+    emb = load_embeddings(raw, filename)
+    np.testing.assert_allclose(emb.vectors, vectors)
+    _assert_labels(emb.labels, None if labels is None else pd.DataFrame(labels))
+
+
+def test_bad_value_after_the_sniffed_lines_is_located():
+    text = "\n".join(f"w{i},{i},{i + 1}" for i in range(400)) + "\nbad,5x,3\n"
+    with pytest.raises(EmbeddingFormatError, match=r"late\.csv.*not a number at row 401, column 2: '5x'"):
+        load_embeddings(text.encode(), "late.csv")
+
+
+def test_wide_rows_with_labels():
+    wide = np.random.default_rng(0).standard_normal((3, 3000))
+    text = "\n".join(f"w{i}\t" + "\t".join(f"{v:.5f}" for v in row) for i, row in enumerate(wide)).encode()
+    emb = load_embeddings(text, "wide.tsv")
+    np.testing.assert_allclose(emb.vectors, wide, atol=1e-5)
+    assert emb.labels["label"].tolist() == ["w0", "w1", "w2"]
