@@ -69,9 +69,11 @@ def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, 
         If ``A`` is not a finite 2-D numeric array, or ``dtype``/``backend`` is unknown.
     """
     td = _dtype(dtype)
-    a = as_float_array(A, "A", ndim=2)
+    a = A if isinstance(A, np.ndarray) and A.dtype == dtype and A.ndim == 2 and A.size else None
+    if a is None or not np.isfinite(a).all():   # slow path: convert and explain what is wrong
+        a = as_float_array(A, "A", ndim=2)
     if backend == "numpy":
-        U, S, Vh = np.linalg.svd(a.astype(dtype), full_matrices=False)
+        U, S, Vh = np.linalg.svd(a.astype(dtype, copy=False), full_matrices=False)
         return U, S, Vh
     if backend != "torch":
         raise ValueError(f"backend must be 'torch' or 'numpy'; got {backend!r}.")

@@ -122,6 +122,7 @@ def test_synthetic_spectrum_and_downsample():
 @pytest.mark.parametrize("call, match", [
     (lambda: ls.svd([1.0, 2.0]), "must be 2-D"),
     (lambda: ls.svd([[1.0, np.nan]]), "NaN or infinite"),
+    (lambda: ls.svd(np.array([[1.0, np.inf]], np.float32)), "NaN or infinite"),
     (lambda: ls.svd([["a", "b"]]), "numeric array"),
     (lambda: ls.svd(np.zeros((0, 3))), "at least 1 entries"),
     (lambda: ls.svd(np.eye(2), dtype="int8"), "dtype must be"),
