@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import io
 import json
 import os
@@ -160,6 +161,30 @@ def _describe_magic(head: bytes) -> str:
 
 def _fail(name: str, what: str, hint: str = ACCEPTED) -> EmbeddingFormatError:
     return EmbeddingFormatError(f"{name}: {what} {hint}".strip())
+
+
+def _friendly(fn):
+    """Public entry points raise only EmbeddingFormatError: OS errors and anything unexpected from a
+    parser are turned into a message (never a traceback in the app)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except EmbeddingFormatError:
+            raise
+        except MemoryError:
+            raise EmbeddingFormatError("The file is too large to load into memory; use a smaller file or a "
+                                       "memory-mapped .npy in the data folder.") from None
+        except OSError as exc:
+            what = exc.strerror or str(exc) or type(exc).__name__
+            where = f"{os.path.basename(str(exc.filename))}: " if exc.filename else ""
+            raise EmbeddingFormatError(f"{where}cannot be read ({what}).") from None
+        except Exception as exc:  # noqa: BLE001 - bad arguments or a parser's internal error
+            detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+            raise EmbeddingFormatError(f"Could not read the input ({type(exc).__name__}: {detail}). {ACCEPTED}") from None
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------------------------
@@ -455,6 +480,7 @@ def _st_entry(info, tname: str, name: str) -> tuple[str, tuple[int, ...], int, i
     return dt, shape, a, b
 
 
+@_friendly
 def list_tensors(data, filename: str | None = None) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the arrays in a ``.safetensors`` or ``.npz`` file.
 
@@ -910,6 +936,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@_friendly
 def load_metadata(metadata, metadata_filename: str | None, n_rows: int | None = None) -> tuple[pd.DataFrame, str]:
     """Read labels: Projector ``metadata.tsv`` (1 column: no header; several: header row), ``.csv``, ``.parquet``.
 
@@ -984,6 +1011,7 @@ def load_metadata(metadata, metadata_filename: str | None, n_rows: int | None = 
 # Public entry point
 # --------------------------------------------------------------------------------------------
 
+@_friendly
 def load_embeddings(data, filename: str | None = None, metadata=None, metadata_filename: str | None = None,
                     key: str | None = None) -> Embeddings:
     """Load an embedding matrix (and optional labels) from a user file.
@@ -1083,6 +1111,7 @@ def _inside(root_real: str, path_real: str) -> bool:
         return False
 
 
+@_friendly
 def list_data_files(root, limit: int = 10_000) -> list[str]:
     """Embedding files under ``root`` (relative POSIX names, sorted).
 
@@ -1155,6 +1184,7 @@ def _metadata_beside(root, name: str) -> str | None:
     return None
 
 
+@_friendly
 def open_data_file(root, name: str, metadata_name: str | None = None, key: str | None = None) -> Embeddings:
     """Open ``name`` from the data folder ``root`` (never anything outside it).
 

@@ -91,3 +91,35 @@ def test_list_tensors_random(body, magic, ext):
 def test_good_files_survive_the_checker(case):
     filename, raw, _, _ = GOOD[case]
     assert _check(raw, filename) is not None
+
+
+AWKWARD = [None, 0, 1.5, float("nan"), "", "x", "a.npy", "/etc/passwd", "../x.npy", "/tmp", b"", b"abc",
+           np.zeros((2, 2)), [1, 2], {"a": 1}, -1, True]
+
+
+@SETTINGS
+@given(fn=st.sampled_from(["load_embeddings", "list_tensors", "list_data_files", "open_data_file", "load_metadata"]),
+       args=st.lists(st.sampled_from(AWKWARD), min_size=1, max_size=3))
+def test_awkward_arguments_raise_only_embedding_format_error(fn, args):
+    import la_core.io as lio
+
+    try:
+        getattr(lio, fn)(*args)
+    except EmbeddingFormatError as exc:
+        assert str(exc).strip()
+    except TypeError as exc:  # only a wrong number of arguments may escape
+        assert "argument" in str(exc)
+
+
+def test_unreadable_file_gives_a_message(tmp_path, monkeypatch):
+    import la_core.io as lio
+
+    p = tmp_path / "locked.npy"
+    np.save(p, np.ones((2, 2), np.float32))
+
+    def denied(path, *a, **k):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(lio, "open", denied, raising=False)  # module globals shadow the builtin
+    with pytest.raises(EmbeddingFormatError, match=r"locked\.npy: cannot be read \(Permission denied\)"):
+        load_embeddings(p)
