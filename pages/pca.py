@@ -112,6 +112,16 @@ def trust(key: str, center: bool, comps: tuple, metric: str, _X, _Z) -> tuple[fl
     return lp.view_trustworthiness(_X, _Z[:, list(comps)], n_neighbors=10, max_rows=TRUST_ROWS, metric=metric)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def neighbours(key: str, row: int, k: int, metric: str, _X):
+    return lp.nearest_neighbors(_X, row, k=k, metric=metric)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def analogy_rows(key: str, a: int, b: int, c: int, k: int, _X):
+    return lp.analogy(_X, positive=[a, c], negative=[b], k=k)
+
+
 def _qp(name: str, default=None):
     """A view-state value from the URL (st.query_params), or default."""
     v = st.query_params.get(name)
@@ -215,8 +225,8 @@ elif source == SRC_UPLOAD:
         except ValueError as exc:
             st.error(f"Could not use {up.name!r}: {exc}")
             ds = st.session_state.get("pca_last_good")
-            if ds is not None:
-                st.info(f"Still showing the last file that loaded: {ds.name}.")
+            st.info(f"Still showing the last file that loaded: {ds.name}." if ds is not None
+                    else "Showing the built-in example meanwhile.")
 else:
     if lio is None:
         st.error("The file loader (la_core/io.py) is not available in this build.")
@@ -354,7 +364,7 @@ def view_section():
     nb_idx, nb_score = np.empty(0, int), np.empty(0)
     if sel is not None:
         with st.spinner(f"Searching {n:,} rows for the nearest neighbours…"):
-            nb_idx, nb_score = lp.nearest_neighbors(X, int(sel), k=kn, metric=metric)
+            nb_idx, nb_score = neighbours(ds.key, int(sel), kn, metric, X)
 
     # what goes to the browser: a seeded sample, plus the selected point and its neighbours
     shown = lp.sample_indices(n, DISPLAY_CAP, seed=0)
@@ -423,7 +433,8 @@ def analogy_section():
     if None in (a, b, cc):
         return
     try:
-        idx, score = lp.analogy(X, positive=[a, cc], negative=[b], k=topk)
+        with st.spinner(f"Scoring all {n:,} rows against A − B + C…"):
+            idx, score = analogy_rows(ds.key, int(a), int(b), int(cc), topk, X)
     except ValueError as exc:
         st.error(f"{exc}")
         return

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -23,10 +23,20 @@ def npy(n: int, d: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
+def traces(page, chart: int = 1) -> list[dict]:
+    """Name and point count of every trace as Plotly drew it (typed arrays decoded by Plotly)."""
+    return page.evaluate(
+        """(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullData.map(
+               t => ({name: t.name, n: t.x ? t.x.length : 0}))""", chart)
+
+
 def n_points(page, chart: int = 1) -> int:
     """Points in the category traces of the scatter (highlight traces left out)."""
-    return sum(len(t.get("x", [])) for t in chart_data(page, chart)
-               if t.get("name") not in ("nearest neighbours", "selected", "anchors"))
+    return sum(t["n"] for t in traces(page, chart) if t["name"] not in ("nearest neighbours", "selected", "anchors"))
+
+
+def ring(page) -> int:
+    return next(t["n"] for t in traces(page, 1) if t["name"] == "nearest neighbours")
 
 
 def upload(page, name: str, data: bytes, which: int = 0) -> None:
@@ -51,11 +61,9 @@ def test_pca_page_example_and_neighbour_slider(page, server):
     open_page(page, server, "pca", wait_charts=N_CHARTS)
     assert page.locator("h1").first.inner_text().startswith("PCA of embeddings")
     assert n_points(page) == 235
-    ring = [t for t in chart_data(page, 1) if t.get("name") == "nearest neighbours"][0]
-    assert len(ring["x"]) == 10
+    assert ring(page) == 10
     press_slider(page, "Neighbours k", "ArrowRight", 2)
-    ring = [t for t in chart_data(page, 1) if t.get("name") == "nearest neighbours"][0]
-    assert len(ring["x"]) == 12
+    assert ring(page) == 12
     assert "k=" not in page.url and "point=" in page.url      # view state lives in the URL
     tall(page)
     screenshot(page, "pca-example")
