@@ -1081,6 +1081,8 @@ def load_embeddings(data, filename: str | None = None, metadata=None, metadata_f
         raise
     except MemoryError:
         raise _fail(name, "is too large to load into memory.", "Use a smaller file or a memory-mapped .npy.") from None
+    except OSError as exc:  # never echo the server's full path
+        raise _fail(name, f"cannot be read ({exc.strerror or type(exc).__name__}).", "") from None
     except Exception as exc:  # noqa: BLE001 - never let a parser's internal error reach the user raw
         raise _fail(name, f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}).") from None
     vectors, conv = _finish(arr, name, notes, say_conversion=ext not in (".csv", ".tsv", ".txt", ".parquet"))
