@@ -166,7 +166,7 @@ def convergence_figure(angles_deg, ratio: float, step: int | None = None, height
         fig.add_vline(x=step, line=dict(color="#adb5bd", dash="dot"))
     style(fig, "Power iteration: angle to the top eigenvector", "step k", "angle (degrees, log scale)",
           height=height)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
@@ -177,6 +177,7 @@ def qlq_panels(q, lam, height: int = 360) -> go.Figure:
     stages = [np.eye(2), q.T, np.diag(lam) @ q.T, q @ np.diag(lam) @ q.T]
     titles = ["x (unit circle)", "Qᵀx: rotate", "ΛQᵀx: stretch", "QΛQᵀx = Ax: rotate back"]
     fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.05)
+    style(fig, None, None, None, height=height)
     bound = float(max(1.3, 1.15 * np.abs(lam).max()))
     for c, m in enumerate(stages, start=1):
         pts = circ @ m.T
@@ -187,9 +188,8 @@ def qlq_panels(q, lam, height: int = 360) -> go.Figure:
             add_arrow(fig, [0, 0], tip, EIGEN_COLORS[j], f"image of {name} (λ = {lam[j]:.3g})",
                       showlegend=(c == 1), row=1, col=c)
         fig.update_xaxes(range=[-bound, bound], title_text="x₁", row=1, col=c)
-        fig.update_yaxes(range=[-bound, bound], title_text="x₂" if c == 1 else None, row=1, col=c,
+        fig.update_yaxes(range=[-bound, bound], title_text="x₂", row=1, col=c,
                          scaleanchor=f"x{'' if c == 1 else c}", scaleratio=1)
-    style(fig, None, None, None, height=height)
     fig.update_layout(margin=dict(t=70), legend=dict(y=1.15))
     return fig
 

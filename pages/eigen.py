@@ -121,7 +121,11 @@ def section_plane(A, vals, vecs) -> None:
     ax = A @ x
     circle, image = le.unit_circle_image(A, 240)
     on_line = le.line_angle(x, ax) < np.radians(1.0) if np.linalg.norm(ax) > 1e-9 else True
-    chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line), key="eig_plane")
+    left, right = st.columns(2)
+    with left:
+        chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line), key="eig_plane")
+    with right:
+        chart(fe.sweep_figure(A, vals, vecs), key="eig_sweep")
     if on_line:
         lam = float(np.dot(ax, x))
         st.success(f"x at {deg}° lies on an eigenline: Ax = {lam:.3g}·x (angle between x and Ax < 1°).")
@@ -129,8 +133,8 @@ def section_plane(A, vals, vecs) -> None:
         st.caption(f"Angle between x and Ax: {np.degrees(le.line_angle(x, ax)):.1f}° (as lines). "
                    "Turn x until Ax falls on the same line: that is an eigenvector. "
                    "Click 'grid after A' in the legend to see the whole plane move.")
-    with st.expander("Sweep x round the circle in your browser (no server round trip)"):
-        chart(fe.sweep_figure(A, vals, vecs), key="eig_sweep")
+    st.caption("Right: the same picture with x swept round the circle by Plotly in your browser "
+               "(drag its slider or press play; no server round trip).")
 
 
 section_plane(A, vals, vecs)
@@ -156,24 +160,27 @@ def section_iterates(A, vals, vecs) -> None:
     norm = c3.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")
     x0 = angle_vec(deg0)
     pts = le.iterate(A, x0, 40, normalize=norm)
-    chart(fe.iterates_figure(A, pts, step, vals, vecs, norm), key="eig_iter")
+    left, right = st.columns(2)
+    with left:
+        chart(fe.iterates_figure(A, pts, step, vals, vecs, norm), key="eig_iter")
     pi = le.power_iteration(A, x0, 40)
     if pi.converges:
         ang = np.degrees(pi.angles)
-        chart(fe.convergence_figure(ang, pi.ratio, step), key="eig_conv")
+        with right:
+            chart(fe.convergence_figure(ang, pi.ratio, step, height=480), key="eig_conv")
         st.markdown(
             f"|λ₂/λ₁| = {abs(vals[1]):.3g}/{abs(vals[0]):.3g} = **{pi.ratio:.3g}**: each step keeps the λ₁ part "
             f"and multiplies the λ₂ part by {pi.ratio:.3g} relative to it, so the angle to the top eigenvector "
             f"shrinks by about that factor per step (a straight line on the log scale). After k = {step} "
             f"steps the angle is {ang[step]:.3g}° and the Rayleigh quotient xᵀAx = {pi.estimates[step]:.4g} "
             f"(true λ₁ = {fe._fmt(vals[0])}).")
-    elif is_complex:
-        st.info("Complex eigenvalues: no dominant real direction, so power iteration never settles; the "
-                "normalised iterates keep rotating. Turn normalisation off to see the raw spiral "
-                f"(radius × {abs(vals[0]):.3g} per step).")
+    elif np.iscomplexobj(vals):
+        right.info("Complex eigenvalues: no dominant real direction, so power iteration never settles; the "
+                   "normalised iterates keep rotating. Turn normalisation off to see the raw spiral "
+                   f"(radius × {abs(vals[0]):.3g} per step).")
     else:
-        st.info(f"|λ₂/λ₁| = {pi.ratio:.3g}: the two eigenvalues have the same size, so neither direction wins "
-                "and power iteration does not converge (e.g. a reflection flips between two vectors).")
+        right.info(f"|λ₂/λ₁| = {pi.ratio:.3g}: the two eigenvalues have the same size, so neither direction wins "
+                   "and power iteration does not converge (e.g. a reflection flips between two vectors).")
 
 
 section_iterates(A, vals, vecs)

@@ -1,0 +1,98 @@
+"""The Eigenvectors page in Chromium: keyboard on the sliders moves x, Ax and the matrix; presets; sweep."""
+import base64
+import math
+
+import numpy as np
+
+import pytest
+
+from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+ANGLE = "Angle of the test vector x (degrees)"
+
+
+def trace(page, chart, name):
+    return next(t for t in chart_data(page, chart) if t.get("name") == name)
+
+
+def values(v):
+    """A rendered array: a list, or a typed array that JSON.stringify wrote as {"0": …, "1": …}."""
+    if isinstance(v, dict) and "bdata" in v:
+        return [float(e) for e in np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])]
+    if isinstance(v, dict):
+        return [float(v[k]) for k in sorted((k for k in v if k.isdigit()), key=int)]
+    return [float(e) for e in v]
+
+
+def tip(t):
+    return values(t["x"])[-1], values(t["y"])[-1]
+
+
+def goto(page, server):
+    open_page(page, server, "eigenvectors", wait_charts=6)
+    assert page.locator("h1").first.inner_text().startswith("Eigenvectors")
+
+
+def test_angle_slider_finds_the_eigenline(page, server):
+    goto(page, server)
+    screenshot(page, "eigen-default")
+    x0 = tip(trace(page, 0, "x"))
+    assert x0[0] == pytest.approx(math.cos(math.radians(20)), abs=1e-3)
+    press_slider(page, ANGLE, "ArrowRight", 25)                  # 20° -> 45°, the λ = 2 eigenline (1, 1)
+    c45 = math.cos(math.radians(45))
+
+    def settled():
+        x, ax = tip(trace(page, 0, "x")), tip(trace(page, 0, "Ax"))
+        return (abs(x[0] - c45) < 1e-3 and abs(ax[0] - 2 * x[0]) < 1e-3 and abs(ax[1] - 2 * x[1]) < 1e-3
+                and page.get_by_text("lies on an eigenline").count() >= 1)
+
+    for _ in range(60):                     # intermediate key presses may rerun first: wait for 45°
+        if settled():
+            break
+        page.wait_for_timeout(250)
+    assert settled(), (tip(trace(page, 0, "x")), tip(trace(page, 0, "Ax")))
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "eigen-on-eigenline")
+
+
+def test_matrix_slider_and_complex_preset(page, server):
+    goto(page, server)
+    before = trace(page, 0, "image A·(circle)")
+    press_slider(page, "a₁₂", "ArrowLeft", 20)                  # a12: 1 -> 0
+    # a12 = 0: the image of (cos t, sin t) has first coordinate cos t (was cos t + sin t);
+    # intermediate key presses may rerun first, so wait for the final value
+    circle = trace(page, 0, "unit circle")
+    for _ in range(60):
+        after = trace(page, 0, "image A·(circle)")
+        if np.allclose(values(after["x"]), values(circle["x"]), atol=1e-5):
+            break
+        page.wait_for_timeout(250)
+    assert values(after["x"]) != values(before["x"])
+    np.testing.assert_allclose(values(after["x"]), values(circle["x"]), atol=1e-5)
+    assert page.locator(EXCEPTION).count() == 0
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").first.click()
+    page.get_by_role("option", name="rotation + shrink (spiral)").first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert page.get_by_text("Complex eigenvalues").count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
+    screenshot(page, "eigen-spiral")
+
+
+def test_client_side_sweep(page, server):
+    goto(page, server)
+    sweep = page.locator(".js-plotly-plot").nth(1)
+    sweep.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    rail = sweep.locator(".slider-rail-rect").first
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(600)
+    active = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[1].layout.sliders[0].active")
+    assert active > 20
+    x = tip(trace(page, 1, "x"))
+    assert x[0] < 0                                             # about 180°
+    assert page.locator('[data-testid="stStatusWidget"]').count() == 0
+    screenshot(page, "eigen-sweep")

@@ -1,0 +1,166 @@
+"""The Eigenvectors page through the real navigation: widgets change the charts the way the maths says."""
+import base64
+
+import numpy as np
+import pytest
+
+from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+
+PLANE, SWEEP, ITER, CONV, QLQ, CLOUD, SPEC = range(7)
+
+
+def arr(v):
+    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v, dtype=float)
+
+
+def traces(at, chart):
+    return chart_specs(at)[chart]["data"]
+
+
+def named(at, chart, prefix):
+    return [t for t in traces(at, chart) if str(t.get("name", "")).startswith(prefix)]
+
+
+def xy(t):
+    return np.stack([arr(t["x"]), arr(t["y"])], 1)
+
+
+def preset(at, name):
+    at.selectbox(key="eig_preset").set_value(name).run()
+    assert_no_exception(at)
+
+
+@pytest.fixture(scope="module")
+def at():
+    at = open_page("pages/eigen.py")
+    assert_no_exception(at)
+    return at
+
+
+def test_renders_every_section(at):
+    assert at.title[0].value == "Eigenvectors"
+    assert [h.value for h in at.header] == ["1. Stretching in 2D", "2. Complex eigenvalues",
+                                            "3. Iterates and power iteration", "4. Symmetric = QΛQᵀ",
+                                            "5. Higher dimensions"]
+    specs = chart_specs(at)
+    assert len(specs) == 7
+    for s in specs:
+        for ax in ("xaxis", "yaxis"):
+            assert s["layout"][ax]["title"]["text"]
+    assert specs[CONV]["layout"]["yaxis"]["type"] == "log"
+    assert specs[SPEC]["data"][1]["marker"]["colorbar"]["title"]["text"] == "|λ|"
+    assert len(specs[SWEEP]["frames"]) == 73
+
+
+def test_default_matrix_eigenlines_and_ellipse(at):
+    preset(at, "general (non-symmetric)")
+    a = np.array([[1.0, 1.0], [0.5, 1.5]])
+    lines = named(at, PLANE, "eigenline")
+    assert [t["name"] for t in lines] == ["eigenline λ1 = 2", "eigenline λ2 = 0.5"]
+    for t, lam in zip(lines, (2.0, 0.5)):
+        d = xy(t)[1]
+        np.testing.assert_allclose(a @ d, lam * d, atol=1e-4 * np.linalg.norm(d))
+    circle = xy(named(at, PLANE, "unit circle")[0])
+    image = xy(named(at, PLANE, "image")[0])
+    np.testing.assert_allclose(image, circle @ a.T, atol=1e-5)
+
+
+def test_angle_slider_moves_x_and_highlights_eigenline(at):
+    preset(at, "symmetric")                                   # [[2, 1], [1, 2]]: eigenlines at 45° and 135°
+    at.slider(key="eig_angle").set_value(30).run()
+    assert_no_exception(at)
+    ax = xy(named(at, PLANE, "Ax")[0])[1]
+    x30 = np.array([np.cos(np.radians(30)), np.sin(np.radians(30))])
+    np.testing.assert_allclose(ax, np.array([[2, 1], [1, 2]]) @ x30, atol=1e-5)
+    assert not any("lies on an eigenline" in s.value for s in at.success)
+    at.slider(key="eig_angle").set_value(45).run()
+    x = xy(named(at, PLANE, "x")[0])[1]
+    ax = xy(named(at, PLANE, "Ax")[0])[1]
+    np.testing.assert_allclose(ax, 3 * x, atol=1e-5)          # Ax = 3x
+    assert any("lies on an eigenline: Ax = 3·x" in s.value for s in at.success)
+    assert chart_specs(at)[PLANE]["layout"]["title"]["text"].startswith("x is on an eigenline")
+
+
+def test_rotation_is_complex_with_90_degrees(at):
+    preset(at, "rotation (90°)")
+    assert [at.slider(key=k).value for k in ("eig_a11", "eig_a12", "eig_a21", "eig_a22")] == [0, -1, 1, 0]
+    assert any("Complex eigenvalues" in i.value and "θ = 90.0°" in i.value for i in at.info)
+    assert named(at, PLANE, "eigenline") == []
+    assert [m.value for m in at.metric][:2] == ["0 + 1i", "0 − 1i"]
+    specs = chart_specs(at)
+    assert len(specs) == 6                                    # no convergence plot without a dominant line
+
+
+def test_spiral_iterates_shrink_by_abs_lambda(at):
+    preset(at, "rotation + shrink (spiral)")                  # λ = 0.75 ± 0.5i
+    at.toggle(key="eig_norm").set_value(False).run()
+    at.slider(key="eig_step").set_value(10).run()
+    assert_no_exception(at)
+    pts = xy(named(at, ITER, "Aᵏx")[0])
+    assert pts.shape == (11, 2)
+    r = np.hypot(0.75, 0.5)
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1)[1:] / np.linalg.norm(pts, axis=1)[:-1], r, rtol=0.35)
+    np.testing.assert_allclose(np.linalg.norm(pts[10]) / np.linalg.norm(pts[0]), r ** 10, rtol=0.5)
+    at.toggle(key="eig_norm").set_value(True).run()
+
+
+def test_power_iteration_plot_matches_ratio(at):
+    preset(at, "scaling")                                     # diag(2, 0.5): ratio 0.25
+    at.slider(key="eig_start").set_value(45).run()
+    assert_no_exception(at)
+    assert any("**0.25**" in m.value for m in at.markdown)
+    ang = arr(named(at, CONV, "measured")[0]["y"])
+    np.testing.assert_allclose(np.tan(np.radians(ang[:12])), 0.25 ** np.arange(12), rtol=1e-4)
+    at.slider(key="eig_step").set_value(5).run()
+    assert xy(named(at, ITER, "Aᵏx")[0]).shape == (6, 2)
+
+
+def test_defective_and_projection(at):
+    preset(at, "defective")
+    assert any("Defective" in w.value for w in at.warning)
+    assert len(named(at, PLANE, "eigenline")) == 1
+    preset(at, "projection (onto y = x)")
+    names = [t["name"] for t in named(at, PLANE, "eigenline")]
+    assert names == ["eigenline λ1 = 1", "eigenline λ2 = 0"]
+
+
+def test_qlq_panels_rebuild_a(at):
+    preset(at, "symmetric")
+    data = traces(at, QLQ)
+    last = [t for t in data if t.get("xaxis") == "x4" and t.get("mode") == "lines"][0]
+    first = [t for t in data if t.get("mode") == "lines" and t.get("xaxis") in (None, "x")][0]
+    np.testing.assert_allclose(xy(last), xy(first) @ np.array([[2.0, 1.0], [1.0, 2.0]]).T, atol=1e-5)
+
+
+def test_covariance_sliders_turn_the_principal_axis(at):
+    at.slider(key="eig_sx").set_value(1.0).run()
+    at.slider(key="eig_sy").set_value(1.0).run()
+    at.slider(key="eig_rho").set_value(0.9).run()
+    assert_no_exception(at)
+    pc1 = xy(named(at, CLOUD, "PC1")[0])
+    d = pc1[1] - pc1[0]
+    assert abs(np.degrees(np.arctan2(d[1], d[0])) % 180 - 45) < 5           # along y = x
+    assert np.linalg.norm(d) == pytest.approx(np.sqrt(1.9), rel=0.1)       # √λ₁, λ₁ = 1 + ρ
+    at.slider(key="eig_rho").set_value(-0.9).run()
+    pc1 = xy(named(at, CLOUD, "PC1")[0])
+    d = pc1[1] - pc1[0]
+    assert abs(np.degrees(np.arctan2(d[1], d[0])) % 180 - 135) < 5         # along y = −x
+
+
+def test_random_orthogonal_spectrum_on_unit_circle(at):
+    at.selectbox(key="eig_kind").set_value("orthogonal (random rotation)").run()
+    at.select_slider(key="eig_n").set_value(64).run()
+    assert_no_exception(at)
+    pts = xy(traces(at, SPEC)[1])
+    assert pts.shape == (64, 2)
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), 1.0, atol=1e-5)
+    at.selectbox(key="eig_kind").set_value("symmetric (Wigner)").run()
+    pts = xy(traces(at, SPEC)[1])
+    np.testing.assert_allclose(pts[:, 1], 0.0, atol=1e-6)
+    assert any(m.value == "64 of 64" for m in at.metric)
