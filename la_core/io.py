@@ -61,7 +61,8 @@ _PREFERRED_KEYS = ("embeddings", "embedding", "vectors", "vector", "X", "x", "em
 _TEXT_SAMPLE_BYTES = 256 * 1024
 _TEXT_SAMPLE_ROWS = 200
 _NA_STRINGS = ("", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "-")
-_FINITE_CHUNK = 1 << 22  # elements checked per block, to keep the temporary mask small
+_FINITE_CHUNK = 1 << 22
+_MAX_NPY_HEADER = 60_000  # bytes; np.load's own default limit is 10,000  # elements checked per block, to keep the temporary mask small
 
 
 class EmbeddingFormatError(ValueError):
@@ -290,6 +291,8 @@ def _parse_npy_header(buf: bytes | memoryview, name: str) -> tuple[np.dtype, tup
         start = 12
     else:
         raise _fail(name, f"uses an unknown .npy format version {major}.")
+    if hlen > _MAX_NPY_HEADER:  # NumPy itself writes a few hundred bytes; refuse absurd ones
+        raise _fail(name, f"is corrupt (its .npy header claims {hlen:,} bytes).")
     if start + hlen > len(buf):
         raise _fail(name, "is truncated or corrupt (the .npy header is incomplete).")
     try:
@@ -382,7 +385,7 @@ def _npz_members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     return out
 
 
-_MAX_NPZ_MEMBER = 8 << 30  # refuse members that would inflate past 8 GiB (zip bombs)
+_MAX_INFLATED = 4 << 30  # refuse compressed data that would inflate past 4 GiB in memory (zip bombs)
 
 
 def _stored_member_offset(path: str, info: zipfile.ZipInfo) -> int | None:
@@ -406,9 +409,6 @@ def _load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
         k = _pick_key(list(members), key, name, "array")
         info = members[k]
         label = f"{name} (array {k!r})"
-        if info.file_size > _MAX_NPZ_MEMBER:
-            raise _fail(label, f"would take {info.file_size / 2**30:.1f} GiB once uncompressed; at most "
-                        f"{_MAX_NPZ_MEMBER >> 30} GiB is accepted.", "Save it as a plain .npy instead.")
         if _is_path(data):  # np.savez stores arrays uncompressed: memory-map them in place
             offset = _stored_member_offset(data, info)
             if offset is not None and offset + info.file_size <= os.path.getsize(data):
@@ -423,6 +423,9 @@ def _load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
                     arr = np.memmap(data, dtype=dtype, mode="r", offset=offset + hoff, shape=shape,
                                     order="F" if fortran else "C")
                     return arr, k
+        if info.file_size > _MAX_INFLATED:
+            raise _fail(label, f"would take {info.file_size / 2**30:.1f} GiB once uncompressed; at most "
+                        f"{_MAX_INFLATED >> 30} GiB is accepted.", "Save it as a plain .npy instead.")
         try:
             raw = zf.read(info)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as exc:
@@ -827,9 +830,23 @@ def _read_parquet_table(data, name: str):
     if not head:
         raise _fail(name, "is empty.")
     try:
+        src = data if _is_path(data) else pa.BufferReader(data)
+        meta = pq.ParquetFile(src, memory_map=_is_path(data)).metadata
+        nbytes = values = 0
+        for g in range(meta.num_row_groups):  # decoded size, from the footer, before decoding anything
+            rg = meta.row_group(g)
+            for c in range(meta.num_columns):
+                col = rg.column(c)
+                values += col.num_values
+                nbytes += col.num_values * (4 if col.physical_type in ("FLOAT", "INT32", "BOOLEAN") else 8)
+        if nbytes > _MAX_INFLATED:
+            raise _fail(name, f"holds {values:,} values (about {nbytes / 2**30:.1f} GiB in memory); at most "
+                        f"{_MAX_INFLATED >> 30} GiB is accepted.", "Save the vectors as a .npy in the data folder instead.")
         if _is_path(data):
             return pq.read_table(data, memory_map=True)
         return pq.read_table(pa.BufferReader(data))
+    except EmbeddingFormatError:
+        raise
     except (pa.ArrowException, OSError, ValueError, IndexError, TypeError, KeyError) as exc:
         looks = _describe_magic(_head(data))
         if head == b"PAR1":

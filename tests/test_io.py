@@ -373,7 +373,7 @@ def test_npz_from_path_memory_maps_stored_arrays(tmp_path):
 def test_npz_refuses_member_inflating_past_the_limit(monkeypatch):
     import la_core.io as lio
 
-    monkeypatch.setattr(lio, "_MAX_NPZ_MEMBER", 100)
+    monkeypatch.setattr(lio, "_MAX_INFLATED", 100)
     from tests.bad_files import _npz
 
     with pytest.raises(EmbeddingFormatError, match=r"big\.npz.*uncompressed.*at most"):
@@ -413,3 +413,27 @@ def test_wide_rows_with_labels():
     emb = load_embeddings(text, "wide.tsv")
     np.testing.assert_allclose(emb.vectors, wide, atol=1e-5)
     assert emb.labels["label"].tolist() == ["w0", "w1", "w2"]
+
+
+def test_parquet_refuses_data_inflating_past_the_limit(monkeypatch):
+    import la_core.io as lio
+
+    monkeypatch.setattr(lio, "_MAX_INFLATED", 1000)
+    raw = GOOD["parquet_columns"][1]
+    load_embeddings(raw, "ok.parquet")  # 6 rows × 5 columns: under the limit
+    big = bad_files_parquet_zeros()
+    with pytest.raises(EmbeddingFormatError, match=r"zeros\.parquet.*values.*GiB.*at most"):
+        load_embeddings(big, "zeros.parquet")
+
+
+def bad_files_parquet_zeros() -> bytes:
+    from tests.bad_files import _parquet
+
+    return _parquet(pd.DataFrame({"a": np.zeros(200), "b": np.zeros(200)}))  # compresses to almost nothing
+
+
+def test_npy_header_size_is_bounded():
+    import struct
+
+    with pytest.raises(EmbeddingFormatError, match=r"h\.npy.*corrupt.*1,000,000,000 bytes"):
+        load_embeddings(b"\x93NUMPY\x02\x00" + struct.pack("<I", 10**9) + b"{", "h.npy")
