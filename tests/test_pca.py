@@ -257,3 +257,26 @@ def test_neighbors_property(X, metric, k):
     assert 0 not in idx and len(idx) == min(k, X.shape[0] - 1) and len(set(idx.tolist())) == len(idx)
     assert np.all(np.isfinite(score))
     assert np.all(np.diff(score) >= -1e-12) if metric == "euclidean" else np.all(np.diff(score) <= 1e-12)
+
+
+def test_shift_only_when_the_mean_dominates():
+    X = _data(500, 8, offset=0.0)
+    assert lp.needs_shift(X) is None
+    far = X + 50.0
+    np.testing.assert_allclose(lp.needs_shift(far), far[:500].mean(0))
+    # either path gives the same exact PCA
+    np.testing.assert_allclose(PCA(3).fit(far).explained_variance_, PCA(3).fit(X).explained_variance_, rtol=1e-9)
+    assert lp.needs_shift(X, always=True) is not None
+
+
+def test_dask_array_goes_through_the_moments_hook():
+    da = pytest.importorskip("dask.array")
+    pytest.importorskip("la_core.pca_dask")
+    X = _data(900, 12, seed=11)
+    D = da.from_array(X, chunks=(200, 12))
+    a, b = PCA(3).fit(D), PCA(3).fit(X)
+    np.testing.assert_allclose(a.components_, b.components_, atol=1e-8)
+    np.testing.assert_allclose(a.explained_variance_ratio_, b.explained_variance_ratio_, rtol=1e-9)
+    Z = a.transform(D)
+    Z = Z.compute() if hasattr(Z, "compute") else Z
+    np.testing.assert_allclose(Z, b.transform(X), atol=1e-8)
