@@ -191,7 +191,7 @@ def test_upload_with_metadata_file_colours_by_it():
     x = rng.standard_normal((30, 5)).astype(np.float32)
     buf = io.BytesIO()
     np.save(buf, x)
-    meta = "word\tgroup\n" + "\n".join(f"w{i}\t{'ab'[i % 2]}" for i in range(30))
+    meta = "word\tgroup\tscore\n" + "\n".join(f"w{i}\t{'ab'[i % 2]}\t{i * 0.37:.2f}" for i in range(30))
     upload(at, "emb.npy", buf.getvalue())
     upload(at, "metadata.tsv", meta.encode(), key="pca_metadata")
     assert_no_exception(at)
@@ -199,6 +199,10 @@ def test_upload_with_metadata_file_colours_by_it():
     at.selectbox(key="pca_color").set_value("group").run()
     names = {tr["name"] for tr in chart_specs(at)[SCATTER]["data"]}
     assert {"a", "b"} <= names
+    at.selectbox(key="pca_color").set_value("score").run()        # numeric: one trace, a titled colour bar
+    tr = chart_specs(at)[SCATTER]["data"][0]
+    assert tr["marker"]["colorbar"]["title"]["text"] == "score"
+    np.testing.assert_allclose(np.sort(arr(tr["marker"]["color"])), np.arange(30) * 0.37, atol=6e-3)
     # metadata with the wrong number of rows: an error, the page keeps the last good data
     upload(at, "metadata.tsv", b"one\ntwo\n", key="pca_metadata")
     assert_no_exception(at)
@@ -236,6 +240,7 @@ def test_over_the_cap_only_a_sample_goes_to_the_browser():
                 assert len(arr(tr["x"])) <= 100_000 + 11
     xy, _ = points(chart_specs(at)[SCATTER])
     assert 100_000 <= len(xy) <= 100_011
+    assert chart_specs(at)[SCATTER]["data"][0]["type"] == "scattergl"
     # but the scree is the PCA of all rows
     ref = lp.PCA(4).fit(x)
     np.testing.assert_allclose(arr(chart_specs(at)[SCREE]["data"][0]["y"]), 100 * ref.explained_variance_ratio_,
