@@ -360,7 +360,7 @@ def view_section():
     sel = point_picker(ds, "Selected point", "pca_point", _qp("point"), container=c[0])
     metric = c[1].selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
                             index=_index(list(metric_names), _qp("metric"), 0), key="pca_metric")
-    kn = c[2].slider("Neighbours k", 1, min(50, n - 1), min(10, n - 1), key="pca_k")
+    kn = c[2].slider("Neighbours k", 1, max(2, min(50, n - 1)), max(1, min(10, n - 1)), key="pca_k")
     nb_idx, nb_score = np.empty(0, int), np.empty(0)
     if sel is not None:
         with st.spinner(f"Searching {n:,} rows for the nearest neighbours…"):
@@ -401,12 +401,18 @@ def view_section():
                        "projection hides.")
         cc[0].dataframe(table, hide_index=True, width="stretch", key="pca_nb_table")
     # trustworthiness of this view
-    score, used = trust(ds.key, center, tuple(comps), "euclidean", X, Z)
-    cc[1].metric(f"Trustworthiness of this {len(comps)}D view", f"{score:.3f}")
-    cc[1].caption(f"For {used:,} {'sampled ' if used < n else ''}points, do the 10 nearest neighbours *in the "
-                  f"picture* also lie close in the original {d} dimensions? 1.0 means no false neighbours; "
-                  "0.5 is what a random scatter scores. A low value says the plot is inventing neighbourhoods "
-                  "(scikit-learn's trustworthiness, Euclidean distances).")
+    try:
+        score, used = trust(ds.key, center, tuple(comps), "euclidean", X, Z)
+    except ValueError as exc:
+        cc[1].info(f"Trustworthiness is not available here: {exc}")
+        score = None
+    if score is not None:
+        cc[1].metric(f"Trustworthiness of this {len(comps)}D view", f"{score:.3f}")
+    if score is not None:
+        cc[1].caption(f"For {used:,} {'sampled ' if used < n else ''}points, do the 10 nearest neighbours *in the "
+                      f"picture* also lie close in the original {d} dimensions? 1.0 means no false neighbours; "
+                      "0.5 is what a random scatter scores. A low value says the plot is inventing neighbourhoods "
+                      "(scikit-learn's trustworthiness, Euclidean distances).")
     st.query_params.update({"dims": dims, "x": x, "y": y, "z": z, "color": color, "metric": metric,
                             "center": "1" if center else "0",
                             **({"point": str(ds.labels[sel])} if sel is not None else {})})
@@ -425,6 +431,9 @@ def analogy_section():
                 "in the current PCA plane: if the relation is a consistent direction, the dashed arrow from C "
                 "lands near the answer.")
     c = st.columns(4)
+    if n < 3:
+        st.info("An analogy needs at least three rows (A, B and C).")
+        return
     defaults = ("king", "man", "woman") if ds.key == "example" else tuple(str(v) for v in ds.labels[:3])
     a = point_picker(ds, "A (e.g. king)", "pca_an_a", defaults[0], container=c[0])
     b = point_picker(ds, "minus B (e.g. man)", "pca_an_b", defaults[1], container=c[1])

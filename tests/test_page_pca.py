@@ -301,3 +301,17 @@ def test_batch_coordinates_file_shows_its_scree_and_points():
     np.testing.assert_allclose(np.sort(xy[:, 0]), np.sort(coords[:, 0]), atol=1e-5)
     at.selectbox(key="pca_batch_color").set_value("group").run()
     assert {"g0", "g1", "g2"} <= {tr["name"] for tr in chart_specs(at)[1]["data"]}
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 5), (5, 2), (4, 400)])
+def test_tiny_uploads_work(shape):
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(5).standard_normal(shape).astype(np.float32))
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    upload(at, "tiny.npy", buf.getvalue())
+    assert_no_exception(at)
+    assert not at.error
+    assert len(chart_specs(at)) >= 2
+    xy, _ = points(chart_specs(at)[SCATTER])
+    assert len(xy) == shape[0]
