@@ -65,6 +65,15 @@ _FINITE_CHUNK = 1 << 22
 _MAX_NPY_HEADER = 60_000  # bytes; np.load's own default limit is 10,000  # elements checked per block, to keep the temporary mask small
 
 
+_PICKLE_HINT = ("PyTorch/pickle files are never opened here because loading them can run code; "
+                "save the matrix with numpy.save or safetensors instead.")
+_EXTENSION_HINTS = {
+    **{e: _PICKLE_HINT for e in (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt", ".joblib")},
+    **{e: "Export the matrix with numpy.save (.npy) instead." for e in (".h5", ".hdf5", ".mat", ".json", ".xlsx", ".xls")},
+    **{e: "Decompress it first." for e in (".gz", ".zip", ".bz2", ".xz", ".zst")},
+}
+
+
 class EmbeddingFormatError(ValueError):
     """A file could not be read as an embedding matrix (or its metadata); the message says why."""
 
@@ -1068,7 +1077,8 @@ def load_embeddings(data, filename: str | None = None, metadata=None, metadata_f
     name = os.path.basename(str(filename)) or str(filename)
     ext = _ext(name)
     if ext not in EMBEDDING_EXTENSIONS:
-        raise _fail(name, f"has an unsupported extension {ext or '(none)'!r}.")
+        hint = _EXTENSION_HINTS.get(ext, "")
+        raise _fail(name, f"has an unsupported extension {ext or '(none)'!r}.{' ' + hint if hint else ''}")
     if _is_path(data):
         data = os.fspath(data)
         if not os.path.isfile(data):
@@ -1102,7 +1112,7 @@ def load_embeddings(data, filename: str | None = None, metadata=None, metadata_f
         raise _fail(name, f"cannot be read ({exc.strerror or type(exc).__name__}).", "") from None
     except Exception as exc:  # noqa: BLE001 - never let a parser's internal error reach the user raw
         raise _fail(name, f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}).") from None
-    vectors, conv = _finish(arr, name, notes, say_conversion=ext not in (".csv", ".tsv", ".txt", ".parquet"))
+    vectors, conv = _finish(arr, source, notes, say_conversion=ext not in (".csv", ".tsv", ".txt", ".parquet"))
     note = conv
     if metadata is not None:
         meta, mnote = load_metadata(metadata, metadata_filename, n_rows=vectors.shape[0])

@@ -137,6 +137,7 @@ def bad_files() -> dict[str, tuple[str, bytes]]:
         "npz_as_npy": ("mislabelled.npy", good_npz),
         "unknown_extension": ("weights.pkl", pickle.dumps([1, 2])),
         "no_extension": ("embeddings", good_npy),
+        "pytorch_checkpoint": ("model.pt", b"PK\x03\x04" + pickle.dumps({"w": [1.0, 2.0]})),
     }
 
 
@@ -213,6 +214,7 @@ MESSAGE_WORDS: dict[str, str] = {
     "npz_as_npy": r"mislabelled\.npy.*not a NumPy \.npy file.*zip archive",
     "unknown_extension": r"weights\.pkl.*unsupported extension.*Accepted",
     "no_extension": r"embeddings.*unsupported extension.*Accepted",
+    "pytorch_checkpoint": r"model\.pt.*unsupported extension.*never opened.*run code",
 }
 
 
