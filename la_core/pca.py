@@ -198,10 +198,11 @@ class PCA:
         device = self._device()
         if self.center:
             shift = needs_shift(X, always=device.type == "cuda")            # (d,) or None
+        else:
+            shift = None
+        with np.errstate(over="ignore", invalid="ignore"):                    # overflow -> inf -> checked
             s, G = gram_moments(X, device, shift=shift)
-            return self._fit_from_moments(n, s, G, shift=shift)
-        s, G = gram_moments(X, device)
-        return self._fit_from_moments(n, s, G)
+        return self._fit_from_moments(n, s, G, shift=shift)
 
     def _fit_from_moments(self, n_samples: int, col_sum: np.ndarray, gram: np.ndarray,
                           shift: np.ndarray | None = None) -> "PCA":
@@ -481,17 +482,24 @@ def semantic_axis(X, group_a, group_b, orthogonal_to=None):
     b = _indices(group_b, n, "group_b")
     if not a or not b:
         raise ValueError("each side of a semantic axis needs at least one anchor row.")
-    v = np.asarray(X[a], np.float64).mean(0) - np.asarray(X[b], np.float64).mean(0)   # (d,)
-    if orthogonal_to is not None:
-        u = np.asarray(orthogonal_to, np.float64)
-        u = u / np.linalg.norm(u)
-        v = v - (v @ u) * u
-    norm = np.linalg.norm(v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = np.asarray(X[a], np.float64).mean(0) - np.asarray(X[b], np.float64).mean(0)   # (d,)
+        if orthogonal_to is not None:
+            u = np.asarray(orthogonal_to, np.float64)
+            u = u / np.linalg.norm(u)
+            v = v - (v @ u) * u
+        norm = np.linalg.norm(v)
+    if not np.isfinite(norm):
+        raise _not_finite("X (anchor rows)")
     if norm <= 1e-12 * max(1.0, float(np.abs(X[a + b]).max())):
         raise ValueError("the two anchor groups have the same centroid (or the axis lies along the first one); "
                          "pick anchors that differ.")
     v = v / norm
-    return np.asarray(X @ v.astype(X.dtype), np.float64), v
+    with np.errstate(over="ignore", invalid="ignore"):
+        coords = np.asarray(X @ v.astype(X.dtype), np.float64)                 # (n,)
+    if not np.all(np.isfinite(coords)):
+        raise _not_finite("X")
+    return coords, v
 
 
 def semantic_axes(X, axis1, axis2=None) -> SemanticAxes:

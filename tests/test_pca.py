@@ -280,3 +280,26 @@ def test_dask_array_goes_through_the_moments_hook():
     Z = a.transform(D)
     Z = Z.compute() if hasattr(Z, "compute") else Z
     np.testing.assert_allclose(Z, b.transform(X), atol=1e-8)
+
+
+awkward = hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=5),
+                     elements=st.one_of(st.floats(-1e6, 1e6), st.sampled_from([np.nan, np.inf, 1e300, 0.0])))
+
+
+@settings(max_examples=50, deadline=None)
+@given(X=awkward, k=st.one_of(st.integers(-1, 6), st.none()), center=st.booleans())
+def test_fuzz_fit_and_axes(X, k, center):
+    """Anything: a finite result or ValueError with a message, never another exception or NaN."""
+    try:
+        p = PCA(k, center=center).fit(X)
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        for v in (p.components_, p.explained_variance_ratio_, p.singular_values_, p.transform(X)):
+            assert np.all(np.isfinite(v))
+    try:
+        res = semantic_axes(X, ([0], [1]), ([1], [2]))
+    except ValueError as exc:
+        assert str(exc)
+    else:
+        assert np.all(np.isfinite(res.coords))
