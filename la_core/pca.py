@@ -129,7 +129,8 @@ def needs_shift(X: np.ndarray, rows: int = 4096, always: bool = False):
     mu = head.mean(0)
     if not np.all(np.isfinite(mu)):
         raise _not_finite("X")
-    spread = float(((head - mu) ** 2).sum(1).mean())
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(((head - mu) ** 2).sum(1).mean())
     return mu if always or float(mu @ mu) > spread else None
 
 
