@@ -10,6 +10,17 @@ from figures.common import COLORS, add_arrow, f32, style, unit_circle
 EIGEN_COLORS = ("#D6336C", "#0CA678")    # eigenline 1, eigenline 2
 
 
+SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _top_legend(fig: go.Figure, top: int = 125) -> go.Figure:
+    """Title at the very top, legend in its own band between the title and the plot (no overlap)."""
+    fig.update_layout(margin=dict(t=top), title=dict(y=0.985, yanchor="top"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"))
+    return fig
+
+
 def _fmt(z) -> str:
     z = complex(z)
     if abs(z.imag) < 1e-12:
@@ -48,11 +59,11 @@ def _eigenlines(fig: go.Figure, vals, vecs, bound: float, row=None, col=None) ->
             continue                                                   # defective: same line twice
         d = np.real(vecs[:, j]) * bound * 1.5
         fig.add_trace(go.Scatter(
-            x=f32([-d[0], d[0]]), y=f32([-d[1], d[1]]), mode="lines", name=f"eigenline λ{j + 1} = {_fmt(vals[j])}",
+            x=f32([-d[0], d[0]]), y=f32([-d[1], d[1]]), mode="lines", name=f"eigenline λ{str(j + 1).translate(SUB)} = {_fmt(vals[j])}",
             line=dict(color=EIGEN_COLORS[j % 2], width=2.5, dash="dash"),
             hovertemplate=f"eigenline: A v = {_fmt(vals[j])} v<extra></extra>"), row=row, col=col)
         tip = np.real(vecs[:, j]) * bound * 0.82
-        fig.add_annotation(x=float(tip[0]), y=float(tip[1]), text=f"λ{j + 1} = {_fmt(vals[j])}", showarrow=False,
+        fig.add_annotation(x=float(tip[0]), y=float(tip[1]), text=f"λ{str(j + 1).translate(SUB)} = {_fmt(vals[j])}", showarrow=False,
                            font=dict(color=EIGEN_COLORS[j % 2], size=14), bgcolor="rgba(255,255,255,0.8)",
                            row=row, col=col)
 
@@ -72,6 +83,7 @@ def plane_figure(a, circle, image, vals, vecs, x, ax, on_line: bool, height: int
     add_arrow(fig, [0, 0], ax, COLORS["highlight"] if on_line else COLORS["e1"], "Ax", width=4)
     title = "x is on an eigenline: Ax = λx (only stretched)" if on_line else "x and Ax point different ways"
     style(fig, title, "first coordinate", "second coordinate", height=height, equal_axes=True)
+    _top_legend(fig)
     fig.update_xaxes(range=[-bound, bound])
     fig.update_yaxes(range=[-bound, bound])
     return fig
@@ -111,15 +123,17 @@ def sweep_figure(a, vals, vecs, n_frames: int = 73, height: int = 480) -> go.Fig
                                                    transition=dict(duration=0))]) for i in range(n_frames)]
     style(fig, "Sweep x round the circle (in your browser, no rerun)", "first coordinate", "second coordinate",
           height=height, equal_axes=True)
+    _top_legend(fig)
     fig.update_xaxes(range=[-bound, bound])
     fig.update_yaxes(range=[-bound, bound])
     fig.update_layout(
-        sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="angle of x = "), pad=dict(t=40))],
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.08, xanchor="left", yanchor="top",
+        sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="angle of x = "), pad=dict(t=60),
+                     x=0.17, len=0.83)],
+        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.26, xanchor="left", yanchor="top",
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(frame=dict(duration=60, redraw=False), fromcurrent=True,
                                                          transition=dict(duration=0))])])],
-        margin=dict(b=120))
+        margin=dict(b=150, t=125))
     return fig
 
 
@@ -138,10 +152,11 @@ def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: 
                              text=[f"{k}" if k < 12 or k == step else "" for k in range(len(pts))],
                              textposition="top center",
                              hovertemplate="k = %{text}: (%{x:.3g}, %{y:.3g})<extra></extra>"))
-    add_arrow(fig, [0, 0], pts[-1], COLORS["highlight"], f"A^{step} x", width=4)
+    add_arrow(fig, [0, 0], pts[-1], COLORS["highlight"], f"A{str(step).translate(SUP)}x", width=4)
     what = "Aᵏx / ‖Aᵏx‖" if normalized else "Aᵏx"
     style(fig, f"Iterates {what}, k = 0 … {step}", "first coordinate", "second coordinate",
           height=height, equal_axes=True)
+    _top_legend(fig)
     fig.update_xaxes(range=[-bound, bound])
     fig.update_yaxes(range=[-bound, bound])
     return fig
@@ -166,6 +181,7 @@ def convergence_figure(angles_deg, ratio: float, step: int | None = None, height
         fig.add_vline(x=step, line=dict(color="#adb5bd", dash="dot"))
     style(fig, "Power iteration: angle to the top eigenvector", "step k", "angle (degrees, log scale)",
           height=height)
+    _top_legend(fig, top=100)
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -218,6 +234,7 @@ def cloud_figure(points, mean, lam, vecs, true_lam=None, true_vecs=None, height:
     b = float(max(np.abs(pts).max() if len(pts) else 1.0, 1.0)) * 1.05
     style(fig, "Sample covariance eigenvectors = principal components", "feature 1", "feature 2",
           height=height, equal_axes=True)
+    _top_legend(fig)
     fig.update_xaxes(range=[-b, b])
     fig.update_yaxes(range=[-b, b])
     return fig
@@ -236,6 +253,7 @@ def spectrum_figure(vals, title: str, height: int = 560) -> go.Figure:
                           hovertemplate="λ = %{x:.3g} + %{y:.3g}i<extra></extra>"))
     b = float(max(1.15, 1.08 * np.abs(v).max() if len(v) else 1.15))
     style(fig, title, "Re λ", "Im λ", height=height, equal_axes=True)
+    _top_legend(fig, top=100)
     fig.update_xaxes(range=[-b, b])
     fig.update_yaxes(range=[-b, b])
     return fig

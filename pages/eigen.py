@@ -123,9 +123,9 @@ def section_plane(A, vals, vecs) -> None:
     on_line = le.line_angle(x, ax) < np.radians(1.0) if np.linalg.norm(ax) > 1e-9 else True
     left, right = st.columns(2)
     with left:
-        chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line), key="eig_plane")
+        chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line, height=560), key="eig_plane")
     with right:
-        chart(fe.sweep_figure(A, vals, vecs), key="eig_sweep")
+        chart(fe.sweep_figure(A, vals, vecs, height=560), key="eig_sweep")
     if on_line:
         lam = float(np.dot(ax, x))
         st.success(f"x at {deg}° lies on an eigenline: Ax = {lam:.3g}·x (angle between x and Ax < 1°).")
@@ -162,18 +162,19 @@ def section_iterates(A, vals, vecs) -> None:
     pts = le.iterate(A, x0, 40, normalize=norm)
     left, right = st.columns(2)
     with left:
-        chart(fe.iterates_figure(A, pts, step, vals, vecs, norm), key="eig_iter")
+        chart(fe.iterates_figure(A, pts, step, vals, vecs, norm, height=500), key="eig_iter")
     pi = le.power_iteration(A, x0, 40)
     if pi.converges:
         ang = np.degrees(pi.angles)
         with right:
-            chart(fe.convergence_figure(ang, pi.ratio, step, height=480), key="eig_conv")
+            chart(fe.convergence_figure(ang, pi.ratio, step, height=500), key="eig_conv")
         st.markdown(
             f"|λ₂/λ₁| = {abs(vals[1]):.3g}/{abs(vals[0]):.3g} = **{pi.ratio:.3g}**: each step keeps the λ₁ part "
             f"and multiplies the λ₂ part by {pi.ratio:.3g} relative to it, so the angle to the top eigenvector "
             f"shrinks by about that factor per step (a straight line on the log scale). After k = {step} "
             f"steps the angle is {ang[step]:.3g}° and the Rayleigh quotient xᵀAx = {pi.estimates[step]:.4g} "
-            f"(true λ₁ = {fe._fmt(vals[0])}).")
+            f"(true λ₁ = {fe._fmt(vals[0])}). Angles of exactly 0 (below double precision) are not drawn on the "
+            "log scale.")
     elif np.iscomplexobj(vals):
         right.info("Complex eigenvalues: no dominant real direction, so power iteration never settles; the "
                    "normalised iterates keep rotating. Turn normalisation off to see the raw spiral "
@@ -200,7 +201,8 @@ def section_symmetric(A) -> None:
     chart(fe.qlq_panels(q, lam), key="eig_qlq")
     rot = np.degrees(np.arctan2(q[1, 0], q[0, 0]))
     st.caption(f"Q rotates by {rot:.1f}°; Λ = diag({lam[0]:.3g}, {lam[1]:.3g}). "
-               "The orange and blue arrows are the eigenvectors q₁, q₂ and where each step sends them.")
+               "The red and green arrows are the eigenvectors q₁, q₂ and where each step sends them: "
+               "Qᵀ turns them onto the axes, Λ stretches them by λ₁, λ₂, Q turns them back.")
 
     st.subheader("A point cloud and its principal axes")
     c1, c2, c3, c4 = st.columns(4)
@@ -214,8 +216,10 @@ def section_symmetric(A) -> None:
     emp = np.cov(pts.T)
     lam_e, v_e = le.eigen(emp, symmetric=True)
     lam_t, v_t = le.eigen(cov, symmetric=True)
-    chart(fe.cloud_figure(pts, mean, lam_e, v_e, lam_t, v_t), key="eig_cloud")
-    st.markdown(
+    left, right = st.columns([3, 2])
+    with left:
+        chart(fe.cloud_figure(pts, mean, lam_e, v_e, lam_t, v_t, height=560), key="eig_cloud")
+    right.markdown(
         f"Sample covariance eigenvalues {lam_e[0]:.3g} and {lam_e[1]:.3g} (true {lam_t[0]:.3g}, {lam_t[1]:.3g}); "
         f"the first principal component explains **{100 * lam_e[0] / lam_e.sum():.1f}%** of the variance. "
         "The arrows have length √λ, the standard deviation along each axis: this is exactly what PCA of "
@@ -234,10 +238,12 @@ def section_random() -> None:
     seed = int(c3.number_input("seed", 0, 10_000, 0, key="eig_seed"))
     kind = KINDS[label]
     vals, secs = random_spectrum(kind, n, seed)
-    chart(fe.spectrum_figure(vals, f"All {n} eigenvalues of a {n}×{n} {label.split(' (')[0]} matrix"),
-          key="eig_spec")
+    left, right = st.columns([3, 2])
+    with left:
+        chart(fe.spectrum_figure(vals, f"All {n} eigenvalues of a {n}×{n} {label.split(' (')[0]} matrix"),
+              key="eig_spec")
     n_real = int(np.sum(np.abs(vals.imag) < 1e-9))
-    a, b, c = st.columns(3)
+    a = b = c = right
     a.metric("spectral radius max |λ|", f"{np.abs(vals).max():.3g}")
     b.metric("real eigenvalues", f"{n_real} of {n}")
     c.metric("computed in", f"{secs * 1000:.0f} ms", help=device_label())
@@ -251,7 +257,7 @@ def section_random() -> None:
                       "eigenvector, every other eigenvalue is inside the disc and small; repeated attention "
                       "averaging therefore converges to one vector (rank collapse).",
     }
-    st.caption(notes[kind] + f" Computed with torch.linalg on {device_label()}.")
+    right.markdown(notes[kind] + f" Computed with torch.linalg on {device_label()}.")
 
 
 section_random()

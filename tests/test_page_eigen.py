@@ -62,7 +62,7 @@ def test_default_matrix_eigenlines_and_ellipse(at):
     preset(at, "general (non-symmetric)")
     a = np.array([[1.0, 1.0], [0.5, 1.5]])
     lines = named(at, PLANE, "eigenline")
-    assert [t["name"] for t in lines] == ["eigenline λ1 = 2", "eigenline λ2 = 0.5"]
+    assert [t["name"] for t in lines] == ["eigenline λ₁ = 2", "eigenline λ₂ = 0.5"]
     for t, lam in zip(lines, (2.0, 0.5)):
         d = xy(t)[1]
         np.testing.assert_allclose(a @ d, lam * d, atol=1e-4 * np.linalg.norm(d))
@@ -127,7 +127,7 @@ def test_defective_and_projection(at):
     assert len(named(at, PLANE, "eigenline")) == 1
     preset(at, "projection (onto y = x)")
     names = [t["name"] for t in named(at, PLANE, "eigenline")]
-    assert names == ["eigenline λ1 = 1", "eigenline λ2 = 0"]
+    assert names == ["eigenline λ₁ = 1", "eigenline λ₂ = 0"]
 
 
 def test_qlq_panels_rebuild_a(at):
