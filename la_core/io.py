@@ -665,7 +665,7 @@ def _read_table_text(data, name: str, ext: str):
     skip = 0
     # word2vec text format: a first line "<count> <dim>" before "word v1 ... v_dim" lines
     if (len(rows) > 1 and len(rows[0]) == 2 and all(v.isdigit() for v in rows[0])
-            and len(rows[1]) == int(rows[0][1]) + 1):
+            and len(rows[1]) == int(rows[0][1]) + 1 and not isnum(rows[1][0])):
         skip = 1
         rows = rows[1:]
         notes.append(f"{name}: skipped the word2vec header line")
@@ -787,12 +787,12 @@ def _read_table_text(data, name: str, ext: str):
                 bad = pd.to_numeric(block[c], errors="coerce").isna() & block[c].notna()
                 if bad.any():
                     r = int(np.argmax(bad.to_numpy()))
-                    raise _fail(name, f"has a value that is not a number at row {r + 1 + int(has_header)}, "
+                    raise _fail(name, f"has a value that is not a number at row {r + 1 + skip + int(has_header)}, "
                                 f"column {int(c) + 1}: {str(block[c].iloc[r])[:40]!r}.", "") from None
         raise _fail(name, "has values that are not numbers.", "") from None
     if np.isnan(vec).any():
         r, c = np.argwhere(np.isnan(vec))[0]
-        raise _fail(name, f"has an empty, missing or NaN value at row {int(r) + 1 + int(has_header)}, "
+        raise _fail(name, f"has an empty, missing or NaN value at row {int(r) + 1 + skip + int(has_header)}, "
                     f"column {numeric_cols[int(c)] + 1} (rows of different lengths?); only finite numbers are accepted.", "")
     labels = None
     if label_cols:

@@ -437,3 +437,12 @@ def test_npy_header_size_is_bounded():
 
     with pytest.raises(EmbeddingFormatError, match=r"h\.npy.*corrupt.*1,000,000,000 bytes"):
         load_embeddings(b"\x93NUMPY\x02\x00" + struct.pack("<I", 10**9) + b"{", "h.npy")
+
+
+@pytest.mark.parametrize("sep", [",", "\t", " "])
+def test_integer_rows_are_never_mistaken_for_headers(sep):
+    # "0,1" then "1,2": neither a word2vec "count dim" line nor a header
+    x = np.array([[i, i + 1] for i in range(300)], dtype=np.float32)
+    text = "\n".join(sep.join(str(int(v)) for v in row) for row in x).encode()
+    ext = {",": ".csv", "\t": ".tsv", " ": ".txt"}[sep]
+    np.testing.assert_array_equal(load_embeddings(text, "ints" + ext).vectors, x)

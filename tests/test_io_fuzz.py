@@ -123,3 +123,27 @@ def test_unreadable_file_gives_a_message(tmp_path, monkeypatch):
     monkeypatch.setattr(lio, "open", denied, raising=False)  # module globals shadow the builtin
     with pytest.raises(EmbeddingFormatError, match=r"locked\.npy: cannot be read \(Permission denied\)"):
         load_embeddings(p)
+
+
+@SETTINGS
+@given(data=st.data(), n=st.integers(2, 7), d=st.integers(2, 6), sep=st.sampled_from([",", "\t", " ", ";"]),
+       header=st.booleans(), label=st.sampled_from([None, "first", "last"]), ints=st.booleans())
+def test_text_round_trip_property(data, n, d, sep, header, label, ints):
+    """Any finite matrix written as text (with or without header/labels) loads back exactly."""
+    elem = st.integers(-50, 50).map(float) if ints else st.floats(-1e6, 1e6, allow_nan=False, width=32)
+    x = np.array(data.draw(st.lists(st.lists(elem, min_size=d, max_size=d), min_size=n, max_size=n)), np.float32)
+    words = [f"w{i}" for i in range(n)]
+    lines = []
+    if header:
+        names = [f"d{j}" for j in range(d)]
+        lines.append(sep.join((["word"] if label == "first" else []) + names + (["word"] if label == "last" else [])))
+    for w, row in zip(words, x):
+        nums = [str(int(v)) if ints else repr(float(v)) for v in row]
+        lines.append(sep.join(([w] if label == "first" else []) + nums + ([w] if label == "last" else [])))
+    ext = {",": ".csv", "\t": ".tsv", " ": ".txt", ";": ".csv"}[sep]
+    emb = load_embeddings("\n".join(lines).encode(), "m" + ext)
+    np.testing.assert_array_equal(emb.vectors, x)
+    if label:
+        assert emb.labels.iloc[:, 0].tolist() == words
+    else:
+        assert emb.labels is None
