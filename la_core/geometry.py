@@ -103,7 +103,7 @@ def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False
         If ``x`` is not 1-D/2-D finite numbers, d is odd, positions are not integers of length T,
         or base ≤ 1.
     """
-    arr = as_float_array(x, "x", ndim=(1, 2))
+    arr = np.array(as_float_array(x, "x", ndim=(1, 2)))   # own writable copy for torch
     one_row = arr.ndim == 1
     if one_row:
         arr = arr[None, :]
@@ -172,7 +172,7 @@ def norms(x) -> dict:
         ``l1``, ``l2``, ``linf``: floats for a vector, arrays of shape (T,) for a matrix;
         ``fro``: the Frobenius norm (a float; for a vector it equals ``l2``).
     """
-    arr = as_float_array(x, "x", ndim=(1, 2))
+    arr = np.array(as_float_array(x, "x", ndim=(1, 2)))   # own writable copy for torch
     device = get_device()
     t = to_tensor(arr, dtype=_dtype(device), device=device)   # (T, d) or (d,)
     a = t.abs()
@@ -331,9 +331,9 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
     """Run ``a @ b``, ``a + b``, ``a - b``, ``a * b`` or ``a.masked_fill(b, -inf)`` in torch on
     zero tensors of the given shapes and report the result shape or torch's error message.
 
-    The inputs are expanded views of a single zero (no memory); the real CPU op runs when
-    inputs and output hold at most 4 million numbers, otherwise torch's meta tensors give the
-    shape (their error texts can differ from the CPU ones).
+    The real CPU op runs on contiguous zero tensors when inputs and output hold at most
+    4 million numbers; otherwise torch's meta tensors (no data) give the shape, and their error
+    texts can differ from the CPU ones.
 
     Parameters
     ----------
@@ -365,8 +365,9 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
     small = math.prod(a_s) + math.prod(b_s) + (math.prod(meta_shape) if meta_shape else 0) <= REAL_OP_NUMEL
     if not small:
         return ShapeResult(op, a_s, b_s, meta_err is None, meta_shape, meta_err, ran_real=False)
-    a = torch.zeros((), dtype=torch.float32).expand(a_s)
-    b = torch.zeros((), dtype=b_dtype).expand(b_s)
+    # contiguous zeros: some torch messages depend on strides, and users hold contiguous tensors
+    a = torch.zeros(a_s, dtype=torch.float32)
+    b = torch.zeros(b_s, dtype=b_dtype)
     try:
         res = fn(a, b)
         return ShapeResult(op, a_s, b_s, True, tuple(res.shape), None, ran_real=True)

@@ -148,7 +148,7 @@ def norms_section() -> None:
         else:
             st.info("Type a word to see the norms of its embedding.")
         table = pd.DataFrame({k: {"L1": r["l1"], "L2": r["l2"], "L∞": r["linf"]} for k, r in rows.items()}).T
-        st.dataframe(table.style.format("{:.4f}"), width="stretch", key="geo_norm_table")
+        st.dataframe(table.style.format("{:.4f}"), width="stretch")
         st.caption("In 384 dimensions L1 is far larger than L2 and L∞ far smaller: the length is spread over "
                    "many small coordinates. The sentence-transformers model normalises to L2 = 1.")
     st.subheader("Frobenius norm of a matrix")

@@ -1,0 +1,144 @@
+"""AppTest of the Geometry page through the real navigation: sliders change the charts the way
+the maths says (rotation by mθ, wavelengths 2π·base^(2i/d), norm balls, 1/√d spread), and bad
+shape text gives st.error, never a traceback."""
+import base64
+
+import numpy as np
+import pytest
+
+from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+
+PAGE = "pages/geometry.py"
+PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
+
+
+def arr(v):
+    """A spec array: a list, or Plotly's {"dtype", "bdata", "shape"} encoding."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(float)
+        if "shape" in v:
+            shape = v["shape"]
+            a = a.reshape([int(s) for s in shape.split(",")] if isinstance(shape, str) else shape)
+        return a
+    return np.asarray(v, dtype=float)
+
+
+def trace(spec, prefix):
+    return next(t for t in spec["data"] if str(t.get("name", "")).startswith(prefix))
+
+
+@pytest.fixture(scope="module")
+def at():
+    at = open_page(PAGE)
+    assert_no_exception(at)
+    return at
+
+
+def test_page_renders_all_sections(at):
+    assert at.title[0].value == "Geometry"
+    assert len(chart_specs(at)) == 8
+    assert [h.value for h in at.header] == ["1. RoPE: position as a rotation", "2. Norms: three ways to measure length",
+                                            "3. High dimensions: every point is about as far as every other",
+                                            "4. Shapes: what torch says"]
+
+
+def test_position_slider_rotates_q_by_m_theta(at):
+    at.slider(key="geo_rope_pair").set_value(0).run()
+    spec = chart_specs(at)[PAIR]
+    q0 = np.array([arr(trace(spec, "q at position 0")["x"])[-1], arr(trace(spec, "q at position 0")["y"])[-1]])
+    for m in (0, 3, 10):
+        at.slider(key="geo_rope_m").set_value(m).run()
+        assert_no_exception(at)
+        spec = chart_specs(at)[PAIR]
+        x, y = trace(spec, "q at m")["x"], trace(spec, "q at m")["y"]
+        got = np.array([arr(x)[-1], arr(y)[-1]])
+        c, s = np.cos(m * 1.0), np.sin(m * 1.0)   # pair 0 has θ = 1 rad per position
+        np.testing.assert_allclose(got, [c * q0[0] - s * q0[1], s * q0[0] + c * q0[1]], atol=1e-5)
+
+
+def test_dot_product_depends_only_on_offset(at):
+    titles = []
+    for m, n in ((5, 2), (20, 17), (60, 57)):
+        at.slider(key="geo_rope_m").set_value(m).run()
+        at.slider(key="geo_rope_n").set_value(n).run()
+        titles.append(chart_specs(at)[PAIR]["layout"]["title"]["text"].split("q·k = ")[1].split(" ")[0])
+    assert len(set(titles)) == 1, titles
+    z = arr(chart_specs(at)[SCORES]["data"][0]["z"])
+    assert z.shape == (64, 64)
+    for off in (-40, -1, 0, 7, 50):
+        assert np.ptp(np.diagonal(z, offset=off)) < 1e-4 * np.abs(z).max()
+    assert np.ptp(z) > 0.1
+
+
+def test_base_slider_stretches_wavelengths(at):
+    for d in (64, 384):
+        at.selectbox(key="geo_rope_d").set_value(d).run()
+        for base in (1_000, 500_000):
+            at.select_slider(key="geo_rope_base").set_value(base).run()
+            assert_no_exception(at)
+            spec = chart_specs(at)[SPEEDS]
+            wl = arr(spec["data"][1]["y"])
+            i = np.arange(d // 2)
+            np.testing.assert_allclose(wl, 2 * np.pi * base ** (2 * i / d), rtol=1e-5)
+            heat = arr(spec["data"][0]["z"])
+            assert heat.shape == (d // 2, 64)
+    at.selectbox(key="geo_rope_d").set_value(64).run()
+
+
+def test_vector_sliders_move_the_norm_balls(at):
+    at.slider(key="geo_vx").set_value(3.0).run()
+    at.slider(key="geo_vy").set_value(-2.0).run()
+    assert_no_exception(at)
+    spec = chart_specs(at)[BALLS]
+    l1 = trace(spec, "L1")
+    assert "= 5.000" in l1["name"]
+    assert arr(l1["x"]).max() == pytest.approx(5.0, abs=1e-5)
+    assert arr(trace(spec, "L∞")["y"]).max() == pytest.approx(3.0, abs=1e-5)
+    assert arr(trace(spec, "L2")["x"]).max() == pytest.approx(np.sqrt(13), rel=1e-5)
+    table = at.dataframe[0].value   # the norms table (the matrix editor and shape table follow)
+    row = table.iloc[0]
+    assert (row["L1"], row["L∞"]) == pytest.approx((5.0, 3.0))
+    assert row["L2"] == pytest.approx(np.sqrt(13))
+    # the MiniLM rows: the normalised one has L2 = 1
+    assert table.iloc[2]["L2"] == pytest.approx(1.0, abs=1e-5)
+    assert table.iloc[1]["L1"] > table.iloc[1]["L2"] > table.iloc[1]["L∞"]
+    at.radio(key="geo_ball_mode").set_value("unit balls").run()
+    assert arr(trace(chart_specs(at)[BALLS], "unit L1")["x"]).max() == pytest.approx(1.0)
+
+
+def test_dimension_slider_concentrates_cosines(at):
+    spreads = {}
+    for d in (2, 64, 4096):
+        at.select_slider(key="geo_dim").set_value(d).run()
+        assert_no_exception(at)
+        spec = chart_specs(at)[HIST]
+        cos = arr(spec["data"][1]["x"])
+        assert cos.size == 200 * 199 // 2
+        spreads[d] = cos.std()
+        assert chart_specs(at)[CONTRAST]["layout"]["shapes"][0]["x0"] == d
+    assert spreads[4096] == pytest.approx(1 / 64, rel=0.15)
+    assert spreads[2] > spreads[64] > spreads[4096]
+    contrast = arr(chart_specs(at)[CONTRAST]["data"][0]["y"])
+    assert contrast[0] > 10 * contrast[-1]
+
+
+def test_shape_cases_show_torch_results(at):
+    at.selectbox(key="geo_shape_case").set_value("forgot the transpose: (T, d) @ (T, d)").run()
+    assert_no_exception(at)
+    assert "mat1 and mat2 shapes cannot be multiplied (8x64 and 8x64)" in at.code[-1].value
+    at.selectbox(key="geo_shape_case").set_value("batched heads: (B, H, T, d_k) @ (B, H, d_k, T)").run()
+    assert "(2, 12, 5, 5)" in at.success[-1].value
+    at.text_input(key="geo_shape_a").set_value("32, 768").run()
+    at.selectbox(key="geo_shape_op").set_value("-").run()
+    at.text_input(key="geo_shape_b").set_value("(768,)").run()
+    assert "(32, 768)" in at.success[-1].value
+    at.text_input(key="geo_shape_b").set_value("32").run()
+    assert "must match" in at.code[-1].value
+
+
+def test_bad_shape_text_is_an_error_not_a_traceback(at):
+    at.text_input(key="geo_shape_a").set_value("4 x 768").run()
+    assert_no_exception(at)
+    assert any("not a shape" in e.value for e in at.error)
+    at.text_input(key="geo_shape_a").set_value("4, 768").run()
+    assert not at.error
