@@ -311,7 +311,7 @@ def test_cli_end_to_end_local_cluster(tmp_path):
     out = tmp_path / "coords.parquet"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "la_core.pca_batch", str(tmp_path / "shards" / "*.npy"), "--components", "3",
+        [sys.executable, "-m", "la_core.pca", str(tmp_path / "shards" / "*.npy"), "--components", "3",
          "--scheduler", "local", "--workers", "1", "--memory-limit", "1GB", "--out", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
