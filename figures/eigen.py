@@ -137,7 +137,8 @@ def sweep_figure(a, vals, vecs, n_frames: int = 73, height: int = 480) -> go.Fig
     return fig
 
 
-def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: int = 480) -> go.Figure:
+def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: int = 480,
+                    title: str | None = None) -> go.Figure:
     """The iterates x, Ax, …, A^step x as a path of arrows' tips; eigenlines when they are real."""
     pts = np.asarray(points, float)[: step + 1]
     finite = pts[np.all(np.isfinite(pts), axis=1)]
@@ -154,7 +155,7 @@ def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: 
                              hovertemplate="k = %{text}: (%{x:.3g}, %{y:.3g})<extra></extra>"))
     add_arrow(fig, [0, 0], pts[-1], COLORS["highlight"], f"A{str(step).translate(SUP)}x", width=4)
     what = "Aᵏx / ‖Aᵏx‖" if normalized else "Aᵏx"
-    style(fig, f"Iterates {what}, k = 0 … {step}", "first coordinate", "second coordinate",
+    style(fig, title or f"Iterates {what}, k = 0 … {step}", "first coordinate", "second coordinate",
           height=height, equal_axes=True)
     _top_legend(fig)
     fig.update_xaxes(range=[-bound, bound])

@@ -23,7 +23,15 @@ def traces(at, chart):
     return chart_specs(at)[chart]["data"]
 
 
+def chart_titled(at, prefix):
+    """Index of the chart whose title starts with ``prefix`` (sections come and go with the matrix)."""
+    titles = [s["layout"].get("title", {}).get("text") or "" for s in chart_specs(at)]
+    return next(i for i, t in enumerate(titles) if t.startswith(prefix))
+
+
 def named(at, chart, prefix):
+    if isinstance(chart, str):
+        chart = chart_titled(at, chart)
     return [t for t in traces(at, chart) if str(t.get("name", "")).startswith(prefix)]
 
 
@@ -94,7 +102,12 @@ def test_rotation_is_complex_with_90_degrees(at):
     assert named(at, PLANE, "eigenline") == []
     assert [m.value for m in at.metric][:2] == ["0 + 1i", "0 − 1i"]
     specs = chart_specs(at)
-    assert len(specs) == 6                                    # no convergence plot without a dominant line
+    assert len(specs) == 7              # spiral chart added, no convergence plot without a dominant line
+    assert not any(str(s["layout"]["title"].get("text", "")).startswith("Power iteration") for s in specs)
+    pts = xy(named(at, "Spiral of iterates", "Aᵏx")[0])
+    assert pts.shape == (41, 2)
+    np.testing.assert_allclose(pts[1], [0.0, 1.0], atol=1e-6)           # 90° turn each step
+    np.testing.assert_allclose(pts[4], [1.0, 0.0], atol=1e-6)           # back after 4 steps
 
 
 def test_spiral_iterates_shrink_by_abs_lambda(at):
@@ -102,7 +115,9 @@ def test_spiral_iterates_shrink_by_abs_lambda(at):
     at.toggle(key="eig_norm").set_value(False).run()
     at.slider(key="eig_step").set_value(10).run()
     assert_no_exception(at)
-    pts = xy(named(at, ITER, "Aᵏx")[0])
+    spiral = xy(named(at, "Spiral of iterates", "Aᵏx")[0])
+    np.testing.assert_allclose(np.linalg.norm(spiral[40]), np.hypot(0.75, 0.5) ** 40, rtol=0.5)
+    pts = xy(named(at, "Iterates", "Aᵏx")[0])
     assert pts.shape == (11, 2)
     r = np.hypot(0.75, 0.5)
     np.testing.assert_allclose(np.linalg.norm(pts, axis=1)[1:] / np.linalg.norm(pts, axis=1)[:-1], r, rtol=0.35)
@@ -115,10 +130,10 @@ def test_power_iteration_plot_matches_ratio(at):
     at.slider(key="eig_start").set_value(45).run()
     assert_no_exception(at)
     assert any("**0.25**" in m.value for m in at.markdown)
-    ang = arr(named(at, CONV, "measured")[0]["y"])
+    ang = arr(named(at, "Power iteration", "measured")[0]["y"])
     np.testing.assert_allclose(np.tan(np.radians(ang[:12])), 0.25 ** np.arange(12), rtol=1e-4)
     at.slider(key="eig_step").set_value(5).run()
-    assert xy(named(at, ITER, "Aᵏx")[0]).shape == (6, 2)
+    assert xy(named(at, "Iterates", "Aᵏx")[0]).shape == (6, 2)
 
 
 def test_defective_and_projection(at):
