@@ -1,6 +1,7 @@
 """PCA of embeddings: exact PCA on every row, scree, 2D/3D views, neighbours, analogies, semantic axes."""
 from __future__ import annotations
 
+import hashlib
 import io as _io
 import os
 from dataclasses import dataclass
@@ -312,6 +313,13 @@ st.caption(f"The first two axes explain **{100 * ratio[:2].sum():.1f}%** of the 
            "Whatever the rest holds is invisible in a 2D or 3D view.")
 
 meta_cols = [] if ds.meta is None else [str(c) for c in ds.meta.columns]
+# Widgets whose options are this data's labels or columns get keys tied to the data: with a fixed key the
+# browser can keep showing the previous file's option text when only the options change.
+_SUFFIX = "" if ds.key == "example" else "@" + hashlib.md5(ds.key.encode()).hexdigest()[:8]
+
+
+def K(base: str) -> str:
+    return base + _SUFFIX
 metric_names = {"cosine": "cosine similarity", "dot": "dot product", "euclidean": "Euclidean distance"}
 
 
@@ -333,8 +341,8 @@ def _clicked():
     if not 0 <= row < n:
         return
     if n > SELECT_ALL_BELOW:
-        st.session_state["pca_point_search"] = str(ds.labels[row])
-    st.session_state["pca_point"] = row
+        st.session_state[K("pca_point") + "_search"] = str(ds.labels[row])
+    st.session_state[K("pca_point")] = row
 
 
 @st.fragment
@@ -350,14 +358,14 @@ def view_section():
     default_color = "category" if "category" in meta_cols else (meta_cols[0] if meta_cols else "(none)")
     colours = ["(none)"] + meta_cols
     color = c[4].selectbox("Colour by", colours, index=_index(colours, _qp("color", default_color), 0),
-                           key="pca_color")
+                           key=K("pca_color"))
     comps = [pcs.index(x), pcs.index(y)] + ([pcs.index(z)] if dims == "3D" else [])
     if len(set(comps)) < len(comps):
         st.warning("Pick different components for the axes.")
         return
 
     c = st.columns([2, 1, 1])
-    sel = point_picker(ds, "Selected point", "pca_point", _qp("point"), container=c[0])
+    sel = point_picker(ds, "Selected point", K("pca_point"), _qp("point"), container=c[0])
     metric = c[1].selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
                             index=_index(list(metric_names), _qp("metric"), 0), key="pca_metric")
     kn = c[2].slider("Neighbours k", 1, max(2, min(50, n - 1)), max(1, min(10, n - 1)), key="pca_k")
@@ -435,9 +443,9 @@ def analogy_section():
         st.info("An analogy needs at least three rows (A, B and C).")
         return
     defaults = ("king", "man", "woman") if ds.key == "example" else tuple(str(v) for v in ds.labels[:3])
-    a = point_picker(ds, "A (e.g. king)", "pca_an_a", defaults[0], container=c[0])
-    b = point_picker(ds, "minus B (e.g. man)", "pca_an_b", defaults[1], container=c[1])
-    cc = point_picker(ds, "plus C (e.g. woman)", "pca_an_c", defaults[2], container=c[2])
+    a = point_picker(ds, "A (e.g. king)", K("pca_an_a"), defaults[0], container=c[0])
+    b = point_picker(ds, "minus B (e.g. man)", K("pca_an_b"), defaults[1], container=c[1])
+    cc = point_picker(ds, "plus C (e.g. woman)", K("pca_an_c"), defaults[2], container=c[2])
     topk = c[3].slider("Top k", 1, 20, 5, key="pca_an_k")
     if None in (a, b, cc):
         return
@@ -491,11 +499,11 @@ def axes_section():
     ex = ds.key == "example"
     c = st.columns(2)
     c[0].markdown("**Axis 1 (x)**")
-    a1 = pick_group(ds, "towards", "pca_ax1_a", ["man", "king", "he", "boy", "father"] if ex else [], c[0])
-    b1 = pick_group(ds, "away from", "pca_ax1_b", ["woman", "queen", "she", "girl", "mother"] if ex else [], c[0])
+    a1 = pick_group(ds, "towards", K("pca_ax1_a"), ["man", "king", "he", "boy", "father"] if ex else [], c[0])
+    b1 = pick_group(ds, "away from", K("pca_ax1_b"), ["woman", "queen", "she", "girl", "mother"] if ex else [], c[0])
     c[1].markdown("**Axis 2 (y)**")
-    a2 = pick_group(ds, "towards", "pca_ax2_a", ["king", "queen", "prince", "princess", "emperor", "empress"] if ex else [], c[1])
-    b2 = pick_group(ds, "away from", "pca_ax2_b", ["man", "woman", "boy", "girl", "husband", "wife"] if ex else [], c[1])
+    a2 = pick_group(ds, "towards", K("pca_ax2_a"), ["king", "queen", "prince", "princess", "emperor", "empress"] if ex else [], c[1])
+    b2 = pick_group(ds, "away from", K("pca_ax2_b"), ["man", "woman", "boy", "girl", "husband", "wife"] if ex else [], c[1])
     if not (a1 and b1):
         st.info("Pick at least one anchor on each side of axis 1 (and of axis 2 for a second axis).")
         return

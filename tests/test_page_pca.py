@@ -53,6 +53,11 @@ def points(spec) -> tuple[np.ndarray, list]:
     return np.concatenate(xs), labels
 
 
+def color_box(at):
+    """The colour selectbox (its key carries a suffix tied to the uploaded data)."""
+    return next(s for s in at.selectbox if s.key and s.key.split("@")[0] == "pca_color")
+
+
 def upload(at, name, data, key="pca_vectors"):
     at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
     return at
@@ -196,10 +201,10 @@ def test_upload_with_metadata_file_colours_by_it():
     upload(at, "metadata.tsv", meta.encode(), key="pca_metadata")
     assert_no_exception(at)
     assert not at.error
-    at.selectbox(key="pca_color").set_value("group").run()
+    color_box(at).set_value("group").run()
     names = {tr["name"] for tr in chart_specs(at)[SCATTER]["data"]}
     assert {"a", "b"} <= names
-    at.selectbox(key="pca_color").set_value("score").run()        # numeric: one trace, a titled colour bar
+    color_box(at).set_value("score").run()        # numeric: one trace, a titled colour bar
     tr = chart_specs(at)[SCATTER]["data"][0]
     assert tr["marker"]["colorbar"]["title"]["text"] == "score"
     np.testing.assert_allclose(np.sort(arr(tr["marker"]["color"])), np.arange(30) * 0.37, atol=6e-3)

@@ -82,6 +82,8 @@ def test_upload_bad_then_good_file(page, server):
     assert page.locator(EXCEPTION).count() == 0
     assert caption_rows(page) == "120 rows × 9 dimensions"
     assert n_points(page) == 120
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Selected point").first
+    assert "row 0" in picker.inner_text()               # the picker shows this file's labels, not the example's
     tall(page, 3200)
     screenshot(page, "pca-upload")
 
