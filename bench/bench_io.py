@@ -94,7 +94,8 @@ def run(quick: bool = False) -> list[Row]:
                         f"{m:,}×384 ({len(csv_raw) / 1e6:.0f} MB text)",
                         best_time(lambda: load_embeddings(csv_raw, "e.tsv").vectors, repeat=max(2, repeat - 2)),
                         "pandas.read_csv(sep='\\t', header=None)",
-                        best_time(lambda: pd.read_csv(io.BytesIO(csv_raw), sep="\t", header=None), repeat=max(2, repeat - 2)),
+                        best_time(lambda: pd.read_csv(io.BytesIO(csv_raw), sep="\t", header=None),
+                                  repeat=max(2, repeat - 2)),
                         DEVICE))
         if not quick:  # issue 9: the data folder with a 1M × 384 float32 .npy (1.5 GB)
             from numpy.lib.format import open_memmap

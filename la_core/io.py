@@ -61,15 +61,16 @@ _PREFERRED_KEYS = ("embeddings", "embedding", "vectors", "vector", "X", "x", "em
 _TEXT_SAMPLE_BYTES = 256 * 1024
 _TEXT_SAMPLE_ROWS = 200
 _NA_STRINGS = ("", "NA", "N/A", "n/a", "null", "NULL", "None", "none", "-")
-_FINITE_CHUNK = 1 << 22
-_MAX_NPY_HEADER = 60_000  # bytes; np.load's own default limit is 10,000  # elements checked per block, to keep the temporary mask small
+_FINITE_CHUNK = 1 << 22  # elements checked per block, to keep the temporary mask small
+_MAX_NPY_HEADER = 60_000  # bytes; np.load's own default limit is 10,000
 
 
 _PICKLE_HINT = ("PyTorch/pickle files are never opened here because loading them can run code; "
                 "save the matrix with numpy.save or safetensors instead.")
 _EXTENSION_HINTS = {
     **{e: _PICKLE_HINT for e in (".pt", ".pth", ".pkl", ".pickle", ".bin", ".ckpt", ".joblib")},
-    **{e: "Export the matrix with numpy.save (.npy) instead." for e in (".h5", ".hdf5", ".mat", ".json", ".xlsx", ".xls")},
+    **{e: "Export the matrix with numpy.save (.npy) instead."
+       for e in (".h5", ".hdf5", ".mat", ".json", ".xlsx", ".xls")},
     **{e: "Decompress it first." for e in (".gz", ".zip", ".bz2", ".xz", ".zst")},
 }
 
@@ -192,7 +193,8 @@ def _friendly(fn):
             raise EmbeddingFormatError(f"{where}cannot be read ({what}).") from None
         except Exception as exc:  # noqa: BLE001 - bad arguments or a parser's internal error
             detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-            raise EmbeddingFormatError(f"Could not read the input ({type(exc).__name__}: {detail}). {ACCEPTED}") from None
+            raise EmbeddingFormatError(
+                f"Could not read the input ({type(exc).__name__}: {detail}). {ACCEPTED}") from None
 
     return wrapper
 
@@ -246,9 +248,11 @@ def _finish(arr, name: str, notes: list[str] | None = None, say_conversion: bool
         raise _fail(name, what)
     n, d = arr.shape
     if n < 2:
-        raise _fail(name, f"has {n} row{'s' if n != 1 else ''} (shape {arr.shape}); at least 2 rows (items) are needed.")
+        raise _fail(name, f"has {n} row{'s' if n != 1 else ''} (shape {arr.shape}); "
+                    "at least 2 rows (items) are needed.")
     if d < 2:
-        raise _fail(name, f"has {d} column{'s' if d != 1 else ''} (shape {arr.shape}); at least 2 columns (dimensions) are needed.")
+        raise _fail(name, f"has {d} column{'s' if d != 1 else ''} (shape {arr.shape}); "
+                    "at least 2 columns (dimensions) are needed.")
     if kind == "f":
         bad = _first_nonfinite(arr)
         if bad is not None:
@@ -257,7 +261,8 @@ def _finish(arr, name: str, notes: list[str] | None = None, say_conversion: bool
             raise _fail(
                 name,
                 f"contains {what} values (first at row {bad[0] + 1}, column {bad[1] + 1}); "
-                "only finite numbers are accepted (check for empty cells, 'nan', 'inf' or numbers too large like 1e400).",
+                "only finite numbers are accepted "
+                "(check for empty cells, 'nan', 'inf' or numbers too large like 1e400).",
                 "",
             )
     if arr.dtype == np.float32 and arr.dtype.isnative:
@@ -332,7 +337,8 @@ def _npy_from_buffer(buf, name: str) -> np.ndarray:
     need = count * dtype.itemsize
     have = len(buf) - offset
     if have < need:
-        raise _fail(name, f"is truncated: its header announces shape {shape} ({need:,} bytes) but only {have:,} bytes follow.", "")
+        raise _fail(name, f"is truncated: its header announces shape {shape} ({need:,} bytes) "
+                    f"but only {have:,} bytes follow.", "")
     arr = np.frombuffer(buf, dtype=dtype, count=count, offset=offset)
     return arr.reshape(shape, order="F" if fortran else "C")
 
@@ -346,7 +352,8 @@ def _npy_from_path(path: str, name: str) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     need = count * dtype.itemsize
     if size - offset < need:
-        raise _fail(name, f"is truncated: its header announces shape {shape} ({need:,} bytes) but only {size - offset:,} bytes follow.", "")
+        raise _fail(name, f"is truncated: its header announces shape {shape} ({need:,} bytes) "
+                    f"but only {size - offset:,} bytes follow.", "")
     if need == 0:
         return np.zeros(shape, dtype=dtype)
     return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
@@ -553,7 +560,8 @@ def _load_safetensors(data, name: str, key: str | None) -> tuple[np.ndarray, str
         k = _pick_key(list(entries), key, name, "tensor")
     dt, shape, a, b = entries[k]
     if dt not in _ST_DTYPES:
-        raise _fail(name, f"tensor {k!r} has dtype {dt}, which is not supported (use F32, F16, BF16, F64 or integers).", "")
+        raise _fail(name, f"tensor {k!r} has dtype {dt}, which is not supported "
+                    "(use F32, F16, BF16, F64 or integers).", "")
     np_dt = np.dtype(np.uint16) if _ST_DTYPES[dt] == "bf16" else np.dtype(_ST_DTYPES[dt])
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     if b < a or a < 0 or start + b > size or b - a != count * np_dt.itemsize:
@@ -692,7 +700,8 @@ def _read_table_text(data, name: str, ext: str):
     if not data_rows:
         raise _fail(name, "has only a header row and no data; at least 2 rows of numbers are needed.", "")
     if not has_header:
-        numeric_cols = [j for j in range(ncols) if sum(isnum(r[j]) for r in data_rows if j < len(r)) > 0.5 * len(data_rows)]
+        numeric_cols = [j for j in range(ncols)
+                        if sum(isnum(r[j]) for r in data_rows if j < len(r)) > 0.5 * len(data_rows)]
     if not numeric_cols:
         ex = data_rows[0][0] if data_rows[0] else ""
         raise _fail(name, f"has no numeric columns (first value {ex[:40]!r}); expected rows of numbers, "
@@ -763,7 +772,8 @@ def _read_table_text(data, name: str, ext: str):
             continue
         except pd.errors.ParserError as exc:
             msg = str(exc).split("\n")[0]
-            raise _fail(name, f"could not be parsed as a table ({msg}); every row needs the same number of columns.", "") from None
+            raise _fail(name, f"could not be parsed as a table ({msg}); "
+                        "every row needs the same number of columns.", "") from None
         except (ValueError, TypeError, OverflowError) as exc:
             msg = str(exc).split("\n")[0]
             raise _fail(name, f"has a value that is not a number ({msg}).", "") from None
@@ -793,11 +803,13 @@ def _read_table_text(data, name: str, ext: str):
     if np.isnan(vec).any():
         r, c = np.argwhere(np.isnan(vec))[0]
         raise _fail(name, f"has an empty, missing or NaN value at row {int(r) + 1 + skip + int(has_header)}, "
-                    f"column {numeric_cols[int(c)] + 1} (rows of different lengths?); only finite numbers are accepted.", "")
+                    f"column {numeric_cols[int(c)] + 1} (rows of different lengths?); "
+                    "only finite numbers are accepted.", "")
     labels = None
     if label_cols:
         labels = None if split_read else frame[label_cols].copy()
-        if labels is None or labels.isna().any().any():  # a word such as "NA" or "null" read as missing: read labels verbatim
+        # a word such as "NA" or "null" read as missing: read the labels again, verbatim
+        if labels is None or labels.isna().any().any():
             if not _is_path(src):
                 src.seek(0)
             verbatim = pd.read_csv(src, encoding=used_enc, na_filter=False,
@@ -850,7 +862,8 @@ def _read_parquet_table(data, name: str):
                 nbytes += col.num_values * (4 if col.physical_type in ("FLOAT", "INT32", "BOOLEAN") else 8)
         if nbytes > _MAX_INFLATED:
             raise _fail(name, f"holds {values:,} values (about {nbytes / 2**30:.1f} GiB in memory); at most "
-                        f"{_MAX_INFLATED >> 30} GiB is accepted.", "Save the vectors as a .npy in the data folder instead.")
+                        f"{_MAX_INFLATED >> 30} GiB is accepted.",
+                        "Save the vectors as a .npy in the data folder instead.")
         if _is_path(data):
             return pq.read_table(data, memory_map=True)
         return pq.read_table(pa.BufferReader(data))
@@ -1000,7 +1013,8 @@ def load_metadata(metadata, metadata_filename: str | None, n_rows: int | None = 
             raw = _as_bytes(metadata, name)
         if b"\x00" in bytes(raw[:4096]):
             raise _fail(name, f"is not a text file of labels (it looks like {_describe_magic(bytes(raw[:16]))}).",
-                        "Accepted metadata: a .tsv (TensorFlow Projector metadata.tsv), .csv or .parquet with one row per vector.")
+                        "Accepted metadata: a .tsv (TensorFlow Projector metadata.tsv), .csv or .parquet "
+                        "with one row per vector.")
         text, note = _decode_text(raw, name)
         lines = text.splitlines()
         while lines and not lines[-1].strip():  # trailing blank lines only: inner ones are (empty) labels
@@ -1111,7 +1125,8 @@ def load_embeddings(data, filename: str | None = None, metadata=None, metadata_f
     except OSError as exc:  # never echo the server's full path
         raise _fail(name, f"cannot be read ({exc.strerror or type(exc).__name__}).", "") from None
     except Exception as exc:  # noqa: BLE001 - never let a parser's internal error reach the user raw
-        raise _fail(name, f"could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}).") from None
+        detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+        raise _fail(name, f"could not be read ({type(exc).__name__}: {detail}).") from None
     vectors, conv = _finish(arr, source, notes, say_conversion=ext not in (".csv", ".tsv", ".txt", ".parquet"))
     note = conv
     if metadata is not None:
@@ -1231,5 +1246,6 @@ def open_data_file(root, name: str, metadata_name: str | None = None, key: str |
     meta = _resolve_in_root(root, metadata_name) if metadata_name else _metadata_beside(root, name)
     emb = load_embeddings(path, os.path.basename(str(name)), metadata=meta,
                           metadata_filename=os.path.basename(meta) if meta else None, key=key)
-    emb.source = str(name) if emb.source == os.path.basename(str(name)) else emb.source.replace(os.path.basename(str(name)), str(name), 1)
+    base = os.path.basename(str(name))
+    emb.source = emb.source.replace(base, str(name), 1)  # "sub/vectors.tsv", not just "vectors.tsv"
     return emb

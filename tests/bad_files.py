@@ -248,7 +248,8 @@ def odd_metadata() -> dict[str, tuple[str, bytes, pd.DataFrame, str]]:
     return {
         "duplicate_labels": ("metadata.tsv", b"cat\ncat\ndog\n", pd.DataFrame({"label": ["cat", "cat", "dog"]}), r"^$"),
         "non_utf8_metadata": ("metadata.tsv", "caf\u00e9\nna\u00efve\nd\u00e9j\u00e0\n".encode("cp1252"),
-                              pd.DataFrame({"label": ["caf\u00e9", "na\u00efve", "d\u00e9j\u00e0"]}), r"not UTF-8.*cp1252"),
+                              pd.DataFrame({"label": ["caf\u00e9", "na\u00efve", "d\u00e9j\u00e0"]}),
+                              r"not UTF-8.*cp1252"),
         "header_single_column": ("metadata.tsv", b"word\ncat\ndog\nemu\n",
                                  pd.DataFrame({"word": ["cat", "dog", "emu"]}), r"first line.*header"),
         "projector_multi_column": ("metadata.tsv", b"word\tkind\tsize\ncat\tanimal\t3\ndog\tanimal\t5\nemu\tbird\t4\n",
@@ -294,7 +295,8 @@ def good_files() -> dict[str, tuple[str, bytes, np.ndarray, pd.DataFrame | None]
         "parquet_columns": ("cols.parquet", _parquet(pd.DataFrame(
             {"word": words, **{f"d{i}": x[:, i] for i in range(4)}})), x, lab),
         "safetensors_only": ("emb.safetensors", st_save({"weight": x}), x, None),
-        "safetensors_first_2d": ("model.safetensors", st_save({"a_bias": np.ones(3, np.float32), "b_weight": x}), x, None),
+        "safetensors_first_2d": ("model.safetensors", st_save({"a_bias": np.ones(3, np.float32), "b_weight": x}),
+                                 x, None),
         "safetensors_bf16": ("bf16.safetensors", _safetensors_raw(
             {"w": {"dtype": "BF16", "shape": [6, 4], "data_offsets": [0, 48]}},
             bf16_src.astype("<u2").tobytes()), bf16, None),

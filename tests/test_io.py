@@ -64,7 +64,8 @@ def test_round_trip_path_and_filelike(case, tmp_path):
     filename, raw, vectors, labels = GOOD[case]
     path = tmp_path / filename
     path.write_bytes(raw)
-    for emb in (load_embeddings(path), load_embeddings(str(path), filename), load_embeddings(io.BytesIO(raw), filename)):
+    for emb in (load_embeddings(path), load_embeddings(str(path), filename),
+                load_embeddings(io.BytesIO(raw), filename)):
         np.testing.assert_allclose(emb.vectors, vectors, rtol=1e-6, atol=1e-7)
         assert emb.vectors.dtype == np.float32
         _assert_labels(emb.labels, labels)
@@ -391,9 +392,11 @@ def test_metadata_inner_blank_lines_are_empty_labels():
     ("excel_eu.csv", b"w;a;b\nx;1,5;2,5\ny;3,5;4,5\n", [[1.5, 2.5], [3.5, 4.5]], {"w": ["x", "y"]}),
     ("decimal_comma.txt", b"1,5 2,5\n3,5 4,5\n", [[1.5, 2.5], [3.5, 4.5]], None),
     ("trailing_tab.tsv", b"1\t2\t\n3\t4\t\n", [[1, 2], [3, 4]], None),
-    ("quoted.csv", b'"hello, world",1,2\n"say ""hi""",3,4\n', [[1, 2], [3, 4]], {"label": ["hello, world", 'say "hi"']}),
+    ("quoted.csv", b'"hello, world",1,2\n"say ""hi""",3,4\n', [[1, 2], [3, 4]],
+     {"label": ["hello, world", 'say "hi"']}),
     ("na_words.csv", b"NA,1,2\nnull,3,4\nnan,5,6\n", [[1, 2], [3, 4], [5, 6]], {"label": ["NA", "null", "nan"]}),
-    ("latin1.csv", "caf\u00e9,1,2\nna\u00efve,3,4\n".encode("latin-1"), [[1, 2], [3, 4]], {"label": ["caf\u00e9", "na\u00efve"]}),
+    ("latin1.csv", "caf\u00e9,1,2\nna\u00efve,3,4\n".encode("latin-1"), [[1, 2], [3, 4]],
+     {"label": ["caf\u00e9", "na\u00efve"]}),
 ])
 def test_text_dialects(filename, raw, vectors, labels):
     emb = load_embeddings(raw, filename)

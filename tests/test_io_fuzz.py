@@ -10,12 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from la_core.io import EMBEDDING_EXTENSIONS, EmbeddingFormatError, Embeddings, list_tensors, load_embeddings, load_metadata
+from la_core.io import (EMBEDDING_EXTENSIONS, EmbeddingFormatError, Embeddings, list_tensors, load_embeddings,
+                        load_metadata)
 from tests.bad_files import good_files
 
 GOOD = good_files()
 # IO_FUZZ_EXAMPLES=2000 for a longer hunt by hand; the suite keeps 50
-SETTINGS = settings(max_examples=int(os.environ.get("IO_FUZZ_EXAMPLES", "50")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("IO_FUZZ_EXAMPLES", "50")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 # prefixes that steer random bytes into each parser's deeper code
 MAGICS = [b"", b"\x93NUMPY\x01\x00", b"\x93NUMPY\x02\x00", b"PK\x03\x04", b"PAR1",
           b"\x10\x00\x00\x00\x00\x00\x00\x00{", b"1,2\n", b"a\t1\t2\n", b"\xef\xbb\xbf"]
