@@ -73,8 +73,9 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
         fig.add_annotation(x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
                            showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
                            text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items()))
-    for col in (1, 2):
-        fig.add_vline(x=rank, line=dict(color=COLORS["proj"], width=2, dash="dash"), row=1, col=col)
+    fig.update_layout(shapes=[dict(type="line", x0=rank, x1=rank, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
+                                   line=dict(color=COLORS["proj"], width=2, dash="dash"))
+                              for xr, yr in (("x", "y"), ("x2", "y2"))])
     fig.add_annotation(x=rank, y=1.0, yref="y2 domain", xref="x2", text=f" r = {rank}", showarrow=False,
                        xanchor="left", font=dict(color=COLORS["proj"]))
     style(fig, None, None, None, height=380)
