@@ -29,6 +29,7 @@ import csv
 import functools
 import io
 import json
+import math
 import os
 import re
 import struct
@@ -319,6 +320,8 @@ def _parse_npy_header(buf: bytes | memoryview, name: str) -> tuple[np.dtype, tup
         raise _fail(name, "is corrupt (its .npy header cannot be read).") from None
     if any(s < 0 for s in shape):
         raise _fail(name, "is corrupt (negative size in its .npy header).")
+    if any(s >= 1 << 48 for s in shape):
+        raise _fail(name, f"is corrupt (impossible shape {shape} in its .npy header).")
     if isinstance(descr, str) and "O" in descr.replace("<", "").replace(">", "").replace("|", "")[:1]:
         raise _fail(name, "holds Python objects (a pickled array); pickles are never loaded for safety.")
     try:
@@ -333,7 +336,7 @@ def _parse_npy_header(buf: bytes | memoryview, name: str) -> tuple[np.dtype, tup
 def _npy_from_buffer(buf, name: str) -> np.ndarray:
     """Zero-copy view of an in-memory .npy (read-only)."""
     dtype, shape, fortran, offset = _parse_npy_header(buf, name)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # exact Python int: no overflow
     need = count * dtype.itemsize
     have = len(buf) - offset
     if have < need:
@@ -349,7 +352,7 @@ def _npy_from_path(path: str, name: str) -> np.ndarray:
     with open(path, "rb") as fh:
         head = fh.read(min(size, 1 << 16))
     dtype, shape, fortran, offset = _parse_npy_header(head, name)
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # exact Python int: no overflow
     need = count * dtype.itemsize
     if size - offset < need:
         raise _fail(name, f"is truncated: its header announces shape {shape} ({need:,} bytes) "
@@ -432,7 +435,7 @@ def _load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
                     fh.seek(offset)
                     head = fh.read(min(info.file_size, 1 << 16))
                 dtype, shape, fortran, hoff = _parse_npy_header(head, label)
-                count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+                count = math.prod(shape)  # exact Python int: no overflow
                 if hoff + count * dtype.itemsize > info.file_size:
                     raise _fail(label, f"is truncated: its header announces shape {shape}.", "")
                 if count and len(shape) == 2:
@@ -496,6 +499,8 @@ def _st_entry(info, tname: str, name: str) -> tuple[str, tuple[int, ...], int, i
         a, b = (int(v) for v in info["data_offsets"])
     except (KeyError, TypeError, ValueError):
         raise _fail(name, f"is corrupt (tensor {tname!r} has a malformed entry).") from None
+    if any(s < 0 or s >= 1 << 48 for s in shape):
+        raise _fail(name, f"is corrupt (tensor {tname!r} has an impossible shape {shape}).")
     return dt, shape, a, b
 
 
@@ -563,7 +568,7 @@ def _load_safetensors(data, name: str, key: str | None) -> tuple[np.ndarray, str
         raise _fail(name, f"tensor {k!r} has dtype {dt}, which is not supported "
                     "(use F32, F16, BF16, F64 or integers).", "")
     np_dt = np.dtype(np.uint16) if _ST_DTYPES[dt] == "bf16" else np.dtype(_ST_DTYPES[dt])
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # exact Python int: no overflow
     if b < a or a < 0 or start + b > size or b - a != count * np_dt.itemsize:
         raise _fail(name, f"is truncated or corrupt (tensor {k!r} does not fit in the file).")
     np_dt = np_dt.newbyteorder("<")

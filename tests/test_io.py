@@ -449,3 +449,22 @@ def test_integer_rows_are_never_mistaken_for_headers(sep):
     text = "\n".join(sep.join(str(int(v)) for v in row) for row in x).encode()
     ext = {",": ".csv", "\t": ".tsv", " ": ".txt"}[sep]
     np.testing.assert_array_equal(load_embeddings(text, "ints" + ext).vectors, x)
+
+
+@pytest.mark.parametrize("shape, words", [
+    ((2**62, 4), r"truncated.*announces shape"),
+    ((4, 2**61), r"truncated.*announces shape"),
+    ((0, 2**63), r"corrupt.*impossible shape"),
+    ((2**64, 2), r"corrupt.*impossible shape"),
+])
+def test_npy_headers_with_absurd_shapes(shape, words, tmp_path):
+    import struct
+
+    h = "{'descr': '<f4', 'fortran_order': False, 'shape': %r, }" % (shape,)
+    h = h + " " * (118 - len(h)) + "\n"
+    raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + b"\x00" * 64
+    with pytest.raises(EmbeddingFormatError, match=r"x\.npy.*" + words):
+        load_embeddings(raw, "x.npy")
+    (tmp_path / "x.npy").write_bytes(raw)
+    with pytest.raises(EmbeddingFormatError, match=r"x\.npy.*" + words):
+        load_embeddings(tmp_path / "x.npy")
