@@ -267,6 +267,8 @@ def rank_section():
     chart(fs.spectrum(s, r, en, marks), key="svd_spec")
     st.caption(("For colour, σᵢ = √(σ²_R,i + σ²_G,i + σ²_B,i), so the tail still predicts the total error. "
                 if C == 3 else "") +
+               ("A photo is all positive, so σ₁ mostly carries its average brightness and the energy starts high. "
+                if data["image"] else "") +
                " · ".join(f"{f:.0%} of the energy needs rank {v}" for f, v in marks.items()))
 
 
