@@ -937,7 +937,7 @@ def _load_parquet(data, name: str, key: str | None):
         if key is not None and arr.dtype.kind not in "biuf":
             raise _fail(name, f"column {key!r} is not numeric.", "")
         rest = [c for c in schema.names if c not in cols]
-        source = f"{len(cols)} numeric columns"
+        source = f"{len(cols)} numeric column{'s' if len(cols) != 1 else ''}"
     labels = None
     if rest:
         labels = table.select(rest).to_pandas()
