@@ -142,17 +142,19 @@ section_plane(A, vals, vecs)
 st.header("2. Complex eigenvalues")
 if is_complex:
     r, theta = le.complex_rotation(A)
-    st.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
+    left, right = st.columns([3, 2])
+    right.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
                 f"turns by {theta:.1f}° (in the basis of the real and imaginary parts of the eigenvector) and "
                 f"scales by {r:.3g}, so the raw iterates x, Ax, A²x, … of x = (1, 0) spiral "
                 f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed curve'}.")
     k = 40 if r <= 1 else int(max(4, min(40, np.floor(np.log(1e3) / np.log(r)))))
     spiral = le.iterate(A, [1.0, 0.0], k)
-    chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
-                             title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
-          key="eig_spiral")
+    with left:
+        chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
+                                 title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
+              key="eig_spiral")
     if k < 40:
-        st.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
+        right.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
 else:
     st.markdown("The current matrix has real eigenvalues. Pick *rotation (90°)* (λ = ±i) or "
                 "*rotation + shrink (spiral)* in the preset menu: a 2×2 real matrix has complex eigenvalues "

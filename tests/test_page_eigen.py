@@ -6,7 +6,7 @@ import pytest
 
 from tests.apptest_utils import assert_no_exception, chart_specs, open_page
 
-PLANE, SWEEP, ITER, CONV, QLQ, CLOUD, SPEC = range(7)
+PLANE, SWEEP, ITER, CONV, QLQ, CLOUD, SPEC = range(7)    # order with a real-eigenvalue matrix
 
 
 def arr(v):
@@ -179,3 +179,17 @@ def test_random_orthogonal_spectrum_on_unit_circle(at):
     pts = xy(traces(at, SPEC)[1])
     np.testing.assert_allclose(pts[:, 1], 0.0, atol=1e-6)
     assert any(m.value == "64 of 64" for m in at.metric)
+
+
+def test_outward_spiral_is_capped_and_says_so(at):
+    preset(at, "rotation (90°)")
+    for key, v in (("eig_a11", 1.5), ("eig_a12", -1.5), ("eig_a21", 1.5), ("eig_a22", 1.5)):
+        at.slider(key=key).set_value(v).run()
+    assert_no_exception(at)
+    r = np.hypot(1.5, 1.5)                                    # λ = 1.5 ± 1.5i, 45° per step
+    k = int(np.floor(np.log(1e3) / np.log(r)))
+    assert any(f"Showing {k} steps" in c.value for c in at.caption)
+    pts = xy(named(at, "Spiral of iterates", "Aᵏx")[0])
+    assert pts.shape == (k + 1, 2)
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), r ** np.arange(k + 1), rtol=1e-5)
+    assert any("spiral outwards" in m.value for m in at.markdown)
