@@ -216,3 +216,25 @@ def test_property_iterate_matches_powers(a, k):
     it = le.iterate(a, v, k)
     ref = np.linalg.matrix_power(a, k) @ v
     np.testing.assert_allclose(it[k], ref, rtol=1e-9, atol=1e-9 * max(1.0, np.abs(ref).max()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.2, 3.0), st.floats(0.05, 0.9), st.floats(0.0, np.pi), st.floats(0.1, 1.4),
+       st.booleans())
+def test_property_power_iteration_rate_symmetric_2x2(l1, frac, rot, start, flip):
+    # symmetric A = Q diag(λ₁, λ₂) Qᵀ: tan θ_k = tan θ_0 · |λ₂/λ₁|^k exactly
+    l2 = (-1 if flip else 1) * frac * l1
+    q = np.array([[np.cos(rot), -np.sin(rot)], [np.sin(rot), np.cos(rot)]])
+    a = q @ np.diag([l1, l2]) @ q.T
+    v0 = q @ np.array([np.cos(start), np.sin(start)])           # angle `start` from the top eigenvector
+    pi = le.power_iteration(a, v0, 8)
+    assert pi.converges and pi.ratio == pytest.approx(frac, rel=1e-9)
+    np.testing.assert_allclose(np.tan(pi.angles), np.tan(start) * frac ** np.arange(9), rtol=1e-6, atol=1e-13)
+    np.testing.assert_allclose(le.line_angle(pi.top_vector, q[:, 0]), 0.0, atol=1e-7)
+
+
+def test_line_angle_is_sign_blind_and_accurate_near_zero():
+    assert le.line_angle([1.0, 0.0], [-2.0, 0.0]) == 0.0
+    assert le.line_angle([1.0, 0.0], [0.0, 3.0]) == pytest.approx(np.pi / 2)
+    assert le.line_angle([1.0, 0.0], [1.0, 1e-12]) == pytest.approx(1e-12, rel=1e-6)
+    assert np.isnan(le.line_angle([0.0, 0.0], [1.0, 0.0]))
