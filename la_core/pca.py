@@ -116,7 +116,7 @@ def gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.nd
     return s, G
 
 
-def needs_shift(X: np.ndarray, rows: int = 4096, always: bool = False):
+def needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
     """The first rows' mean when the data sit far from the origin compared with their spread, else None.
 
     Accumulating ``XᵀX`` and subtracting ``n μμᵀ`` afterwards loses about log10(1 + |μ|²/spread)
@@ -125,12 +125,13 @@ def needs_shift(X: np.ndarray, rows: int = 4096, always: bool = False):
     cost of one copy per chunk; for data around the origin (normalised sentence embeddings, centred
     features) the chunk Gram runs in place, as fast as one ``syrk`` over X.
     """
-    head = np.asarray(X[: min(X.shape[0], rows)], dtype=np.float64)        # (B, d)
-    mu = head.mean(0)
+    head = X[: min(X.shape[0], rows)]                                        # (B, d) view
+    mu = head.mean(0, dtype=np.float64)                                      # (d,)
     if not np.all(np.isfinite(mu)):
         raise _not_finite("X")
     with np.errstate(over="ignore", invalid="ignore"):
-        spread = float(((head - mu) ** 2).sum(1).mean())
+        # mean squared distance to the mean = mean |x|² - |μ|² (a heuristic: its own rounding does not matter)
+        spread = float(np.einsum("ij,ij->i", head, head, dtype=np.float64).mean() - mu @ mu)
     return mu if always or float(mu @ mu) > spread else None
 
 
