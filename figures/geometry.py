@@ -11,6 +11,13 @@ NORM_COLORS = {"l1": COLORS["e1"], "l2": COLORS["x"], "linf": COLORS["e2"]}
 NORM_LABELS = {"l1": "L1 (|x|+|y|)", "l2": "L2 (√(x²+y²))", "linf": "L∞ (max |x|, |y|)"}
 
 
+def _legend_below(fig: go.Figure, bottom: int = 120) -> go.Figure:
+    """Legend under the plot, so long titles and legends never overlap in a half-width column."""
+    fig.update_layout(legend=dict(orientation="h", x=0.0, xanchor="left", y=-0.16, yanchor="top"),
+                      margin=dict(b=bottom))
+    return fig
+
+
 def _rot(v, angle: float) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
@@ -38,9 +45,9 @@ def rope_pair_figure(q, k, m: int, n: int, theta: float, height: int = 460) -> g
     add_arrow(fig, [0, 0], q, COLORS["grid_moved"], "q at position 0", dash="dash", width=2)
     add_arrow(fig, [0, 0], qm, COLORS["e1"], f"q at m = {m}")
     add_arrow(fig, [0, 0], kn, COLORS["e2"], f"k at n = {n}")
-    style(fig, f"One pair, θ = {theta:.4g} rad/position: q·k = {float(qm @ kn):.3f} "
-               f"(angle (m−n)θ = {(m - n) * theta:.3g} rad)", "pair dim 2i", "pair dim 2i+1",
+    style(fig, f"m − n = {m - n}: q·k = {float(qm @ kn):.3f}", "pair dim 2i", "pair dim 2i+1",
           height=height, equal_axes=True)
+    _legend_below(fig)
     fig.update_xaxes(range=[-r, r])
     fig.update_yaxes(range=[-r, r])
     return fig
@@ -74,16 +81,19 @@ def rope_pair_animation(q, theta: float, positions, height: int = 460) -> go.Fig
                   args=[[str(int(m))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                             transition=dict(duration=0))]) for m in positions]
     fig.update_layout(
-        sliders=[dict(steps=steps, currentvalue=dict(prefix="position m = "), pad=dict(t=40))],
-        updatemenus=[dict(type="buttons", showactive=False, x=0.0, y=-0.08, xanchor="left", yanchor="top",
+        sliders=[dict(steps=steps, currentvalue=dict(prefix="position m = "), x=0.2, len=0.8, y=-0.12,
+                      yanchor="top", pad=dict(t=10))],
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=-0.2,
+                          xanchor="left", yanchor="top",
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(frame=dict(duration=80, redraw=False), fromcurrent=True,
                                                          transition=dict(duration=0))]),
                                    dict(label="❚❚ pause", method="animate",
                                         args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])],
     )
-    style(fig, f"Animation in the browser: θ = {theta:.4g} rad/position", "pair dim 2i", "pair dim 2i+1",
-          height=height + 80, equal_axes=True)
+    style(fig, "Play: q turning as m runs 0 … " + str(int(positions[-1])), None, "pair dim 2i+1",
+          height=height + 40, equal_axes=True)
+    fig.update_layout(showlegend=False, margin=dict(b=130))
     fig.update_xaxes(range=[-r, r])
     fig.update_yaxes(range=[-r, r])
     return fig
@@ -115,12 +125,12 @@ def rope_speeds_figure(theta, positions, height: int = 420) -> go.Figure:
     """cos(m θ_i) for every pair i over positions m, next to the wavelength 2π/θ_i of each pair."""
     theta = np.asarray(theta, float)
     positions = np.asarray(positions, float)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.2,
                         subplot_titles=("cos(m θ_i): fast pairs (top) spin, slow pairs barely move",
                                         "wavelength 2π/θ_i (positions per full turn)"))
     z = np.cos(theta[:, None] * positions[None, :])  # (d/2, P)
     fig.add_trace(go.Heatmap(z=f32(z), x=f32(positions), y=np.arange(theta.size), zmin=-1, zmax=1, zmid=0,
-                             colorscale="RdBu_r", colorbar=dict(title=dict(text="cos(mθ_i)", side="right"), x=0.56),
+                             colorscale="RdBu_r", colorbar=dict(title=dict(text="cos(mθ_i)", side="right"), x=0.5, len=0.9),
                              hovertemplate="pair %{y}<br>m %{x}<br>cos %{z:.3f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Scatter(x=np.arange(theta.size), y=f32(2 * np.pi / theta), mode="lines+markers",
                              name="wavelength", marker=dict(size=4, color=COLORS["e1"]),
@@ -160,9 +170,9 @@ def norm_balls_figure(v, scaled: bool = True, height: int = 480) -> go.Figure:
                                  line=dict(color=NORM_COLORS[name], width=2), hoverinfo="skip"))
     add_arrow(fig, [0, 0], v, COLORS["highlight"], f"v = ({v[0]:.2f}, {v[1]:.2f})", width=3.5)
     lim = max(lim, float(np.abs(v).max())) * 1.15
-    title = ("Each ball scaled to pass through v: its radius is that norm of v" if scaled
-             else "Unit balls: v is outside a ball exactly when that norm of v exceeds 1")
+    title = "Balls through v (radius = that norm of v)" if scaled else "Unit balls (v outside ⇔ that norm > 1)"
     style(fig, title, "x", "y", height=height, equal_axes=True)
+    _legend_below(fig, bottom=110)
     fig.update_xaxes(range=[-lim, lim])
     fig.update_yaxes(range=[-lim, lim])
     return fig
@@ -203,10 +213,13 @@ def contrast_figure(dims, contrast, cos_std, current: int | None = None, height:
     fig.add_trace(go.Scatter(x=f32(dims), y=f32(1 / np.sqrt(dims)), mode="lines", name="1/√d",
                              line=dict(color=COLORS["resid"], dash="dot")))
     if current is not None:
-        fig.add_vline(x=float(current), line=dict(color=COLORS["highlight"], width=2, dash="dash"),
-                      annotation_text=f"d = {current}", annotation_position="top")
-    style(fig, "Contrast shrinks as d grows: the nearest and farthest points become almost equally far",
+        lo = float(min(np.min(contrast), np.min(cos_std), 1 / np.sqrt(dims.max())))
+        hi = float(max(np.max(contrast), np.max(cos_std)))
+        fig.add_trace(go.Scatter(x=f32([current, current]), y=f32([lo, hi]), mode="lines", name=f"current d = {current}",
+                                 line=dict(color=COLORS["highlight"], width=2, dash="dash"), hoverinfo="skip"))
+    style(fig, "Contrast shrinks as d grows: nearest and farthest become almost equally far",
           "dimension d (log)", "value (log)", height=height)
+    _legend_below(fig, bottom=110)
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
     return fig

@@ -131,7 +131,7 @@ def norms_section() -> None:
     vy = c2.slider("v, y coordinate", -3.0, 3.0, 0.8, 0.1, key="geo_vy")
     mode = c3.radio("Balls", ["scaled through v", "unit balls"], key="geo_ball_mode", horizontal=True)
     v = np.array([vx, vy])
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     with left:
         chart(fg.norm_balls_figure(v, scaled=mode == "scaled through v"), key="geo_chart_balls")
     with right:
@@ -139,17 +139,18 @@ def norms_section() -> None:
                              max_chars=2000)
         rows = {}
         nv = lg.norms(v)
-        rows[f"v = ({vx:.1f}, {vy:.1f})"] = nv
+        rows["v"] = nv
         if word.strip():
             m = minilm()
             raw = models.embed([word], m, normalize=False)[0]
-            rows[f"MiniLM “{word[:30]}” (raw mean-pooled, 384-d)"] = lg.norms(raw)
-            rows[f"MiniLM “{word[:30]}” (normalised, 384-d)"] = lg.norms(models.embed([word], m)[0])
+            rows["MiniLM raw"] = lg.norms(raw)
+            rows["MiniLM unit"] = lg.norms(models.embed([word], m)[0])
         else:
             st.info("Type a word to see the norms of its embedding.")
         table = pd.DataFrame({k: {"L1": r["l1"], "L2": r["l2"], "L∞": r["linf"]} for k, r in rows.items()}).T
         st.dataframe(table.style.format("{:.4f}"), width="stretch")
-        st.caption("In 384 dimensions L1 is far larger than L2 and L∞ far smaller: the length is spread over "
+        st.caption(f"v = ({vx:.1f}, {vy:.1f}). MiniLM raw: the 384-d mean-pooled embedding of “{word[:40]}”; "
+                   "MiniLM unit: the same after L2 normalisation (what the model returns). In 384 dimensions L1 is far larger than L2 and L∞ far smaller: the length is spread over "
                    "many small coordinates. The sentence-transformers model normalises to L2 = 1.")
     st.subheader("Frobenius norm of a matrix")
     st.markdown("‖A‖_F is the L2 norm of all entries taken together; it also equals √(σ₁² + σ₂² + …).")
@@ -224,7 +225,11 @@ def apply_case() -> None:
 
 @st.fragment
 def shapes_section() -> None:
-    st.dataframe(case_table(), width="stretch", hide_index=True, key="geo_shape_table")
+    st.dataframe(case_table(), width="stretch", hide_index=True, key="geo_shape_table",
+                 column_order=["mistake / pattern", "a", "b", "result"],
+                 column_config={"mistake / pattern": st.column_config.TextColumn(width="medium"),
+                                "result": st.column_config.TextColumn(width="large")})
+    st.caption("Load a case to read torch's whole message; hover a cell to see it in the table.")
     st.selectbox("Load a case", [c[0] for c in SHAPE_CASES], key="geo_shape_case", on_change=apply_case)
     if "geo_shape_a" not in st.session_state:
         st.session_state["geo_shape_op"], st.session_state["geo_shape_a"], st.session_state["geo_shape_b"] = \
