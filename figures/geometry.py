@@ -11,9 +11,9 @@ NORM_COLORS = {"l1": COLORS["e1"], "l2": COLORS["x"], "linf": COLORS["e2"]}
 NORM_LABELS = {"l1": "L1 (|x|+|y|)", "l2": "L2 (√(x²+y²))", "linf": "L∞ (max |x|, |y|)"}
 
 
-def _legend_below(fig: go.Figure, bottom: int = 120) -> go.Figure:
+def _legend_below(fig: go.Figure, bottom: int = 120, y: float = -0.16) -> go.Figure:
     """Legend under the plot, so long titles and legends never overlap in a half-width column."""
-    fig.update_layout(legend=dict(orientation="h", x=0.0, xanchor="left", y=-0.16, yanchor="top"),
+    fig.update_layout(legend=dict(orientation="h", x=0.0, xanchor="left", y=y, yanchor="top"),
                       margin=dict(b=bottom))
     return fig
 
@@ -219,7 +219,7 @@ def contrast_figure(dims, contrast, cos_std, current: int | None = None, height:
                                  line=dict(color=COLORS["highlight"], width=2, dash="dash"), hoverinfo="skip"))
     style(fig, "Contrast shrinks as d grows: nearest and farthest become almost equally far",
           "dimension d (log)", "value (log)", height=height)
-    _legend_below(fig, bottom=110)
+    _legend_below(fig, bottom=120, y=-0.3)
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
     return fig

@@ -354,7 +354,7 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
     """
     if op not in OPS:
         raise ValueError(f"op must be one of {', '.join(OPS)}; got {op!r}.")
-    a_s, b_s = _as_shape(a_shape, "a"), _as_shape(b_shape, "b")
+    a_s, b_s = _as_shape(a_shape, "shape of a"), _as_shape(b_shape, "shape of b")
     b_dtype = torch.bool if op == "masked_fill" else torch.float32
     fn = OPS[op]
     try:

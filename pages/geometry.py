@@ -226,6 +226,7 @@ def apply_case() -> None:
 @st.fragment
 def shapes_section() -> None:
     st.dataframe(case_table(), width="stretch", hide_index=True, key="geo_shape_table",
+                 height=(len(SHAPE_CASES) + 1) * 35 + 3,
                  column_order=["mistake / pattern", "a", "b", "result"],
                  column_config={"mistake / pattern": st.column_config.TextColumn(width="medium"),
                                 "result": st.column_config.TextColumn(width="large")})
