@@ -75,7 +75,7 @@ def run(quick: bool = False) -> list[Row]:
     rows = []
     for n, d in (QUICK_SIZES if quick else SIZES):
         X = _data(n, d)
-        repeat = 3 if n * d < 5e7 else 2
+        repeat = 9 if n * d < 2e7 else 3 if n * d < 1e8 else 2   # best-of: the 2-core machine is shared
         ours = best_time(lambda: PCA(3).fit(X), repeat=repeat)
         ref = best_time(lambda: SkPCA(3, svd_solver="auto").fit(X), repeat=repeat)
         a, b = PCA(3).fit(X), SkPCA(3, svd_solver="auto").fit(X)
