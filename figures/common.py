@@ -12,7 +12,7 @@ COLORS = {
     "u": "#7048E8",        # a direction / second vector
     "proj": "#C2255C",     # a projection
     "resid": "#495057",    # a residual
-    "grid_fixed": "rgba(160,160,160,0.45)",
+    "grid_fixed": "rgba(130,130,130,0.7)",
     "grid_moved": "rgba(76,110,245,0.75)",
     "highlight": "#F59F00",
 }

@@ -31,10 +31,32 @@ def open_page(page, base_url: str, url_path: str = "", wait_charts: int = 0) -> 
 
 
 def chart_data(page, index: int = 0) -> list:
-    """The trace data of the index-th Plotly chart on the page (as rendered in the browser)."""
+    """The trace data of the index-th Plotly chart on the page (as rendered in the browser).
+
+    Typed arrays (Plotly decodes float32 data into them) come back as plain lists."""
     raw = page.evaluate(
-        "(i) => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data)", index)
-    return json.loads(raw)
+        "(i) => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data,"
+        " (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v)", index)
+    return _plain(json.loads(raw))
+
+
+def _plain(v):
+    """Decode Plotly's binary arrays ({"dtype", "bdata"}) into lists, recursively."""
+    if isinstance(v, dict):
+        if "bdata" in v and "dtype" in v:
+            import base64
+
+            import numpy as np
+
+            arr = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+            if "shape" in v:
+                shape = [int(n) for n in str(v["shape"]).split(",")]
+                arr = arr.reshape(shape)
+            return arr.tolist()
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
 
 
 def press_slider(page, name: str, key: str = "ArrowRight", times: int = 1) -> None:

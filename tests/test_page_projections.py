@@ -1,0 +1,100 @@
+"""AppTest of the Projections & linear maps page: sliders change the charts as the maths says."""
+import base64
+
+import numpy as np
+import pytest
+
+from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+
+PAGE = "pages/projections.py"
+
+
+def arr(v):
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(float)
+    return np.asarray(v, dtype=float)
+
+
+def trace(spec, name_start):
+    return next(t for t in spec["data"] if t.get("name", "").startswith(name_start))
+
+
+def spec_by_key(at, index):
+    return chart_specs(at)[index]
+
+
+@pytest.fixture(scope="module")
+def at():
+    a = open_page(PAGE)
+    assert_no_exception(a)
+    return a
+
+
+def test_projection_length_follows_cos(at):
+    for angle in (60.0, 120.0):
+        at.slider(key="pj_ax").set_value(angle).run()
+        at.slider(key="pj_lx").set_value(2.0).run()
+        assert_no_exception(at)
+        p = trace(spec_by_key(at, 0), "projection of x on u")
+        tip = np.array([arr(p["x"])[-1], arr(p["y"])[-1]])
+        # u lies on the first axis at angle 0: the projection is (|x| cos θ, 0)
+        np.testing.assert_allclose(tip, [2.0 * np.cos(np.radians(angle)), 0.0], atol=1e-5)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["cos θ"] == f"{np.cos(np.radians(120)):+.3f}"
+
+
+def test_grid_area_is_det(at):
+    at.slider(key="pj_sx").set_value(2.0).run()
+    at.slider(key="pj_sy").set_value(1.5).run()
+    at.slider(key="pj_shear").set_value(0.7).run()
+    spec = spec_by_key(at, 2)
+    img = trace(spec, "image of the square")
+    assert "area |det| = 3" in img["name"]
+    x, y = arr(img["x"]), arr(img["y"])
+    area = 0.5 * abs(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))
+    assert area == pytest.approx(3.0, rel=1e-5)
+    e1 = trace(spec, "W e₁")
+    # W e1 = R(30°) · (2, 0)
+    np.testing.assert_allclose([arr(e1["x"])[-1], arr(e1["y"])[-1]],
+                               [2 * np.cos(np.radians(30)), 2 * np.sin(np.radians(30))], atol=1e-5)
+
+
+def test_negative_scale_flips_and_zero_collapses(at):
+    at.slider(key="pj_sy").set_value(-1.0).run()
+    title = spec_by_key(at, 2)["layout"]["title"]["text"]
+    assert "orientation flipped" in title
+    at.slider(key="pj_sy").set_value(0.0).run()
+    assert "rank 1" in spec_by_key(at, 2)["layout"]["title"]["text"]
+    assert any("Rank 1" in w.value for w in at.warning)
+
+
+def test_singular_preset(at):
+    at.radio(key="pj_mode").set_value("presets / typed entries").run()
+    at.selectbox(key="pj_preset").set_value("singular (columns parallel, rank 1)").run()
+    assert_no_exception(at)
+    assert {m.label: m.value for m in at.metric}["rank"] == "1"
+    at.selectbox(key="pj_preset").set_value("reflection (across the x₁ axis)").run()
+    assert {m.label: m.value for m in at.metric}["determinant"] == "-1"
+
+
+def test_column_mix_sums_to_wx(at):
+    at.selectbox(key="pj_mix_preset").set_value("2×3: three columns into the plane").run()
+    for key, v in (("pj_x1", 1.0), ("pj_x2", -2.0), ("pj_x3", 0.5)):
+        at.slider(key=key).set_value(v).run()
+    spec = next(s for s in chart_specs(at) if "tip to tail" in s["layout"]["title"]["text"])
+    wx = trace(spec, "Wx")
+    W = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])
+    np.testing.assert_allclose([arr(wx["x"])[-1], arr(wx["y"])[-1]], W @ [1.0, -2.0, 0.5], atol=1e-5)
+
+
+def test_bad_subspace_text_shows_error(at):
+    at.text_input(key="pj_a").input("1, two, 3").run()
+    assert any("three numbers" in e.value for e in at.error)
+    assert_no_exception(at)
+    at.text_input(key="pj_a").input("0,0,0").run()
+    at.text_input(key="pj_b").input("0,0,0").run()
+    assert any("non-zero" in e.value for e in at.error)
+    at.text_input(key="pj_a").input("1, 0, 0").run()
+    at.text_input(key="pj_b").input("2, 0, 0").run()
+    assert not at.error
+    assert {m.label: m.value for m in at.metric}["dimension of span{a, b}"] == "1"
