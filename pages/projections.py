@@ -126,6 +126,7 @@ def grid_section() -> None:
         W = np.array(vals, float)
         angle = sx = sy = sh = None
     det, rk = lp.determinant(W), lp.rank(W)
+    det = 0.0 if abs(det) < 1e-12 else det  # show 0, not -0 or 1e-17, for a singular W
     lines = lp.grid_lines(2, extent=4.0, n_lines=9)
     moved = lp.apply(W, lines)
     square = lp.unit_cell(2)
