@@ -51,3 +51,29 @@ def as_square_matrix(a, name: str = "A") -> np.ndarray:
     if arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be square (n, n); got shape {arr.shape}.")
     return arr
+
+
+def as_int(v, name: str, min_value: int | None = None, max_value: int | None = None) -> int:
+    """An integer (not a bool, not a float with a fraction) within bounds, or ``ValueError``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+            v = int(v)
+        else:
+            raise ValueError(f"{name} must be an integer; got {v!r}.")
+    v = int(v)
+    if min_value is not None and v < min_value:
+        raise ValueError(f"{name} must be at least {min_value}; got {v}.")
+    if max_value is not None and v > max_value:
+        raise ValueError(f"{name} must be at most {max_value}; got {v}.")
+    return v
+
+
+def as_finite_float(v, name: str) -> float:
+    """A finite Python float, or ``ValueError``."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {v!r}.") from None
+    if not np.isfinite(f):
+        raise ValueError(f"{name} must be finite; got {v!r}.")
+    return f

@@ -100,12 +100,14 @@ def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np
     arr = as_square_matrix(a, "A")
     if symmetric is None:
         symmetric = is_symmetric(arr)
+    arr, c = _rescaled(arr)
     A = _t(arr)                                                        # (n, n)
     if symmetric:
-        vals, vecs = torch.linalg.eigh(A)                              # (n,), (n, n) real
+        vals, vecs = _solve(torch.linalg.eigh, A)                      # (n,), (n, n) real
         order = _sort_order(vals)
-        return to_numpy(vals[order]), to_numpy(vecs[:, order])
-    vals, vecs = torch.linalg.eig(A)                                   # (n,), (n, n) complex
+        return to_numpy(vals[order]) * c, to_numpy(vecs[:, order])
+    vals, vecs = _solve(torch.linalg.eig, A)                           # (n,), (n, n) complex
+    vals = vals * c
     order = _sort_order(vals)
     vals, vecs = vals[order], vecs[:, order]
     vecs = vecs / torch.linalg.vector_norm(vecs, dim=0, keepdim=True).clamp_min(1e-300)
@@ -115,14 +117,33 @@ def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np
     return to_numpy(vals), to_numpy(vecs)
 
 
+def _rescaled(arr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Divide by max|A| when entries are huge or tiny so LAPACK converges; eigenvalues scale back."""
+    big = float(np.abs(arr).max()) if arr.size else 0.0
+    if big > 1e150 or 0 < big < 1e-150:
+        return arr / big, big
+    return arr, 1.0
+
+
+def _solve(fn, A: torch.Tensor):
+    try:
+        return fn(A)
+    except torch.linalg.LinAlgError as exc:
+        raise ValueError(f"the eigen-solver did not converge for this matrix ({exc}); "
+                         "try a better-conditioned matrix.") from None
+
+
 def eigvec_condition(vectors) -> float:
     """2-norm condition number of the eigenvector matrix ``V`` (``inf`` when singular).
 
     1 for an orthonormal basis (symmetric A); huge when eigenvectors are nearly parallel.
     """
-    v = np.asarray(vectors)
-    if v.ndim != 2 or v.shape[0] != v.shape[1] or v.size == 0:
-        raise ValueError(f"vectors must be a square (n, n) matrix of eigenvector columns; got shape {v.shape}.")
+    try:
+        v = np.asarray(vectors, dtype=np.complex128 if np.iscomplexobj(vectors) else np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("vectors must be a numeric (n, n) matrix.") from None
+    if v.ndim != 2 or v.shape[0] != v.shape[1] or v.size == 0 or not np.all(np.isfinite(v)):
+        raise ValueError(f"vectors must be a finite square (n, n) matrix of eigenvector columns; got shape {v.shape}.")
     dtype = torch.complex128 if np.iscomplexobj(v) else torch.float64
     s = torch.linalg.svdvals(_t(v, dtype))                             # (n,)
     smin, smax = float(s[-1]), float(s[0])
@@ -198,10 +219,15 @@ def unit_circle_image(a, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
 
 def line_angle(u, v) -> float:
     """Angle in radians (0 … π/2) between the lines spanned by ``u`` and ``v`` (accurate near 0)."""
-    u, v = np.asarray(u, dtype=np.complex128), np.asarray(v, dtype=np.complex128)
+    try:
+        u, v = np.asarray(u, dtype=np.complex128).ravel(), np.asarray(v, dtype=np.complex128).ravel()
+    except (TypeError, ValueError):
+        raise ValueError("line_angle needs two numeric vectors.") from None
+    if u.shape != v.shape or u.size == 0 or not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
+        raise ValueError(f"line_angle needs two finite vectors of the same length; got {u.shape} and {v.shape}.")
     nu, nv = np.linalg.norm(u), np.linalg.norm(v)
     if nu == 0 or nv == 0:
-        return float("nan")
+        raise ValueError("line_angle is undefined for a zero vector (it spans no line).")
     u, v = u / nu, v / nv
     c = abs(np.vdot(v, u))
     s = np.linalg.norm(u - np.vdot(v, u) * v)
@@ -331,10 +357,10 @@ def random_matrix(kind: str, n: int, seed: int = 0) -> np.ndarray:
 
 def spectrum(a) -> np.ndarray:
     """All eigenvalues of ``A`` on the la_core device (complex128, sorted by |λ| descending)."""
-    arr = as_square_matrix(a, "A")
+    arr, c = _rescaled(as_square_matrix(a, "A"))
     A = _t(arr)                                                        # (n, n)
     if is_symmetric(arr):
-        vals = torch.linalg.eigvalsh(A).to(torch.complex128)          # (n,)
+        vals = _solve(torch.linalg.eigvalsh, A).to(torch.complex128)  # (n,)
     else:
-        vals = torch.linalg.eigvals(A)                                 # (n,)
-    return to_numpy(vals[_sort_order(vals)])
+        vals = _solve(torch.linalg.eigvals, A)                         # (n,)
+    return to_numpy(vals[_sort_order(vals)]) * c

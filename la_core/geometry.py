@@ -290,6 +290,13 @@ def parse_shape(text: str, name: str = "shape") -> tuple[int, ...]:
         raise ValueError(f"{name} has {len(shape)} axes; at most {MAX_SHAPE_DIMS} are accepted.")
     if any(n > MAX_SHAPE_SIZE for n in shape):
         raise ValueError(f"{name} {shape} has an axis longer than {MAX_SHAPE_SIZE:,}; use smaller sizes.")
+    return _check_layout(shape, name)
+
+
+def _check_layout(shape: tuple[int, ...], name: str) -> tuple[int, ...]:
+    """Refuse shapes whose strides overflow (torch raises RuntimeError even for empty tensors)."""
+    if math.prod(max(n, 1) for n in shape) > 2**48:
+        raise ValueError(f"{name} {shape} describes more than 2^48 elements; use smaller sizes.")
     return shape
 
 
@@ -320,11 +327,11 @@ def _as_shape(s, name: str) -> tuple[int, ...]:
         return parse_shape(s, name)
     try:
         shape = tuple(int(n) for n in s)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be a tuple of integers or text like '4, 768'; got {s!r}.") from None
     if any(n < 0 for n in shape) or len(shape) > MAX_SHAPE_DIMS or any(n > MAX_SHAPE_SIZE for n in shape):
         raise ValueError(f"{name} {shape} must have ≤ {MAX_SHAPE_DIMS} non-negative axes ≤ {MAX_SHAPE_SIZE:,}.")
-    return shape
+    return _check_layout(shape, name)
 
 
 def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
@@ -352,7 +359,7 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
         For an unknown op or a shape that cannot be parsed (never for a torch shape error:
         that is the answer, in ``ShapeResult.error``).
     """
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise ValueError(f"op must be one of {', '.join(OPS)}; got {op!r}.")
     a_s, b_s = _as_shape(a_shape, "shape of a"), _as_shape(b_shape, "shape of b")
     b_dtype = torch.bool if op == "masked_fill" else torch.float32

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.linalg
 import torch
 
+from la_core.checks import as_int
 from la_core.device import get_device
 
 METRICS = ("cosine", "dot", "euclidean")
@@ -64,7 +65,7 @@ def _svd_flip_rows(V: np.ndarray) -> np.ndarray:
     return V * signs[:, None]
 
 
-def gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.ndarray | None = None,
+def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.ndarray | None = None,
                  chunk_rows: int | None = None):
     """Column sums and Gram matrix of ``X - shift``, streamed over row chunks.
 
@@ -116,7 +117,7 @@ def gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.nd
     return s, G
 
 
-def needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
+def _needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
     """The first rows' mean when the data sit far from the origin compared with their spread, else None.
 
     Accumulating ``XᵀX`` and subtracting ``n μμᵀ`` afterwards loses about log10(1 + |μ|²/spread)
@@ -199,11 +200,11 @@ class PCA:
         self._check_k(n, d)
         device = self._device()
         if self.center:
-            shift = needs_shift(X, always=device.type == "cuda")            # (d,) or None
+            shift = _needs_shift(X, always=device.type == "cuda")            # (d,) or None
         else:
             shift = None
         with np.errstate(over="ignore", invalid="ignore"):                    # overflow -> inf -> checked
-            s, G = gram_moments(X, device, shift=shift)
+            s, G = _gram_moments(X, device, shift=shift)
         return self._fit_from_moments(n, s, G, shift=shift)
 
     def _fit_from_moments(self, n_samples: int, col_sum: np.ndarray, gram: np.ndarray,
@@ -396,7 +397,7 @@ def _indices(group, n: int, name: str) -> list[int]:
     if isinstance(group, (int, np.integer)):
         group = [group]
     try:
-        out = [int(i) for i in group]
+        out = [as_int(i, name) for i in group]
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a list of row indices; got {group!r:.60}.") from None
     for i in out:
@@ -506,6 +507,9 @@ def semantic_axis(X, group_a, group_b, orthogonal_to=None):
 
 def semantic_axes(X, axis1, axis2=None) -> SemanticAxes:
     """One or two semantic axes; ``axis1``/``axis2`` are ``(group_a, group_b)`` pairs of row indices."""
+    for name, ax in (("axis1", axis1), ("axis2", axis2)):
+        if (ax is not None or name == "axis1") and (not isinstance(ax, (tuple, list)) or len(ax) != 2):
+            raise ValueError(f"{name} must be a pair (group_a, group_b) of row-index lists; got {ax!r}.")
     c1, v1 = semantic_axis(X, *axis1)
     if axis2 is None:
         return SemanticAxes(c1[:, None], v1[None, :], None)
@@ -521,6 +525,8 @@ def semantic_axes(X, axis1, axis2=None) -> SemanticAxes:
 # --------------------------------------------------------------------------------- display helpers
 def sample_indices(n: int, cap: int, seed: int = 0) -> np.ndarray:
     """Sorted uniform random sample of ``min(n, cap)`` row indices (all rows when ``n <= cap``)."""
+    n, cap = as_int(n, "n", 0, 2**40), as_int(cap, "cap", 1, 2**40)
+    seed = as_int(seed, "seed", 0)
     if n <= cap:
         return np.arange(n)
     rng = np.random.default_rng(seed)

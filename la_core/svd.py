@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from la_core.checks import as_float_array
+from la_core.checks import as_finite_float, as_float_array, as_int
 from la_core.device import get_device, to_numpy, to_tensor
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -77,9 +77,14 @@ def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, 
         return U, S, Vh
     if backend != "torch":
         raise ValueError(f"backend must be 'torch' or 'numpy'; got {backend!r}.")
-    t = to_tensor(a, dtype=td)                                  # (m, n)
+    big = float(np.abs(a).max())
+    if td == torch.float32 and big > 1e37:
+        raise ValueError(f"A has entries up to {big:.3g}, beyond float32's range for an SVD; "
+                         "rescale it or pass dtype='float64'.")
+    c = big if (big > 1e150 or 0 < big < 1e-150) else 1.0      # keep products inside float64
+    t = to_tensor(a if c == 1.0 else a / c, dtype=td)           # (m, n)
     U, S, Vh = torch.linalg.svd(t, full_matrices=False)         # (m, k), (k,), (k, n)
-    return to_numpy(U), to_numpy(S), to_numpy(Vh)
+    return to_numpy(U), to_numpy(S) * np.asarray(c, dtype=to_numpy(S).dtype), to_numpy(Vh)
 
 
 def reconstruct(U, S, Vh, rank: int) -> np.ndarray:
@@ -119,8 +124,14 @@ def reconstruct_many(U, S, Vh, ranks) -> np.ndarray:
     -------
     numpy.ndarray, shape (len(ranks), m, n), float32
     """
-    U, S, Vh = np.asarray(U, np.float32), np.asarray(S, np.float32), np.asarray(Vh, np.float32)
-    ranks = [_rank(int(r), S.shape[0]) for r in ranks]
+    U = as_float_array(U, "U", ndim=2).astype(np.float32)
+    S = as_float_array(S, "S", ndim=1).astype(np.float32)
+    Vh = as_float_array(Vh, "Vh", ndim=2).astype(np.float32)
+    if U.shape[1] < S.shape[0] or Vh.shape[0] < S.shape[0]:
+        raise ValueError(f"U {U.shape}, S {S.shape} and Vh {Vh.shape} do not fit together (thin SVD shapes).")
+    if isinstance(ranks, (str, bytes)) or not np.iterable(ranks):
+        raise ValueError(f"ranks must be a list of non-negative integers; got {ranks!r}.")
+    ranks = [_rank(as_int(r, "rank", 0), S.shape[0]) for r in ranks]
     dev = get_device()
     u, s, vh = to_tensor(U, device=dev), to_tensor(S, device=dev), to_tensor(Vh, device=dev)
     out = torch.empty((len(ranks), U.shape[0], Vh.shape[1]), device=dev)   # (F, m, n)
@@ -182,6 +193,8 @@ def energy(S) -> np.ndarray:
     numpy.ndarray, shape (k,), non-decreasing, last entry 1 (all zeros for a zero spectrum).
     """
     s = np.sort(_spectrum(S))[::-1]
+    if s.size and s[0] > 0:
+        s = s / s[0]                                              # ratios only: no overflow in σ²
     sq = s ** 2
     total = sq.sum()
     if total == 0:
@@ -244,7 +257,8 @@ def effective_rank(S) -> float:
     total = s.sum()
     if total == 0:
         raise ValueError("S is all zeros: the effective rank of the zero matrix is undefined.")
-    p = s[s > 0] / total
+    p = s / total
+    p = p[p > 0]                                                  # 0·log 0 = 0 (also for underflow)
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
@@ -259,10 +273,11 @@ def synthetic(m: int, n: int, decay: float = 0.5, noise: float = 0.0, seed: int 
     -------
     numpy.ndarray, shape (m, n), float32
     """
-    for name, v in (("m", m), ("n", n)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer; got {v!r}.")
-    if not np.isfinite(decay) or decay < 0 or not np.isfinite(noise) or noise < 0:
+    m, n, seed = as_int(m, "m", 1, 100_000), as_int(n, "n", 1, 100_000), as_int(seed, "seed", 0)
+    if m * n > 50_000_000:
+        raise ValueError(f"a synthetic {m}×{n} matrix is too large; keep m·n ≤ 50 million entries.")
+    decay, noise = as_finite_float(decay, "decay"), as_finite_float(noise, "noise")
+    if decay < 0 or noise < 0:
         raise ValueError(f"decay and noise must be finite and ≥ 0; got decay={decay}, noise={noise}.")
     g = torch.Generator().manual_seed(int(seed))
     k = min(m, n)
@@ -281,11 +296,8 @@ def downsample(img, max_side: int) -> np.ndarray:
     The factor is the smallest integer that fits; trailing rows/columns that do not fill a block
     are dropped. Returns float32.
     """
-    a = np.asarray(img, dtype=np.float32)
-    if a.ndim not in (2, 3):
-        raise ValueError(f"img must be (h, w) or (h, w, c); got shape {a.shape}.")
-    if max_side < 1:
-        raise ValueError(f"max_side must be ≥ 1; got {max_side}.")
+    a = as_float_array(img, "img", ndim=(2, 3)).astype(np.float32)
+    max_side = as_int(max_side, "max_side", 1)
     f = int(np.ceil(max(a.shape[:2]) / max_side))
     if f <= 1:
         return a
@@ -300,6 +312,7 @@ def block_mean_matrix(n: int, factor: int) -> np.ndarray:
     A block mean is linear, so ``D_L A_r D_Rᵀ = (D_L U_r) diag(S_r) (D_R V_r)ᵀ``: small previews of
     every rank come from the downsampled factors.
     """
+    n, factor = as_int(n, "n", 1), as_int(factor, "factor", 1)
     m = n // factor
     d = np.zeros((m, n), np.float32)
     for i in range(m):
@@ -320,6 +333,7 @@ def head_qk(w_q, w_k, head: int, n_heads: int) -> np.ndarray:
     """
     wq = as_float_array(w_q, "w_q", ndim=2)
     wk = as_float_array(w_k, "w_k", ndim=2)
+    head, n_heads = as_int(head, "head", 0), as_int(n_heads, "n_heads", 1)
     if wq.shape != wk.shape or wq.shape[0] % n_heads:
         raise ValueError(f"w_q and w_k must have the same shape (d_model, d_in) with d_model divisible by "
                          f"n_heads={n_heads}; got {wq.shape} and {wk.shape}.")

@@ -194,7 +194,10 @@ def test_property_eigen_residual_and_sorting(a):
     assert np.all(np.diff(np.abs(vals)) <= 1e-9)
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=0), 1.0, atol=1e-9)
     # residual relative to ‖A‖ (defective matrices still satisfy A v = λ v column by column)
-    assert residual(a, vals, vecs) <= 1e-6 * max(1.0, np.abs(a).max()) * a.shape[0]
+    # (near-defective matrices: LAPACK's own residual can be larger, so allow numpy's as the bound too)
+    w, v = np.linalg.eig(a)
+    ref = np.abs(a @ v - v * w).max()
+    assert residual(a, vals, vecs) <= max(1e-6 * max(1.0, np.abs(a).max()) * a.shape[0], 10 * ref)
     np.testing.assert_allclose(np.sum(vals).real, np.trace(a), atol=1e-8 * max(1.0, np.abs(a).sum()))
     if np.iscomplexobj(vals):
         assert np.any(np.abs(vals.imag) > 0)
@@ -237,4 +240,5 @@ def test_line_angle_is_sign_blind_and_accurate_near_zero():
     assert le.line_angle([1.0, 0.0], [-2.0, 0.0]) == 0.0
     assert le.line_angle([1.0, 0.0], [0.0, 3.0]) == pytest.approx(np.pi / 2)
     assert le.line_angle([1.0, 0.0], [1.0, 1e-12]) == pytest.approx(1e-12, rel=1e-6)
-    assert np.isnan(le.line_angle([0.0, 0.0], [1.0, 0.0]))
+    with pytest.raises(ValueError, match="zero vector"):
+        le.line_angle([0.0, 0.0], [1.0, 0.0])

@@ -8,6 +8,7 @@ strings, None.
 from __future__ import annotations
 
 import importlib
+import os
 import inspect
 
 import numpy as np
@@ -16,25 +17,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-# module -> public functions to fuzz (argument count taken from the signature's required params)
-TARGETS = {
-    "la_core.attention": ["attention_steps", "causal_mask", "sliding_window_mask", "padding_mask",
-                          "attention_entropy", "attention_rollout"],
-    "la_core.checks": ["as_float_array", "as_square_matrix"],
-}
-for mod, names in {
-    "la_core.projections": ["project", "cosine_similarity", "map_2x2"],
-    "la_core.eigen": ["eigen", "iterate", "unit_circle_image", "power_iteration"],
-    "la_core.svd": ["svd", "reconstruct", "truncation_error", "energy", "rank_for_energy", "lora_params",
-                    "effective_rank"],
-    "la_core.pca": ["nearest_neighbors", "analogy"],
-    "la_core.geometry": ["rope_rotate", "norms", "distance_concentration"],
-}.items():
-    try:
-        importlib.import_module(mod)
-        TARGETS[mod] = names
-    except ImportError:
-        pass
+# Every public function defined in these modules is fuzzed (io has its own, larger fuzz file;
+# models needs the real model; the dask modules need a cluster and are tested in test_pca_dask.py).
+MODULES = ["la_core.checks", "la_core.projections", "la_core.attention", "la_core.eigen", "la_core.svd",
+           "la_core.pca", "la_core.geometry"]
+
+
+def _public_functions():
+    for mod in MODULES:
+        m = importlib.import_module(mod)
+        for name, fn in sorted(vars(m).items()):
+            if not name.startswith("_") and inspect.isfunction(fn) and fn.__module__ == mod:
+                yield mod, name, fn
+
+
+def _pca_fit(X, k):
+    from la_core.pca import PCA
+
+    return PCA(k).fit(X).components_
+
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, width=64)
 awkward = st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308, 1e-308, 0.0])
@@ -48,10 +49,9 @@ values = st.one_of(arrays, finite_arrays, scalars, st.none(), st.text(max_size=4
 
 
 def _cases():
-    for mod, names in TARGETS.items():
-        m = importlib.import_module(mod)
-        for name in names:
-            yield pytest.param(getattr(m, name), id=f"{mod.split('.')[-1]}.{name}")
+    for mod, name, fn in _public_functions():
+        yield pytest.param(fn, id=f"{mod.split('.')[-1]}.{name}")
+    yield pytest.param(_pca_fit, id="pca.PCA.fit")
 
 
 def _n_required(fn) -> int:
@@ -83,7 +83,7 @@ def _has_nan(result) -> bool:
 
 
 @pytest.mark.parametrize("fn", list(_cases()))
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fuzz_public_function(fn, data):
     n = _n_required(fn)

@@ -57,7 +57,7 @@ def test_float32_matches_sklearn_on_float64():
 def test_chunked_moments_equal_one_shot():
     X = _data(1000, 12, seed=4)
     shift = X[:10].mean(0)
-    s, G = lp.gram_moments(X, shift=shift, chunk_rows=37)
+    s, G = lp._gram_moments(X, shift=shift, chunk_rows=37)
     np.testing.assert_allclose(G, (X - shift).T @ (X - shift), rtol=1e-10)
     np.testing.assert_allclose(s, (X - shift).sum(0), rtol=1e-10, atol=1e-9)
 
@@ -261,12 +261,12 @@ def test_neighbors_property(X, metric, k):
 
 def test_shift_only_when_the_mean_dominates():
     X = _data(500, 8, offset=0.0)
-    assert lp.needs_shift(X) is None
+    assert lp._needs_shift(X) is None
     far = X + 50.0
-    np.testing.assert_allclose(lp.needs_shift(far), far[:500].mean(0))
+    np.testing.assert_allclose(lp._needs_shift(far), far[:500].mean(0))
     # either path gives the same exact PCA
     np.testing.assert_allclose(PCA(3).fit(far).explained_variance_, PCA(3).fit(X).explained_variance_, rtol=1e-9)
-    assert lp.needs_shift(X, always=True) is not None
+    assert lp._needs_shift(X, always=True) is not None
 
 
 def test_dask_array_goes_through_the_moments_hook():
