@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from la_core.checks import as_float_array
+from la_core.checks import as_finite_float, as_float_array
 from la_core.device import get_device, to_numpy, to_tensor
 
 _F64 = torch.float64
@@ -136,18 +136,8 @@ def angle_deg(a, b) -> np.ndarray | float:
 
 def rotation(angle_deg: float) -> np.ndarray:
     """2×2 rotation by ``angle_deg`` degrees counter-clockwise."""
-    t = math.radians(_finite(angle_deg, "angle_deg"))
+    t = math.radians(as_finite_float(angle_deg, "angle_deg"))
     return np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-
-
-def _finite(v, name: str) -> float:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {v!r}.") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite; got {v!r}.")
-    return f
 
 
 def map_2x2(angle_deg: float, scale_x: float, scale_y: float, shear: float) -> np.ndarray:
@@ -160,7 +150,7 @@ def map_2x2(angle_deg: float, scale_x: float, scale_y: float, shear: float) -> n
     -------
     numpy.ndarray, shape (2, 2)
     """
-    sx, sy, sh = (_finite(v, n) for v, n in ((scale_x, "scale_x"), (scale_y, "scale_y"), (shear, "shear")))
+    sx, sy, sh = (as_finite_float(v, n) for v, n in ((scale_x, "scale_x"), (scale_y, "scale_y"), (shear, "shear")))
     return rotation(angle_deg) @ np.array([[1.0, sh], [0.0, 1.0]]) @ np.diag([sx, sy])
 
 

@@ -27,3 +27,23 @@ def chart_specs(at: AppTest) -> list[dict]:
 
 def assert_no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def arr(v):
+    """Decode a Plotly array from a chart spec: typed base64 (``{"dtype", "bdata", "shape"}``) or a list.
+
+    Numbers come back as float64 (None as NaN); text stays text.
+    """
+    import base64
+
+    import numpy as np
+
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    try:
+        return np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        return np.asarray(v)

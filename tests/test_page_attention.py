@@ -1,24 +1,14 @@
 """The Attention page through the real navigation: widgets change the charts the way the maths says."""
-import base64
 
 import numpy as np
 import pytest
 
 from la_core import attention as la
 from la_core import models
-from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 STEP_SOFTMAX, STEP_MASKED, ENTROPY_CURVE, STUDY, REAL, GRID = 3, 2, 5, 7, 8, 9
 
-
-def arr(v):
-    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        if "shape" in v:
-            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
-        return a.astype(np.float64)
-    return np.asarray(v)
 
 
 def trace(at, chart, i=0):

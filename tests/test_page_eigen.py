@@ -1,22 +1,12 @@
 """The Eigenvectors page through the real navigation: widgets change the charts the way the maths says."""
-import base64
 
 import numpy as np
 import pytest
 
-from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 PLANE, SWEEP, ITER, CONV, QLQ, CLOUD, SPEC = range(7)    # order with a real-eigenvalue matrix
 
-
-def arr(v):
-    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        if "shape" in v:
-            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
-        return a.astype(np.float64)
-    return np.asarray(v, dtype=float)
 
 
 def traces(at, chart):

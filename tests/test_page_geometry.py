@@ -1,26 +1,15 @@
 """AppTest of the Geometry page through the real navigation: sliders change the charts the way
 the maths says (rotation by mθ, wavelengths 2π·base^(2i/d), norm balls, 1/√d spread), and bad
 shape text gives st.error, never a traceback."""
-import base64
 
 import numpy as np
 import pytest
 
-from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 PAGE = "pages/geometry.py"
 PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
 
-
-def arr(v):
-    """A spec array: a list, or Plotly's {"dtype", "bdata", "shape"} encoding."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(float)
-        if "shape" in v:
-            shape = v["shape"]
-            a = a.reshape([int(s) for s in shape.split(",")] if isinstance(shape, str) else shape)
-        return a
-    return np.asarray(v, dtype=float)
 
 
 def trace(spec, prefix):

@@ -1,5 +1,4 @@
 """The PCA page through the real navigation and the real file uploader (AppTest)."""
-import base64
 import io
 
 import numpy as np
@@ -8,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from la_core import pca as lp
-from tests.apptest_utils import TIMEOUT, assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import TIMEOUT, arr, assert_no_exception, chart_specs, open_page
 from tests.bad_files import bad_files, good_files
 from tests.conftest import ROOT
 
@@ -16,15 +15,6 @@ SCREE, SCATTER, ANALOGY, AXES = 0, 1, 2, 3
 UPLOAD = "Upload files"
 FOLDER = "Data folder"
 
-
-def arr(v):
-    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        if "shape" in v:
-            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
-        return a.astype(np.float64)
-    return np.asarray(v)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,12 @@
 """AppTest of the Projections & linear maps page: sliders change the charts as the maths says."""
-import base64
 
 import numpy as np
 import pytest
 
-from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 PAGE = "pages/projections.py"
 
-
-def arr(v):
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(float)
-    return np.asarray(v, dtype=float)
 
 
 def trace(spec, name_start):

@@ -1,24 +1,14 @@
 """The SVD page through the real navigation: the rank slider changes the error exactly as the spectrum says."""
-import base64
 import io
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_sample_image
 
-from tests.apptest_utils import assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 ORIG, REC, ERR, SPEC, SCRUB, GEO, LORA = range(7)
 
-
-def arr(v):
-    """Decode a Plotly array from a chart spec (typed base64 or a plain list)."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-        if "shape" in v:
-            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
-        return a.astype(np.float64)
-    return np.asarray(v, dtype=float)
 
 
 def metric(at, label: str) -> str:
