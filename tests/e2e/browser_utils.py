@@ -83,3 +83,8 @@ def screenshot(page, name: str) -> str:
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return str(path)
+
+
+def floats(v) -> list[float]:
+    """A rendered trace array (as returned by :func:`chart_data`) as a list of floats."""
+    return [float(e) for e in v]

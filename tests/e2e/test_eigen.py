@@ -1,12 +1,11 @@
 """The Eigenvectors page in Chromium: keyboard on the sliders moves x, Ax and the matrix; presets; sweep."""
-import base64
 import math
 
 import numpy as np
 
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle, floats as values
 
 pytestmark = pytest.mark.e2e
 
@@ -17,13 +16,6 @@ def trace(page, chart, name):
     return next(t for t in chart_data(page, chart) if t.get("name") == name)
 
 
-def values(v):
-    """A rendered array: a list, or a typed array that JSON.stringify wrote as {"0": …, "1": …}."""
-    if isinstance(v, dict) and "bdata" in v:
-        return [float(e) for e in np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])]
-    if isinstance(v, dict):
-        return [float(v[k]) for k in sorted((k for k in v if k.isdigit()), key=int)]
-    return [float(e) for e in v]
 
 
 def tip(t):

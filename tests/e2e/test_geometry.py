@@ -1,24 +1,16 @@
 """The Geometry page in Chromium: keyboard on the sliders rotates q, moves the norm balls and
 changes the dimension; the shape checker shows torch's message; screenshots for a look."""
-import base64
 
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle, floats as values
 
 pytestmark = pytest.mark.e2e
 
 PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
 
 
-def values(v):
-    """A rendered array: a list, a typed array written as {"0": …}, or {"bdata": …}."""
-    if isinstance(v, dict) and "bdata" in v:
-        return [float(e) for e in np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])]
-    if isinstance(v, dict):
-        return [float(v[k]) for k in sorted((k for k in v if k.isdigit()), key=int)]
-    return [float(e) for e in v]
 
 
 def press(page, name, key="ArrowRight", times=1):
