@@ -36,6 +36,12 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _sections(text: str) -> dict[str, str]:
+    """The "## name" sections of a RESULTS.md, by name."""
+    parts = text.split("\n## ")[1:]
+    return {p.split("\n", 1)[0].strip(): "## " + p.rstrip("\n") + "\n" for p in parts}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -50,12 +56,18 @@ def main() -> None:
         rows = importlib.import_module(f"bench.{mod}").run(quick=args.quick)
         for r in rows:
             print(f"  {r.operation} [{r.size}]: {_fmt(r.ours_s)} vs {r.reference} {_fmt(r.ref_s)}", flush=True)
-        sections.append(f"## {mod.removeprefix('bench_')}\n\n{table(rows)}\n")
+        sections.append(f"## {mod.removeprefix('bench_')}\n\n_Measured {dt.date.today()}._\n\n{table(rows)}\n")
     header = (f"# Benchmark results\n\nWritten by `make bench` on {dt.date.today()} "
               f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
               f"torch {torch.__version__}, numpy {np.__version__}). Times are the best of several runs; "
-              "the reference is measured in the same run.\n\n")
-    Path(args.out).write_text(header + "\n".join(sections))
+              "the reference is measured in the same run. A section without its own date comes from an "
+              "earlier full run (`--only` re-runs keep the other sections).\n\n")
+    out = Path(args.out)
+    if args.only and out.exists():   # keep the sections of the benchmarks that did not run
+        old = _sections(out.read_text())
+        old.update({sec.split("\n", 1)[0][3:].strip(): sec for sec in sections})
+        sections = [old[name] for name in sorted(old)]
+    out.write_text(header + "\n".join(sections))
     print(f"wrote {args.out}")
 
 

@@ -106,18 +106,14 @@ def sweep_figure(a, vals, vecs, n_frames: int = 73, height: int = 480) -> go.Fig
     _eigenlines(fig, vals, vecs, bound)
     n_static = len(fig.data)
 
-    def arrows(i):
-        return [go.Scatter(x=f32([0, xs[i, 0]]), y=f32([0, xs[i, 1]]), mode="lines+markers", name="x",
-                           line=dict(color=COLORS["x"], width=4),
-                           marker=dict(symbol=["circle", "arrow"], size=[1, 14], angleref="previous")),
-                go.Scatter(x=f32([0, axs[i, 0]]), y=f32([0, axs[i, 1]]), mode="lines+markers", name="Ax",
-                           line=dict(color=COLORS["e1"], width=4),
-                           marker=dict(symbol=["circle", "arrow"], size=[1, 14], angleref="previous"))]
-
-    for tr in arrows(0):
-        fig.add_trace(tr)
-    fig.frames = [go.Frame(data=arrows(i), traces=[n_static, n_static + 1], name=f"{angles[i]:.0f}")
-                  for i in range(n_frames)]
+    for name, pts, color in (("x", xs, COLORS["x"]), ("Ax", axs, COLORS["e1"])):
+        fig.add_trace(go.Scatter(x=f32([0, pts[0, 0]]), y=f32([0, pts[0, 1]]), mode="lines+markers", name=name,
+                                 line=dict(color=color, width=4),
+                                 marker=dict(symbol=["circle", "arrow"], size=[1, 14], angleref="previous")))
+    # Frames carry only the moving coordinates; Plotly merges them into the styled traces above.
+    fig.frames = [dict(data=[dict(type="scatter", x=f32([0, xs[i, 0]]), y=f32([0, xs[i, 1]])),
+                             dict(type="scatter", x=f32([0, axs[i, 0]]), y=f32([0, axs[i, 1]]))],
+                       traces=[n_static, n_static + 1], name=f"{angles[i]:.0f}") for i in range(n_frames)]
     steps = [dict(method="animate", label=f"{angles[i]:.0f}°",
                   args=[[f"{angles[i]:.0f}"], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for i in range(n_frames)]

@@ -21,24 +21,32 @@ def _limits(points: np.ndarray, pad: float = 0.6) -> float:
     return float(np.abs(points).max() + pad) if points.size else 1.0
 
 
-def projection_traces(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[go.Scatter]:
-    """Traces of the dot-product picture: u's line, u, x, the projection, the residual, right angle."""
-    fig = go.Figure()
+def projection_coords(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(x, y) arrays of the traces of :func:`projection_traces`, in the same order."""
     d = u / np.linalg.norm(u)
     reach = 1.5 * max(np.linalg.norm(x), np.linalg.norm(u), 1.0)
-    fig.add_trace(go.Scatter(x=f32([-reach * d[0], reach * d[0]]), y=f32([-reach * d[1], reach * d[1]]),
-                             mode="lines", name="line through u", line=dict(color="#ccc", width=1)))
-    add_arrow(fig, [0, 0], u, COLORS["u"], "u")
-    add_arrow(fig, [0, 0], x, COLORS["x"], "x")
-    add_arrow(fig, [0, 0], proj, COLORS["proj"], "projection of x on u", width=4)
     resid = x - proj
-    fig.add_trace(go.Scatter(x=f32([proj[0], x[0]]), y=f32([proj[1], x[1]]), mode="lines",
-                             name="residual x − proj", line=dict(color=COLORS["resid"], width=2, dash="dash")))
     if np.linalg.norm(resid) > 1e-9 and np.linalg.norm(proj) > 1e-9:
         corner = _right_angle(proj, proj, resid, 0.12 * reach / 1.5)
     else:
         corner = np.full((3, 2), np.nan)
-    fig.add_trace(go.Scatter(x=f32(corner[:, 0]), y=f32(corner[:, 1]), mode="lines", name="right angle",
+    segs = [np.stack([-reach * d, reach * d]), np.stack([np.zeros(2), u]), np.stack([np.zeros(2), x]),
+            np.stack([np.zeros(2), proj]), np.stack([proj, x]), corner]
+    return [(f32(p[:, 0]), f32(p[:, 1])) for p in segs]
+
+
+def projection_traces(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[go.Scatter]:
+    """Traces of the dot-product picture: u's line, u, x, the projection, the residual, right angle."""
+    line, ua, xa, pa, res, corner = projection_coords(x, u, proj)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=line[0], y=line[1], mode="lines", name="line through u",
+                             line=dict(color="#ccc", width=1)))
+    add_arrow(fig, [0, 0], u, COLORS["u"], "u")
+    add_arrow(fig, [0, 0], x, COLORS["x"], "x")
+    add_arrow(fig, [0, 0], proj, COLORS["proj"], "projection of x on u", width=4)
+    fig.add_trace(go.Scatter(x=res[0], y=res[1], mode="lines",
+                             name="residual x − proj", line=dict(color=COLORS["resid"], width=2, dash="dash")))
+    fig.add_trace(go.Scatter(x=corner[0], y=corner[1], mode="lines", name="right angle",
                              line=dict(color=COLORS["resid"], width=1.5), showlegend=False, hoverinfo="skip"))
     return list(fig.data)
 
@@ -62,8 +70,9 @@ def projection_animation(xs: np.ndarray, u: np.ndarray, projs: np.ndarray, angle
     frames, steps = [], []
     for a, x, p, c in zip(angles, xs, projs, cosines):
         name = f"{a:g}"
-        frames.append(go.Frame(data=projection_traces(x, u, p), name=name,
-                               layout=dict(title=dict(text=f"angle(x, u) = {a:g}°, cos = {c:+.3f}"))))
+        # only the coordinates move; Plotly merges them into the styled traces of the first frame
+        frames.append(dict(data=[dict(type="scatter", x=cx, y=cy) for cx, cy in projection_coords(x, u, p)],
+                           name=name, layout=dict(title=dict(text=f"angle(x, u) = {a:g}°, cos = {c:+.3f}"))))
         steps.append(dict(method="animate", label=f"{a:g}°",
                           args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                              transition=dict(duration=0))]))

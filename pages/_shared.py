@@ -16,3 +16,21 @@ def chart(fig, key: str | None = None, **kwargs):
     """Render a Plotly figure full width with the PNG download button in the modebar."""
     config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
     return st.plotly_chart(fig, width="stretch", config=config, key=key, **kwargs)
+
+
+
+def cached_figure(build, *args, **kwargs):
+    """``build(*args, **kwargs)``, built once per distinct arguments and kept for the server's life.
+
+    For figures with many precomputed animation frames (Plotly spends about 1 ms of Python per
+    frame trace building them): a slider that does not change their inputs then reruns without
+    rebuilding them. Arguments must be hashable by Streamlit (numbers, strings, arrays). The
+    figure is shared between sessions, so callers must not modify it.
+    """
+    name = f"{build.__code__.co_filename}:{build.__qualname__}"
+    return _cached_figure(name, build, *args, **kwargs)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _cached_figure(name: str, _build, *args, **kwargs):
+    return _build(*args, **kwargs)

@@ -9,7 +9,7 @@ import streamlit as st
 from figures import eigen as fe
 from la_core import eigen as le
 from la_core.device import device_label
-from pages._shared import chart
+from pages._shared import cached_figure, chart
 
 PRESETS = {
     "general (non-symmetric)": [[1.0, 1.0], [0.5, 1.5]],
@@ -125,7 +125,7 @@ def section_plane(A, vals, vecs) -> None:
     with left:
         chart(fe.plane_figure(A, circle, image, vals, vecs, x, ax, on_line, height=560), key="eig_plane")
     with right:
-        chart(fe.sweep_figure(A, vals, vecs, height=560), key="eig_sweep")
+        chart(cached_figure(fe.sweep_figure, A, vals, vecs, height=560), key="eig_sweep")  # not x
     if on_line:
         lam = float(np.dot(ax, x))
         st.success(f"x at {deg}° lies on an eigenline: Ax = {lam:.3g}·x (angle between x and Ax < 1°).")

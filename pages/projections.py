@@ -7,7 +7,7 @@ import streamlit as st
 
 from figures import projections as fp
 from la_core import projections as lp
-from pages._shared import chart
+from pages._shared import cached_figure, chart
 
 PRESETS = {
     "identity": [[1.0, 0.0], [0.0, 1.0]],
@@ -33,6 +33,29 @@ def polar(angle_deg: float, length: float) -> np.ndarray:
 
 def fmt_vec(v: np.ndarray) -> str:
     return "(" + ", ".join(f"{c:.3g}" for c in v) + ")"
+
+
+def dot_animation(au: float, lu: float, lx: float):
+    """Client-side frames: x turns round u (every 5°) at length lx; independent of x's own angle."""
+    u = polar(au, lu)
+    angles = np.arange(0, 361, 5.0)
+    xs = np.stack([polar(au + a, lx if lx > 0 else 1.0) for a in angles])     # (F, 2)
+    projs, _ = lp.project(xs, u)                                               # (F, 2)
+    return fp.projection_animation(xs, u, projs, angles, np.cos(np.radians(angles)))
+
+
+def grid_rotation_animation(sx: float, sy: float, sh: float):
+    """Client-side frames: the grid under W(angle) for every 10°, at fixed scale and shear."""
+    lines = lp.grid_lines(2, extent=4.0, n_lines=9)
+    square = lp.unit_cell(2)
+    angles = np.arange(-180, 181, 10.0)
+    frames, titles = [], []
+    for a in angles:
+        Wa = lp.map_2x2(a, sx, sy, sh)
+        da = float(np.linalg.det(Wa))
+        frames.append(fp.grid_traces(Wa, lines, lp.apply(Wa, lines), square, lp.apply(Wa, square), da))
+        titles.append(f"angle {a:g}°: " + fp.grid_title(da, lp.rank(Wa)))
+    return fp.grid_animation([], [f"{a:g}°" for a in angles], frames, titles)
 
 
 st.title("Projections & linear maps")
@@ -83,10 +106,7 @@ def dot_section() -> None:
         )
     with st.expander("Scrub the angle in the browser (precomputed frames, no server round trip)"):
         angles = np.arange(0, 361, 5.0)
-        xs = np.stack([polar(au + a, lx if lx > 0 else 1.0) for a in angles])
-        projs, _ = lp.project(xs, u)
-        cos_all = np.cos(np.radians(angles))
-        chart(fp.projection_animation(xs, u, projs, angles, cos_all), key="pj_dot_anim")
+        chart(cached_figure(dot_animation, au, lu, lx), key="pj_dot_anim")   # the angle of x is not an input
         st.caption(f"{len(angles)} frames, one every 5°; x keeps length {lx if lx > 0 else 1.0:.2f}.")
 
 
@@ -146,13 +166,7 @@ def grid_section() -> None:
     if angle is not None:
         with st.expander("Scrub the rotation angle in the browser (precomputed frames)"):
             angles = np.arange(-180, 181, 10.0)
-            frames, titles = [], []
-            for a in angles:
-                Wa = lp.map_2x2(a, sx, sy, sh)
-                da = float(np.linalg.det(Wa))
-                frames.append(fp.grid_traces(Wa, lines, lp.apply(Wa, lines), square, lp.apply(Wa, square), da))
-                titles.append(f"angle {a:g}°: " + fp.grid_title(da, lp.rank(Wa)))
-            chart(fp.grid_animation([], [f"{a:g}°" for a in angles], frames, titles), key="pj_grid_anim")
+            chart(cached_figure(grid_rotation_animation, sx, sy, sh), key="pj_grid_anim")  # not the angle
             st.caption(f"{len(angles)} frames, one every 10°, with the current scale and shear. "
                        "Rotation never changes the determinant.")
 

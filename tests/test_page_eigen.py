@@ -1,5 +1,7 @@
 """The Eigenvectors page through the real navigation: widgets change the charts the way the maths says."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -183,3 +185,20 @@ def test_outward_spiral_is_capped_and_says_so(at):
     assert pts.shape == (k + 1, 2)
     np.testing.assert_allclose(np.linalg.norm(pts, axis=1), r ** np.arange(k + 1), rtol=1e-5)
     assert any("spiral outwards" in m.value for m in at.markdown)
+
+
+def test_sweep_frames_carry_x_and_ax_only_and_ignore_the_angle_slider(at):
+    for key, v in zip(("eig_a11", "eig_a12", "eig_a21", "eig_a22"), (1.0, 1.0, 0.5, 1.5)):
+        at.slider(key=key).set_value(v).run()
+    A = np.array([[1.0, 1.0], [0.5, 1.5]])
+    sweep = chart_specs(at)[SWEEP]
+    for k in (0, 10, 50):
+        x_tr, ax_tr = sweep["frames"][k]["data"]
+        assert set(x_tr) <= {"type", "x", "y"} and set(ax_tr) <= {"type", "x", "y"}
+        t = np.radians(5.0 * k)
+        x = np.array([arr(x_tr["x"])[1], arr(x_tr["y"])[1]])
+        np.testing.assert_allclose(x, [np.cos(t), np.sin(t)], atol=1e-5)
+        np.testing.assert_allclose([arr(ax_tr["x"])[1], arr(ax_tr["y"])[1]], A @ x, atol=1e-4)
+    before = json.dumps(sweep)
+    at.slider(key="eig_angle").set_value(45).run()
+    assert json.dumps(chart_specs(at)[SWEEP]) == before

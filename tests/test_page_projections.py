@@ -1,5 +1,7 @@
 """AppTest of the Projections & linear maps page: sliders change the charts as the maths says."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,39 @@ def test_bad_subspace_text_shows_error(at):
     at.text_input(key="pj_b").input("2, 0, 0").run()
     assert not at.error
     assert {m.label: m.value for m in at.metric}["dimension of span{a, b}"] == "1"
+
+
+def _anim(at):
+    return next(s for s in chart_specs(at) if s.get("frames") and s["layout"].get("sliders")
+                and s["layout"]["sliders"][0]["currentvalue"]["prefix"].startswith("angle of x"))
+
+
+def test_dot_animation_frames_follow_x_and_carry_only_coordinates(at):
+    at.slider(key="pj_au").set_value(30.0).run()
+    at.slider(key="pj_lu").set_value(1.5).run()
+    at.slider(key="pj_lx").set_value(2.0).run()
+    spec = _anim(at)
+    frames = spec["frames"]
+    assert len(frames) == 73                                           # 0°, 5°, …, 360°
+    u = 1.5 * np.array([np.cos(np.radians(30.0)), np.sin(np.radians(30.0))])
+    for k in (0, 9, 40):
+        data = frames[k]["data"]
+        assert all(set(tr) <= {"type", "x", "y"} for tr in data)       # styling stays on the base traces
+        tip = np.array([arr(data[2]["x"])[1], arr(data[2]["y"])[1]])   # trace 2: the arrow x
+        t = np.radians(30.0 + 5 * k)
+        np.testing.assert_allclose(tip, 2.0 * np.array([np.cos(t), np.sin(t)]), atol=1e-5)
+        proj = np.array([arr(data[3]["x"])[1], arr(data[3]["y"])[1]])  # trace 3: its projection on u
+        np.testing.assert_allclose(proj, (tip @ u) / (u @ u) * u, atol=1e-5)
+    base = [t["name"] for t in spec["data"]]
+    assert base[2] == "x" and base[3].startswith("projection")
+
+
+def test_angle_of_x_leaves_the_animation_unchanged(at):
+    at.slider(key="pj_ax").set_value(60.0).run()
+    before = json.dumps(_anim(at))
+    at.slider(key="pj_ax").set_value(100.0).run()
+    assert json.dumps(_anim(at)) == before
+    at.slider(key="pj_lx").set_value(2.5).run()                         # an input of the frames
+    assert json.dumps(_anim(at)) != before
+    at.slider(key="pj_lx").set_value(2.0).run()
+    assert_no_exception(at)
