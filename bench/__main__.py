@@ -53,10 +53,13 @@ def main() -> None:
         if args.only and mod.removeprefix("bench_") not in args.only:
             continue
         print(f"== {mod}", flush=True)
-        rows = importlib.import_module(f"bench.{mod}").run(quick=args.quick)
+        module = importlib.import_module(f"bench.{mod}")
+        rows = module.run(quick=args.quick)
+        intro = getattr(module, "INTRO", "")
         for r in rows:
             print(f"  {r.operation} [{r.size}]: {_fmt(r.ours_s)} vs {r.reference} {_fmt(r.ref_s)}", flush=True)
-        sections.append(f"## {mod.removeprefix('bench_')}\n\n_Measured {dt.date.today()}._\n\n{table(rows)}\n")
+        sections.append(f"## {mod.removeprefix('bench_')}\n\n_Measured {dt.date.today()}._"
+                        + (f" {intro}" if intro else "") + f"\n\n{table(rows)}\n")
     header = (f"# Benchmark results\n\nWritten by `make bench` on {dt.date.today()} "
               f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
               f"torch {torch.__version__}, numpy {np.__version__}). Times are the best of several runs; "

@@ -194,6 +194,12 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
 
 
 REFERENCE = "reference"
+INTRO = ("Goal: p50 ≤ 150 ms from a slider key press to its chart redrawn. *ours* is the first chart "
+         "redrawn after the press; the note adds *settled*: every chart the run changed is redrawn, the "
+         "replaced copies are gone and the run is over. The reference, measured in the same run, is the "
+         "smallest Streamlit page there is (bench/floor_app.py: one slider, one 50-point chart), the floor "
+         "every server-side slider pays on this machine. Client-side (Plotly) sliders swap precomputed "
+         "frames in the browser: click on the rail → `plotly_animated`.")
 
 
 def run(quick: bool = False) -> list[Row]:

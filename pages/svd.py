@@ -10,7 +10,7 @@ import streamlit as st
 from figures import svd as fs
 from la_core import models
 from la_core import svd as ls
-from pages._shared import chart
+from pages._shared import cached_figure, chart
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
 MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix
@@ -120,6 +120,20 @@ def scrub_frames(kind: str, params: tuple, upload: bytes | None = None, upload_n
                        for c in range(C)], axis=-1)                       # (F, m', n', C)
     frames = frames if C == 3 else frames[..., 0]
     return frames, ranks, f
+
+
+def scrub_figure(kind: str, params: tuple, upload: bytes | None, upload_name: str):
+    """The client-side rank scrubber of one source (built once per source: ~80 frames)."""
+    data = prepare(kind, params, upload, upload_name)
+    frames, f_ranks, factor = scrub_frames(kind, params, upload, upload_name)
+    M, N = data["U"].shape[1], data["Vh"].shape[2]
+    h, w = frames.shape[1:3]
+    note = (f"{len(f_ranks)} precomputed frames, showing {h}×{w} block means of {M}×{N}" if factor > 1
+            else f"{len(f_ranks)} precomputed frames at full size {M}×{N}")
+    if not data["colour"]:
+        note += " · 256 colour levels"
+    return fs.scrubber(frames, f_ranks, data["lo"], data["hi"], data["signed"], data["colour"], note,
+                       "grey level" if data["image"] else "matrix entry", data["image"])
 
 
 def block_view(a: np.ndarray) -> tuple[np.ndarray, str]:
@@ -283,14 +297,7 @@ st.markdown(
     "ranks 1…64 and a log-spaced set beyond were computed once and sent with the chart, so dragging "
     "swaps frames in your browser with no round trip. Press ▶ to play them."
 )
-frames, f_ranks, factor = scrub_frames(kind, params, upload, upload_name)
-h, w = frames.shape[1:3]
-note = (f"{len(f_ranks)} precomputed frames, showing {h}×{w} block means of {M}×{N}" if factor > 1
-        else f"{len(f_ranks)} precomputed frames at full size {M}×{N}")
-if not data["colour"]:
-    note += " · 256 colour levels"
-chart(fs.scrubber(frames, f_ranks, data["lo"], data["hi"], data["signed"], data["colour"], note,
-                  "grey level" if data["image"] else "matrix entry", data["image"]), key="svd_scrub")
+chart(cached_figure(scrub_figure, kind, params, upload, upload_name), key="svd_scrub")
 
 
 # ----------------------------------------------------------------------------- 4. 2D geometry

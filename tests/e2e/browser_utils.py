@@ -12,9 +12,14 @@ def wait_idle(page, timeout: float = 90_000) -> None:
     """Wait until the Streamlit script run has finished (no 'Running…' status widget)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_timeout(300)
+    # Also wait for stale and retained elements to go: while a run is in progress Streamlit keeps
+    # the previous copy of a changed chart (its id depends on the figure) next to the new one.
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSpinner\"]')",
+        " && !document.querySelector('[data-testid=\"stSpinner\"]')"
+        " && !document.querySelector('[data-retained], [data-stale=\"true\"]')"
+        " && document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')"
+        " !== 'running'",
         timeout=timeout)
     page.wait_for_timeout(300)
 
@@ -59,12 +64,27 @@ def _plain(v):
     return v
 
 
+# Counts the script runs the page starts (stApp's data-test-script-state leaving "notRunning").
+_WATCH_RUNS = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  window.__laRuns = 0;
+  if (window.__laRunObserver) window.__laRunObserver.disconnect();
+  window.__laRunObserver = new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__laRuns += 1; });
+  window.__laRunObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+
+
 def press_slider(page, name: str, key: str = "ArrowRight", times: int = 1) -> None:
-    """Focus the slider with accessible name ``name`` and press an arrow key."""
+    """Focus the slider with accessible name ``name``, press an arrow key and wait for the run
+    it starts to finish (a key press at the end of the range starts none)."""
     slider = page.get_by_role("slider", name=name).first
     slider.focus()
+    page.evaluate(_WATCH_RUNS)
     for _ in range(times):
         slider.press(key)
+    try:
+        page.wait_for_function("() => window.__laRuns > 0", timeout=5_000)
+    except Exception:
+        pass  # the value did not change
     wait_idle(page)
 
 

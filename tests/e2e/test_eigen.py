@@ -12,8 +12,14 @@ pytestmark = pytest.mark.e2e
 ANGLE = "Angle of the test vector x (degrees)"
 
 
-def trace(page, chart, name):
-    return next(t for t in chart_data(page, chart) if t.get("name") == name)
+def trace(page, chart, name, timeout_s: float = 30.0):
+    """The trace called ``name`` of the chart-th chart, once Plotly has drawn it (charts mount one by one)."""
+    for _ in range(int(timeout_s / 0.25)):
+        found = [t for t in chart_data(page, chart) if t.get("name") == name]
+        if found:
+            return found[0]
+        page.wait_for_timeout(250)
+    raise AssertionError(f"no trace {name!r} in chart {chart}")
 
 
 
