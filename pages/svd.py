@@ -162,8 +162,11 @@ c = st.columns(4)
 if src == "built-in image":
     name = c[0].selectbox("Image (scikit-learn sample)", ["china.jpg", "flower.jpg"], key="svd_img")
     colour = c[1].radio("Channels", ["grey", "colour (R, G, B)"], horizontal=True, key="svd_colour") != "grey"
-    side = c[2].select_slider("Longest side (pixels)", [160, 214, 320, 427, 640], value=320, key="svd_side",
-                              help="The photo is 427×640; smaller is faster. Block means, not cropping.")
+    # block means of f×f pixels, f = 4, 3, 2, 1: the longest side of the 427×640 photo becomes 640 // f
+    side = c[2].select_slider("Longest side (pixels)", [160, 214, 320, 640], value=320, key="svd_side",
+                              format_func=lambda v: f"{640 // int(np.ceil(640 / v))}",
+                              help="The photo is 427×640; smaller is faster. Block means of f×f pixels "
+                                   "(f = 4, 3, 2 or 1), not cropping.")
     kind, params = "image", (name, colour, side)
 elif src == "MiniLM weight":
     layer = c[0].selectbox("Layer", range(6), key="svd_layer")

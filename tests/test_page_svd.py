@@ -131,3 +131,18 @@ def test_upload_good_and_bad_files():
     assert_no_exception(at)
     assert at.error and "broken.npy" in at.error[0].value and "Accepted" in at.error[0].value
     assert at.title[0].value == "SVD & low rank" and len(chart_specs(at)) == 7     # the page keeps working
+
+
+def test_every_image_size_is_a_different_block_mean(at):
+    """Each option of 'Longest side' is a distinct size (block means of 4×4, 3×3, 2×2, 1×1 pixels)."""
+    import re
+
+    assert at.select_slider(key="svd_side").options == ["160", "213", "320", "640"]   # the labels
+    seen = {}
+    for v in (160, 214, 320, 640):
+        at.select_slider(key="svd_side").set_value(v).run()
+        assert_no_exception(at)
+        text = next(m.value for m in at.markdown if "Shape " in m.value)
+        seen[v] = tuple(int(n) for n in re.search(r"Shape (\d+)×(\d+)", text).groups())
+    assert seen == {160: (106, 160), 214: (142, 213), 320: (213, 320), 640: (427, 640)}
+    at.select_slider(key="svd_side").set_value(320).run()
