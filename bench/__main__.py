@@ -63,11 +63,13 @@ def main() -> None:
     header = (f"# Benchmark results\n\nWritten by `make bench` on {dt.date.today()} "
               f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
               f"torch {torch.__version__}, numpy {np.__version__}). Times are the best of several runs; "
-              "the reference is measured in the same run. A section without its own date comes from an "
-              "earlier full run (`--only` re-runs keep the other sections).\n\n")
+              "the reference is measured in the same run. A section with its own date was re-run alone "
+              "(`--only`) after that.\n\n")
     out = Path(args.out)
-    if args.only and out.exists():   # keep the sections of the benchmarks that did not run
-        old = _sections(out.read_text())
+    if args.only and out.exists():   # keep the header and the sections of the benchmarks that did not run
+        text = out.read_text()
+        header = text.split("\n## ", 1)[0].rstrip("\n") + "\n\n"
+        old = _sections(text)
         old.update({sec.split("\n", 1)[0][3:].strip(): sec for sec in sections})
         sections = [old[name] for name in sorted(old)]
     out.write_text(header + "\n".join(sections))
