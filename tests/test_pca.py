@@ -303,3 +303,60 @@ def test_fuzz_fit_and_axes(X, k, center):
         assert str(exc)
     else:
         assert np.all(np.isfinite(res.coords))
+
+
+# ---------------------------------------------------------------- fewer rows than features: the n×n path
+@pytest.mark.parametrize("n,d,k", [(60, 3000, 5), (60, 3000, 60), (2500, 2100, 3)])
+def test_row_gram_path_matches_sklearn(n, d, k):
+    X = _data(n, d, seed=d + k, offset=3.0)
+    ours = PCA(k).fit(X)
+    ref = SkPCA(k, svd_solver="full").fit(X)
+    m = min(k, n - 1)                                  # centred data of n rows have rank ≤ n − 1
+    np.testing.assert_allclose(ours.explained_variance_ratio_[:m], ref.explained_variance_ratio_[:m], rtol=1e-6)
+    np.testing.assert_allclose(ours.singular_values_[:m], ref.singular_values_[:m], rtol=1e-6)
+    np.testing.assert_allclose(ours.components_[:m], ref.components_[:m], atol=1e-6)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, atol=1e-10)
+    np.testing.assert_allclose(ours.components_ @ ours.components_.T, np.eye(k), atol=1e-9)
+    new = _data(7, d, seed=1)
+    np.testing.assert_allclose(ours.transform(new)[:, :m], ref.transform(new)[:, :m], atol=1e-6)
+    assert ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=1e-6, abs=1e-9)
+
+
+def test_row_gram_path_is_taken_and_uncentred_matches_svd(monkeypatch):
+    def no_feature_gram(*a, **k):
+        raise AssertionError("the d×d Gram should not be built for n < d")
+
+    monkeypatch.setattr(lp, "_gram_moments", no_feature_gram)
+    X = _data(40, 2600, seed=5)
+    ours = PCA(40, center=False).fit(X)
+    _, s, vt = np.linalg.svd(X, full_matrices=False)
+    np.testing.assert_allclose(ours.singular_values_, s, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(ours.components_ @ vt.T), np.eye(40), atol=1e-7)
+    big = (np.random.default_rng(0).standard_normal((30, 2500)) + 1e4).astype(np.float32)  # far from 0
+    ours = PCA(3).fit(big)
+    ref = SkPCA(3, svd_solver="full").fit(big.astype(np.float64))
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=1e-4)
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 8), st.integers(9, 20)),
+                  elements=st.floats(-100, 100, allow_nan=False)), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_row_gram_equals_feature_gram(X, center):
+    """The n×n path and the d×d path give the same spectrum and, where it is distinct, the same axes."""
+    from la_core.pca_rows import fit_rows
+
+    n, d = X.shape
+    k = n - 1 if center else n
+    mean, evals, V, total = fit_rows(X, k, center, block=4)
+    ref = PCA(k, center=center).fit(X)                # d ≤ 2048: the d×d path
+    lam = ref.singular_values_ ** 2
+    scale = max(lam.max(initial=0.0), 1e-12)
+    np.testing.assert_allclose(evals, lam, atol=1e-8 * scale)
+    np.testing.assert_allclose(V @ V.T, np.eye(k), atol=1e-8)
+    np.testing.assert_allclose(mean, X.mean(0) if center else 0.0, atol=1e-9)
+    Xc = X - mean
+    np.testing.assert_allclose(total, float((Xc ** 2).sum()), rtol=1e-9, atol=1e-9)
+    gaps = np.abs(np.diff(np.concatenate([[np.inf], lam, [0.0]])))
+    for i in range(k):                                 # axes with a clear gap on both sides agree up to sign
+        if min(gaps[i], gaps[i + 1]) > 1e-6 * scale:
+            assert abs(V[i] @ ref.components_[i]) == pytest.approx(1.0, abs=1e-6)
