@@ -310,3 +310,22 @@ def test_tiny_uploads_work(shape):
     assert len(chart_specs(at)) >= 2
     xy, _ = points(chart_specs(at)[SCATTER])
     assert len(xy) == shape[0]
+
+
+def test_upload_with_more_dimensions_than_rows():
+    """40 vectors of 6,000 dimensions: the page fits them through the n×n Gram of the rows."""
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((40, 6000)) * np.linspace(3, 0.1, 6000)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    upload(at, "wide.npy", buf.getvalue())
+    assert_no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    xy, _ = points(chart_specs(at)[SCATTER])
+    from sklearn.decomposition import PCA as SkPCA
+
+    ref = SkPCA(2, svd_solver="full").fit_transform(x.astype(np.float64))
+    np.testing.assert_allclose(np.sort(xy[:, 0]), np.sort(ref[:, 0]), atol=1e-3)
+    assert "40 rows × 6000 dimensions" in at.caption[0].value
