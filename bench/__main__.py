@@ -70,7 +70,7 @@ def main() -> None:
         text = out.read_text()
         header = text.split("\n## ", 1)[0].rstrip("\n") + "\n\n"
         old = _sections(text)
-        old.update({sec.split("\n", 1)[0][3:].strip(): sec for sec in sections})
+        old.update(_sections("\n" + "\n".join(sections)))
         sections = [old[name] for name in sorted(old)]
     out.write_text(header + "\n".join(sections))
     print(f"wrote {args.out}")

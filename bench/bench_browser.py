@@ -40,8 +40,6 @@ _WATCH = """() => {
   requestAnimationFrame(tick);
   return performance.now();
 }"""
-_RUNNING = ("() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')"
-            " || !!document.querySelector('[data-testid=\"stSpinner\"]')")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -59,11 +57,12 @@ def _label(slider) -> str:
 
 def _settle(page, quiet_ms: float = 400, timeout_s: float = 30) -> None:
     """Wait until no script runs and no chart changed for ``quiet_ms``."""
+    from tests.e2e.browser_utils import IDLE
+
     deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         state = page.evaluate("() => [performance.now(), window.__laWatch.last]")
-        running = page.evaluate(_RUNNING)
-        if not running and (state[1] is None or state[0] - state[1] >= quiet_ms):
+        if page.evaluate(IDLE) and (state[1] is None or state[0] - state[1] >= quiet_ms):
             return
         page.wait_for_timeout(50)
 
@@ -120,25 +119,6 @@ def _client_side(page, title: str, presses: int, out: dict) -> None:
             page.wait_for_timeout(150)
 
 
-def _start(script: str | None):
-    """A Streamlit server for ``script`` (None: LA Lens itself, as `make run` starts it)."""
-    import subprocess
-    import sys
-
-    from tests.e2e.conftest import _free_port, _wait_healthy, start_server
-
-    if script is None:
-        return start_server()
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, proc)
-    return proc, url
-
-
 def _server_side(page, title: str, presses: int, sliders_per_page: int, out: dict) -> None:
     from tests.e2e.browser_utils import wait_idle
 
@@ -165,20 +145,20 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.browser_utils import open_page
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, start_server
 
     out: dict[tuple[str, str], list[tuple[float, float]]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        proc, url = _start(str(Path(__file__).with_name("floor_app.py")))
+        proc, url = start_server(script=str(Path(__file__).with_name("floor_app.py")))
         try:
             open_page(page, url, "", wait_charts=1)
             _server_side(page, REFERENCE, presses_per_slider, 1, out)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-        proc, url = _start(None)
+        proc, url = start_server()
         try:
             for topic in available_topics():
                 if only and only.lower() not in topic.title.lower():

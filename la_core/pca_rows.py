@@ -66,16 +66,16 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
     k = as_int(k, "k", 1, min(n, d))
     shift = np.asarray(shift, np.float64) if (center and shift is not None) else None
     K = np.zeros((n, n))                                                    # (n, n)
-    for _, c in _blocks(X, shift, block):
+    mean = np.zeros(d)                                                      # (d,)
+    for sl, c in _blocks(X, shift, block):
         K += c @ c.T
+        if center:
+            mean[sl] = c.mean(0) + (0.0 if shift is None else shift[sl])
     if not np.all(np.isfinite(K)):
         raise ValueError("X contains NaN or infinite values (or overflows); only finite numbers are accepted.")
     if center:
         r = K.mean(1)                                                       # (n,)
         K = K - r[:, None] - r[None, :] + r.mean()                          # H K H = X_c X_cᵀ
-        mean = np.asarray(X.mean(0, dtype=np.float64))                      # (d,)
-    else:
-        mean = np.zeros(d)
     K = (K + K.T) / 2
     total = float(np.trace(K))
     evals, U = scipy.linalg.eigh(K, subset_by_index=[n - k, n - 1], driver="evr")
@@ -95,7 +95,5 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
         q = np.linalg.qr(basis.T)[0].T                                      # (k, d)
         ng = int(good.sum())
         q[:ng] *= np.sign(np.sum(q[:ng] * V[good], axis=1))[:, None]
-        V = np.vstack([q[:ng], q[ng:]])
-        order = np.concatenate([np.flatnonzero(good), np.flatnonzero(~good)])
-        V[order] = V.copy()
+        V[np.concatenate([np.flatnonzero(good), np.flatnonzero(~good)])] = q
     return mean, evals, V, total

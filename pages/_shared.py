@@ -18,7 +18,6 @@ def chart(fig, key: str | None = None, **kwargs):
     return st.plotly_chart(fig, width="stretch", config=config, key=key, **kwargs)
 
 
-
 def cached_figure(build, *args, **kwargs):
     """``build(*args, **kwargs)``, built once per distinct arguments and kept for the server's life.
 

@@ -35,10 +35,14 @@ def fmt_vec(v: np.ndarray) -> str:
     return "(" + ", ".join(f"{c:.3g}" for c in v) + ")"
 
 
+DOT_ANGLES = np.arange(0, 361, 5.0)       # client-side frames of x turning round u
+GRID_ANGLES = np.arange(-180, 181, 10.0)  # client-side frames of the grid's rotation
+
+
 def dot_animation(au: float, lu: float, lx: float):
     """Client-side frames: x turns round u (every 5°) at length lx; independent of x's own angle."""
     u = polar(au, lu)
-    angles = np.arange(0, 361, 5.0)
+    angles = DOT_ANGLES
     xs = np.stack([polar(au + a, lx if lx > 0 else 1.0) for a in angles])     # (F, 2)
     projs, _ = lp.project(xs, u)                                               # (F, 2)
     return fp.projection_animation(xs, u, projs, angles, np.cos(np.radians(angles)))
@@ -48,7 +52,7 @@ def grid_rotation_animation(sx: float, sy: float, sh: float):
     """Client-side frames: the grid under W(angle) for every 10°, at fixed scale and shear."""
     lines = lp.grid_lines(2, extent=4.0, n_lines=9)
     square = lp.unit_cell(2)
-    angles = np.arange(-180, 181, 10.0)
+    angles = GRID_ANGLES
     frames, titles = [], []
     for a in angles:
         Wa = lp.map_2x2(a, sx, sy, sh)
@@ -105,9 +109,8 @@ def dot_section() -> None:
             "at a right angle to u. An attention score qᵀk is this same number for a query and a key."
         )
     with st.expander("Scrub the angle in the browser (precomputed frames, no server round trip)"):
-        angles = np.arange(0, 361, 5.0)
         chart(cached_figure(dot_animation, au, lu, lx), key="pj_dot_anim")   # the angle of x is not an input
-        st.caption(f"{len(angles)} frames, one every 5°; x keeps length {lx if lx > 0 else 1.0:.2f}.")
+        st.caption(f"{len(DOT_ANGLES)} frames, one every 5°; x keeps length {lx if lx > 0 else 1.0:.2f}.")
 
 
 # ------------------------------------------------------------------ 2. grid deformation
@@ -165,9 +168,8 @@ def grid_section() -> None:
             st.info("det < 0: the map flips orientation (e₁→e₂ now turns clockwise), like a mirror.")
     if angle is not None:
         with st.expander("Scrub the rotation angle in the browser (precomputed frames)"):
-            angles = np.arange(-180, 181, 10.0)
             chart(cached_figure(grid_rotation_animation, sx, sy, sh), key="pj_grid_anim")  # not the angle
-            st.caption(f"{len(angles)} frames, one every 10°, with the current scale and shear. "
+            st.caption(f"{len(GRID_ANGLES)} frames, one every 10°, with the current scale and shear. "
                        "Rotation never changes the determinant.")
 
 

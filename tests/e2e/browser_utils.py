@@ -6,21 +6,21 @@ import json
 from tests.conftest import ARTIFACTS
 
 EXCEPTION = '[data-testid="stException"]'
+# True when no script run is going on: no status widget or spinner, the app not "running", and no
+# stale or retained elements (while a run is in progress Streamlit keeps the previous copy of a
+# changed chart, whose id depends on the figure, next to the new one).
+IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-testid=\"stSpinner\"]')"
+        " && !document.querySelector('[data-retained], [data-stale=\"true\"]')"
+        " && document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')"
+        " !== 'running'")
 
 
 def wait_idle(page, timeout: float = 90_000) -> None:
     """Wait until the Streamlit script run has finished (no 'Running…' status widget)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_timeout(300)
-    # Also wait for stale and retained elements to go: while a run is in progress Streamlit keeps
-    # the previous copy of a changed chart (its id depends on the figure) next to the new one.
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-testid=\"stSpinner\"]')"
-        " && !document.querySelector('[data-retained], [data-stale=\"true\"]')"
-        " && document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')"
-        " !== 'running'",
-        timeout=timeout)
+    page.wait_for_function(IDLE, timeout=timeout)
     page.wait_for_timeout(300)
 
 

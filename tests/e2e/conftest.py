@@ -42,15 +42,18 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
     raise RuntimeError(f"streamlit not healthy at {url} after {timeout:.0f} s")
 
 
-def start_server(extra_env: dict | None = None):
-    """Start the app (``serve.py`` = ``streamlit run app.py``) on a free loopback port.
+def start_server(extra_env: dict | None = None, script: str | None = None):
+    """Start the app (``serve.py`` = ``streamlit run app.py``), or ``streamlit run script``, on a free
+    loopback port.
 
     Returns (process, base_url)."""
     port = _free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)        # also when called outside pytest (make bench)
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "serve.py", "--server.port", str(port),
+        [sys.executable, *(["serve.py"] if script is None else ["-m", "streamlit", "run", script]),
+         "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
