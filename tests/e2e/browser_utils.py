@@ -29,16 +29,26 @@ def open_page(page, base_url: str, url_path: str = "", wait_charts: int = 0) -> 
     page.goto(f"{base_url}/{url_path}", wait_until="domcontentloaded")
     wait_idle(page)
     if wait_charts:
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {wait_charts}",
-            timeout=60_000)
+        wait_charts_drawn(page, wait_charts)
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+# Number of Plotly charts drawn on the page. A drawn chart holds two or three `.main-svg`
+# layers, so counting those would overstate it.
+_DRAWN = ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+          ".filter(e => e.querySelector('.main-svg') && Array.isArray(e.data)).length")
+
+
+def wait_charts_drawn(page, n: int, timeout: float = 60_000) -> None:
+    """Wait until at least ``n`` Plotly charts are drawn (each with its trace data)."""
+    page.wait_for_function(f"() => ({_DRAWN})() >= {int(n)}", timeout=timeout)
 
 
 def chart_data(page, index: int = 0) -> list:
     """The trace data of the index-th Plotly chart on the page (as rendered in the browser).
 
     Typed arrays (Plotly decodes float32 data into them) come back as plain lists."""
+    wait_charts_drawn(page, index + 1)
     raw = page.evaluate(
         "(i) => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data,"
         " (k, v) => ArrayBuffer.isView(v) ? Array.from(v) : v)", index)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +22,7 @@ def goto_attention(page, server) -> None:
     page.locator('[data-testid="stSidebarNav"] a[href$="/attention"]').first.click()
     page.wait_for_timeout(500)
     wait_idle(page)
-    page.wait_for_function(
-        f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {N_CHARTS}", timeout=60_000)
+    wait_charts_drawn(page, N_CHARTS)
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
 
 

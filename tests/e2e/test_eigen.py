@@ -29,7 +29,7 @@ def tip(t):
 
 
 def goto(page, server):
-    open_page(page, server, "eigenvectors", wait_charts=6)
+    open_page(page, server, "eigenvectors", wait_charts=7)
     assert page.locator("h1").first.inner_text().startswith("Eigenvectors")
 
 

@@ -37,7 +37,7 @@ def changed_tip(page, start, before, timeout_s=20.0):
 
 
 def test_projection_page_sliders(page, server):
-    open_page(page, server, "projections", wait_charts=4)
+    open_page(page, server, "projections", wait_charts=6)
     screenshot(page, "projections-default")
     before = tip(find(page, "projection of x on u"))
     press_slider(page, "angle of x (degrees)", "ArrowRight", times=5)
@@ -49,7 +49,7 @@ def test_projection_page_sliders(page, server):
 
 
 def test_singular_preset_in_browser(page, server):
-    open_page(page, server, "projections", wait_charts=4)
+    open_page(page, server, "projections", wait_charts=6)
     page.get_by_text("presets / typed entries").click()
     page.wait_for_timeout(500)
     page.get_by_text("Rank 1", exact=False).count()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -75,8 +75,7 @@ def test_colour_image_and_minilm_head(page, server):
     page.get_by_text("colour (R, G, B)", exact=True).first.click()
     page.wait_for_timeout(500)
     wait_idle(page)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7",
-                           timeout=60_000)
+    wait_charts_drawn(page, N_CHARTS)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "svd-colour")
     page.get_by_text("MiniLM weight", exact=True).first.click()
