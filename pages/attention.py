@@ -11,6 +11,7 @@ from pages._shared import chart, minilm
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 MULTIPLIERS = [float(f"{x:.3g}") for x in np.logspace(-2, 2, 41)]  # 0.01× … 100× of 1/√d_k, log-spaced
 MASK_KINDS = ["none", "causal", "sliding window", "padding"]
+STEP_WINDOW = 128   # step-by-step heatmaps show at most this many tokens per side (a movable window)
 
 
 def _fmt_mult(x: float) -> str:
@@ -65,6 +66,22 @@ if ma is not None and ma.truncated:
 
 
 # ----------------------------------------------------------------------------- 1. step by step
+def step_window(T: int, labels):
+    """The token window the step heatmaps show: all T tokens, or STEP_WINDOW of them chosen with a
+    slider (a 512-token text would otherwise send every T×T stage, about 20 MB, for cells a pixel
+    wide). Returns (slice, labels of the shown tokens)."""
+    if T <= STEP_WINDOW:
+        return slice(0, T), labels
+    lo = st.slider(f"First token shown (the heatmaps show {STEP_WINDOW} of the {T} tokens)", 0,
+                   T - STEP_WINDOW, 0, key="att_view_start")
+    win = slice(lo, lo + STEP_WINDOW)
+    st.caption(f"Showing queries and keys **{lo}–{lo + STEP_WINDOW - 1} of {T}** (every value exact). Each "
+               f"query's weights still sum to 1 over all {T} keys, so a row of the window can sum to less; "
+               "the entropy below uses every token.")
+    names = list(labels) if labels is not None else [str(i) for i in range(T)]
+    return win, [f"{i}:{names[i]}" for i in range(win.start, win.stop)]
+
+
 @st.fragment
 def step_by_step():
     st.header("1. Step by step")
@@ -105,11 +122,14 @@ def step_by_step():
     st.caption(f"T = {T} tokens, d_k = {d_k}: scale = {mult:g} × 1/√{d_k} = **{scale:.4g}**. "
                "Rows are queries (who is looking), columns are keys (who is looked at). "
                "Grey crossed cells are masked: −∞ before the softmax, exactly 0 after it.")
+    win, shown_labels = step_window(T, labels)
+    shown_mask = None if mask is None else mask[win, win]
     # four in a row while the cells stay readable; two by two (twice the size) for longer sequences
     big = T > 24
     cols = [*st.columns(2), *st.columns(2)] if big else st.columns(4)
-    figs = fa.steps_figures(steps.scores, steps.scaled, steps.masked, steps.weights, scale, d_k, mask=mask,
-                            labels=labels, height=600 if big else 340)
+    figs = fa.steps_figures(steps.scores[win, win], steps.scaled[win, win], steps.masked[win, win],
+                            steps.weights[win, win], scale, d_k, mask=shown_mask, labels=shown_labels,
+                            height=600 if big else 340)
     for i, (col, fig) in enumerate(zip(cols, figs)):
         with col:
             chart(fig, key=f"att_step_{i}")
@@ -147,8 +167,9 @@ def step_by_step():
         w = la.attention_steps(q, k, v, scale=scale, mask=mk).weights
         title = name if name not in ("sliding window", "padding") else (
             f"sliding window ({window})" if name == "sliding window" else f"padding ({n_real} real)")
-        panels.append((title, w, np.ones((T, T), bool) if mk is None else mk))
-    chart(fa.mask_gallery(panels, labels=labels), key="att_mask_gallery")
+        keep = np.ones((T, T), bool) if mk is None else mk
+        panels.append((title, w[win, win], keep[win, win]))
+    chart(fa.mask_gallery(panels, labels=shown_labels), key="att_mask_gallery")
 
 
 step_by_step()

@@ -137,3 +137,33 @@ def test_long_synthetic_sequences_get_bigger_heatmaps():
     spec = chart_specs(at)[STEP_SOFTMAX]
     assert spec["layout"]["height"] == 600 and arr(spec["data"][0]["z"]).shape == (64, 64)
     assert "64 tokens, d_k = 256" in " ".join(c.value for c in at.caption)
+
+
+def test_long_text_steps_show_a_window_of_exact_values():
+    """A 512-token MiniLM head: the step heatmaps and mask gallery show 128 tokens (a window the
+    slider moves), with exactly the values of the full computation, not all 512² cells ×11."""
+    at = open_page("pages/attention.py")
+    text = "The quick brown fox jumps over the lazy dog. " * 60
+    at.text_area(key="att_text").set_value(text).run()
+    at.radio(key="att_source").set_value("a MiniLM head").run()
+    at.radio(key="att_mask").set_value("causal").run()
+    assert_no_exception(at)
+    ma = models.minilm_attention(text, models.load_minilm())
+    T = len(ma.tokens)
+    assert T == 512
+    full = la.attention_steps(ma.q[0, 0], ma.k[0, 0], ma.v[0, 0], mask=np.tril(np.ones((T, T), bool)))
+    start = at.slider(key="att_view_start")
+    assert start.max == T - 128
+    for lo in (0, 200):
+        start.set_value(lo).run()
+        assert_no_exception(at)
+        specs = chart_specs(at)
+        w = arr(trace(at, STEP_SOFTMAX)["z"])
+        assert w.shape == (128, 128)
+        np.testing.assert_allclose(np.nan_to_num(w), full.weights[lo:lo + 128, lo:lo + 128], atol=1e-5)
+        assert trace(at, STEP_SOFTMAX)["x"][0].startswith(f"{lo}:")
+        assert f"{lo}–{lo + 127} of 512" in " ".join(c.value for c in at.caption)
+        step_bytes = sum(len(at.get("plotly_chart")[i].proto.spec) for i in range(5)) + \
+            len(at.get("plotly_chart")[6].proto.spec)
+        assert step_bytes < 4_000_000, step_bytes
+    np.testing.assert_allclose(arr(specs[REAL]["data"][0]["z"]).shape, (512, 512))   # the real-model view is whole

@@ -86,6 +86,18 @@ def test_attention_long_text(page, server):
     assert z.shape[0] == z.shape[1] > 150
     tall(page, 5200)
     screenshot(page, "attention-long-text")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.get_by_text("a MiniLM head", exact=True).first.click()     # more tokens than the step window
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    for _ in range(40):
+        if heat_z(page, 3).shape == (128, 128):
+            break
+        page.wait_for_timeout(250)
+    assert heat_z(page, 3).shape == (128, 128)
+    assert page.get_by_text(f"0–127 of {z.shape[0]}").count() == 1
+    tall(page, 3000)
+    screenshot(page, "attention-long-steps")
 
 
 def test_attention_minilm_head_and_rollout(page, server):
