@@ -1,6 +1,7 @@
 """UI helpers shared by the pages (streamlit only; compute lives in la_core, plots in figures)."""
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from la_core import models
@@ -25,11 +26,23 @@ def cached_figure(build, *args, **kwargs):
     frame trace building them): a slider that does not change their inputs then reruns without
     rebuilding them. Arguments must be hashable by Streamlit (numbers, strings, arrays). The
     figure is shared between sessions, so callers must not modify it.
+
+    A Plotly figure asked for a second time is replaced by a copy built from its own dict, whose
+    arrays are already base64-encoded: ``st.plotly_chart`` encodes every array of every frame
+    again on each rerun (about 40 ms for the 73-frame projection animation), the copy takes 7 ms.
+    Making the copy costs about 0.1 s once, so a figure used only once (its inputs change with
+    every press) is not copied.
     """
     name = f"{build.__code__.co_filename}:{build.__qualname__}"
-    return _cached_figure(name, build, *args, **kwargs)
+    entry = _cached_figure(name, build, *args, **kwargs)
+    fig = entry["figure"]
+    if entry["served"] and isinstance(fig, go.Figure) and not entry["encoded"]:
+        fig = go.Figure(fig.to_dict())
+        entry.update(figure=fig, encoded=True)
+    entry["served"] = True
+    return fig
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _cached_figure(name: str, _build, *args, **kwargs):
-    return _build(*args, **kwargs)
+def _cached_figure(name: str, _build, *args, **kwargs) -> dict:
+    return {"figure": _build(*args, **kwargs), "served": False, "encoded": False}

@@ -9,7 +9,7 @@ from figures import geometry as fg
 from la_core import geometry as lg
 from la_core import models
 from la_core.device import device_label
-from pages._shared import chart, minilm
+from pages._shared import cached_figure, chart, minilm
 
 BASES = [100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 DIMS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
@@ -92,7 +92,8 @@ def rope_section() -> None:
     with left:
         chart(fg.rope_pair_figure(q2, k2, m, n, float(theta[pair])), key="geo_chart_pair")
     with right:
-        chart(fg.rope_pair_animation(q2, float(theta[pair]), np.arange(N_POS)), key="geo_chart_anim")
+        chart(cached_figure(fg.rope_pair_animation, q2, float(theta[pair]), np.arange(N_POS)),
+              key="geo_chart_anim")   # m and n are not inputs
     S = scores(d, float(base))
     diag_spread = max(float(np.ptp(np.diagonal(S, offset=o))) for o in range(-N_POS + 1, N_POS))
     st.markdown(

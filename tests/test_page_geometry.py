@@ -132,3 +132,15 @@ def test_bad_shape_text_is_an_error_not_a_traceback(at):
     assert any("not a shape" in e.value for e in at.error)
     at.text_input(key="geo_shape_a").set_value("4, 768").run()
     assert not at.error
+
+
+def test_rotation_animation_does_not_depend_on_the_positions(at):
+    """The client-side animation is cached on (q pair, θ): moving m or n re-sends the same figure."""
+    at.slider(key="geo_rope_m").set_value(3).run()
+    before = at.get("plotly_chart")[ANIM].proto.spec
+    at.slider(key="geo_rope_m").set_value(9).run()
+    at.slider(key="geo_rope_n").set_value(4).run()
+    assert at.get("plotly_chart")[ANIM].proto.spec == before
+    at.slider(key="geo_rope_pair").set_value(1).run()       # another pair: another animation
+    assert at.get("plotly_chart")[ANIM].proto.spec != before
+    at.slider(key="geo_rope_pair").set_value(0).run()
