@@ -90,23 +90,28 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
 
 
 def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=None, labels=None,
-                  height: int = 340) -> list[go.Figure]:
+                  height: int = 340):
     """The four stages QKᵀ, ×scale, + mask, softmax — each with its own colour bar.
 
     Signed stages use a zero-centred diverging scale; the softmax uses a sequential 0…max scale.
+    A generator: each figure is built when it is asked for, so a page can show the first stage
+    while the others are still being built (each takes about 10 ms of Plotly).
+
+    Yields
+    ------
+    plotly.graph_objects.Figure
+        QKᵀ, then the scaled scores, then the masked scores, then the softmax weights.
     """
     default = 1.0 / np.sqrt(d_k)
     mult = scale / default
     scale_txt = "÷ √d_k" if np.isclose(mult, 1.0) else f"× {scale:.3g} ({mult:.3g}× of 1/√d_k)"
-    return [
-        step_heatmap(scores, "1. QKᵀ", "q·k", labels=labels, signed=True, height=height, value_name="q·k"),
-        step_heatmap(scaled, f"2. {scale_txt}", "scaled score", labels=labels, signed=True, height=height,
-                     value_name="scaled"),
-        step_heatmap(masked, "3. + mask (grey = −∞)", "score + mask", mask=mask, labels=labels, signed=True,
-                     height=height, value_name="masked score"),
-        step_heatmap(weights, "4. softmax (rows sum to 1)", "weight", mask=mask, labels=labels, signed=False,
-                     height=height, value_name="weight"),
-    ]
+    yield step_heatmap(scores, "1. QKᵀ", "q·k", labels=labels, signed=True, height=height, value_name="q·k")
+    yield step_heatmap(scaled, f"2. {scale_txt}", "scaled score", labels=labels, signed=True, height=height,
+                       value_name="scaled")
+    yield step_heatmap(masked, "3. + mask (grey = −∞)", "score + mask", mask=mask, labels=labels, signed=True,
+                       height=height, value_name="masked score")
+    yield step_heatmap(weights, "4. softmax (rows sum to 1)", "weight", mask=mask, labels=labels, signed=False,
+                       height=height, value_name="weight")
 
 
 def entropy_bars(per_row, max_nats: float, labels=None, height: int = 300) -> go.Figure:
