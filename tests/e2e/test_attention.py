@@ -34,6 +34,7 @@ def tall(page, height: int = 4200) -> None:
 
 def heat_z(page, index: int) -> np.ndarray:
     """z of the first trace of the index-th chart as Plotly drew it (typed arrays decoded; NaN kept)."""
+    wait_charts_drawn(page, index + 1)
     rows = page.evaluate(
         """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
                    return Array.from(gd._fullData[0].z, r => Array.from(r, v => Number.isNaN(v) ? null : v)); }""",

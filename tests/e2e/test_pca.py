@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_idle
+from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +25,7 @@ def npy(n: int, d: int, seed: int) -> bytes:
 
 def traces(page, chart: int = 1) -> list[dict]:
     """Name and point count of every trace as Plotly drew it (typed arrays decoded by Plotly)."""
+    wait_charts_drawn(page, chart + 1)
     return page.evaluate(
         """(i) => document.querySelectorAll('.js-plotly-plot')[i]._fullData.map(
                t => ({name: t.name, n: t.x ? t.x.length : 0}))""", chart)

@@ -18,6 +18,7 @@ def metric(page, label: str) -> str:
 
 
 def z_sum(page, index: int) -> float:
+    wait_charts_drawn(page, index + 1)
     return page.evaluate(
         """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
                    let s = 0; for (const row of gd._fullData[0].z) for (const v of row) s += Math.abs(v);
