@@ -73,6 +73,7 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
             mean[sl] = c.mean(0) + (0.0 if shift is None else shift[sl])
     if not np.all(np.isfinite(K)):
         raise ValueError("X contains NaN or infinite values (or overflows); only finite numbers are accepted.")
+    raw_total = float(np.trace(K))                                          # sum of squares before centring
     if center:
         r = K.mean(1)                                                       # (n,)
         K = K - r[:, None] - r[None, :] + r.mean()                          # H K H = X_c X_cᵀ
@@ -85,7 +86,9 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
     for sl, c in _blocks(X, shift, block):
         V[:, sl] = (c.T @ HU).T
     sigma = np.sqrt(evals)
-    good = evals > max(evals.max(initial=0.0), 1e-300) * 1e-10                # below: rounding noise
+    # below: rounding noise, relative to the largest eigenvalue and to the data's own size (centring
+    # data without variance leaves eigenvalues of about 1e-16 of its sum of squares, not zeros)
+    good = evals > max(evals.max(initial=0.0) * 1e-10, raw_total * 1e-13, 1e-300)
     V[good] /= sigma[good][:, None]
     if not good.all():
         # Directions without variance: any orthonormal completion is as good as another. QR keeps

@@ -360,3 +360,15 @@ def test_row_gram_equals_feature_gram(X, center):
     for i in range(k):                                 # axes with a clear gap on both sides agree up to sign
         if min(gaps[i], gaps[i + 1]) > 1e-6 * scale:
             assert abs(V[i] @ ref.components_[i]) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_row_gram_data_without_variance_at_tiny_scale():
+    """Rows equal up to one ulp, at 1e-136: the eigenvalues are rounding noise of ~1e-288, not
+    variance. They must not be divided through (that gave a zero axis); the axes stay orthonormal."""
+    from la_core.pca_rows import fit_rows
+
+    X = np.full((7, 11), 1.0663059832383095e-136)
+    X.flat[[71, 55]] = np.nextafter(X.flat[[71, 55]], np.inf)
+    mean, evals, V, total = fit_rows(X, 6, True, block=4)
+    np.testing.assert_allclose(V @ V.T, np.eye(6), atol=1e-8)
+    assert np.all(np.isfinite(V)) and np.all(evals >= 0)
