@@ -35,14 +35,12 @@ def cached_figure(build, *args, **kwargs):
     """
     name = f"{build.__code__.co_filename}:{build.__qualname__}"
     entry = _cached_figure(name, build, *args, **kwargs)
-    fig = entry["figure"]
-    if entry["served"] and isinstance(fig, go.Figure) and not entry["encoded"]:
-        fig = go.Figure(fig.to_dict())
-        entry.update(figure=fig, encoded=True)
-    entry["served"] = True
-    return fig
+    entry["uses"] += 1
+    if entry["uses"] == 2 and isinstance(entry["figure"], go.Figure):
+        entry["figure"] = go.Figure(entry["figure"].to_dict())
+    return entry["figure"]
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _cached_figure(name: str, _build, *args, **kwargs) -> dict:
-    return {"figure": _build(*args, **kwargs), "served": False, "encoded": False}
+    return {"figure": _build(*args, **kwargs), "uses": 0}

@@ -78,8 +78,7 @@ def step_window(T: int, labels):
     st.caption(f"Showing queries and keys **{lo}–{lo + STEP_WINDOW - 1} of {T}** (every value exact). Each "
                f"query's weights still sum to 1 over all {T} keys, so a row of the window can sum to less; "
                "the entropy below uses every token.")
-    names = list(labels) if labels is not None else [str(i) for i in range(T)]
-    return win, [f"{i}:{names[i]}" for i in range(win.start, win.stop)]
+    return win, [f"{i}:{labels[i]}" if labels is not None else str(i) for i in range(win.start, win.stop)]
 
 
 @st.fragment
