@@ -1,7 +1,14 @@
 """UI helpers shared by the pages (streamlit only; compute lives in la_core, plots in figures)."""
 from __future__ import annotations
 
+import filecmp
+import os
+import shutil
+from pathlib import Path
+
+import plotly
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from la_core import models
@@ -13,10 +20,54 @@ def minilm() -> models.MiniLM:
     return models.load_minilm()
 
 
+# Modebar: no Plotly logo, the camera button saves a 2× PNG.
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+STATIC = Path(__file__).resolve().parent.parent / "static"   # served at app/static/ (enableStaticServing)
+
+
+def _serve_chart_assets() -> bool:
+    """Copy plotly.js (from the installed plotly package) and the chart template into static/.
+
+    Once per server process. True when the browser can load them from ``app/static/`` (static
+    serving on and the copies in place); False leaves every chart to ``st.plotly_chart``.
+    """
+    if not st.get_option("server.enableStaticServing"):
+        return False
+    here = Path(__file__).parent
+    try:
+        for src in (Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+                    here / "plotly_template.json"):
+            dst = STATIC / src.name
+            if not (dst.is_file() and filecmp.cmp(src, dst, shallow=False)):
+                STATIC.mkdir(exist_ok=True)
+                tmp = STATIC / f".{src.name}.{os.getpid()}"       # servers starting together never
+                shutil.copyfile(src, tmp)                         # see a half-written file
+                tmp.replace(dst)
+    except OSError:
+        return False
+    return True
+
+
+_LIVE = _serve_chart_assets()
+_live_chart = st.components.v2.component(
+    "la_lens_plotly", js=Path(__file__).with_name("plotly_live.js").read_text(), isolate_styles=False)
+
+
 def chart(fig, key: str | None = None, **kwargs):
-    """Render a Plotly figure full width with the PNG download button in the modebar."""
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-    return st.plotly_chart(fig, width="stretch", config=config, key=key, **kwargs)
+    """Render a Plotly figure full width with the PNG download button in the modebar.
+
+    A keyed chart without selection events is drawn by a small component (pages/plotly_live.js)
+    that updates it in place with ``Plotly.react`` when a rerun sends a new figure.
+    ``st.plotly_chart`` builds a new plot instead, because the figure is part of its element id:
+    with it, the time from a slider press until every changed chart was redrawn was 1.4–2× as
+    long on the attention, eigenvector and SVD pages (bench/bench_browser.py, same machine).
+    Charts with ``on_select`` (or no key, or no static serving) still use ``st.plotly_chart``.
+    """
+    if kwargs or key is None or not _LIVE:
+        return st.plotly_chart(fig, width="stretch", config=CONFIG, key=key, **kwargs)
+    spec = pio.to_json(fig, validate=False)                       # what st.plotly_chart sends
+    spec = spec[:-1] + ', "config": ' + pio.json.to_json_plotly(CONFIG) + "}"
+    return _live_chart(key=key, data=spec.encode(), width="stretch")
 
 
 def cached_figure(build, *args, **kwargs):

@@ -20,9 +20,21 @@ def open_page(path: str | None = None) -> AppTest:
     return at
 
 
+def charts(at: AppTest) -> list:
+    """Every Plotly chart on the page, in page order: ``st.plotly_chart`` elements and LA Lens's
+    in-place chart component (pages/_shared.chart)."""
+    return [e for e in at.main if e.type == "plotly_chart"
+            or (e.type == "bidi_component" and e.proto.component_name == "la_lens_plotly")]
+
+
+def chart_json(el) -> str:
+    """The figure JSON one chart element carries."""
+    return el.proto.spec if el.type == "plotly_chart" else el.proto.bytes.decode()
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """The Plotly JSON specs of every chart currently on the page."""
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return [json.loads(chart_json(el)) for el in charts(at)]
 
 
 def assert_no_exception(at: AppTest) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from la_core import attention as la
 from la_core import models
-from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_json, chart_specs, charts, open_page
 
 STEP_SOFTMAX, STEP_MASKED, ENTROPY_CURVE, STUDY, REAL, GRID = 3, 2, 5, 7, 8, 9
 
@@ -163,7 +163,6 @@ def test_long_text_steps_show_a_window_of_exact_values():
         np.testing.assert_allclose(np.nan_to_num(w), full.weights[lo:lo + 128, lo:lo + 128], atol=1e-5)
         assert trace(at, STEP_SOFTMAX)["x"][0].startswith(f"{lo}:")
         assert f"{lo}–{lo + 127} of 512" in " ".join(c.value for c in at.caption)
-        step_bytes = sum(len(at.get("plotly_chart")[i].proto.spec) for i in range(5)) + \
-            len(at.get("plotly_chart")[6].proto.spec)
+        step_bytes = sum(len(chart_json(charts(at)[i])) for i in (0, 1, 2, 3, 4, 6))
         assert step_bytes < 4_000_000, step_bytes
     np.testing.assert_allclose(arr(specs[REAL]["data"][0]["z"]).shape, (512, 512))   # the real-model view is whole

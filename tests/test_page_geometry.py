@@ -5,7 +5,7 @@ shape text gives st.error, never a traceback."""
 import numpy as np
 import pytest
 
-from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_json, chart_specs, charts, open_page
 
 PAGE = "pages/geometry.py"
 PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
@@ -137,10 +137,10 @@ def test_bad_shape_text_is_an_error_not_a_traceback(at):
 def test_rotation_animation_does_not_depend_on_the_positions(at):
     """The client-side animation is cached on (q pair, θ): moving m or n re-sends the same figure."""
     at.slider(key="geo_rope_m").set_value(3).run()
-    before = at.get("plotly_chart")[ANIM].proto.spec
+    before = chart_json(charts(at)[ANIM])
     at.slider(key="geo_rope_m").set_value(9).run()
     at.slider(key="geo_rope_n").set_value(4).run()
-    assert at.get("plotly_chart")[ANIM].proto.spec == before
+    assert chart_json(charts(at)[ANIM]) == before
     at.slider(key="geo_rope_pair").set_value(1).run()       # another pair: another animation
-    assert at.get("plotly_chart")[ANIM].proto.spec != before
+    assert chart_json(charts(at)[ANIM]) != before
     at.slider(key="geo_rope_pair").set_value(0).run()

@@ -55,3 +55,55 @@ def test_a_figure_served_again_is_the_same_figure_with_encoded_arrays():
     assert json.loads(pio.to_json(again, validate=False)) == first_json  # the same figure
     assert set(again.frames[2].data[0].y) == {"dtype", "bdata"}          # arrays now pre-encoded
     assert cached_figure(animation, 4) is again                          # copied once
+
+
+# ------------------------------------------------------------------ chart(): the in-place chart component
+def _chart_script():
+    import numpy as np
+    import plotly.graph_objects as go
+    import streamlit as st
+
+    from pages._shared import chart
+
+    x = np.linspace(0, 1, 5, dtype=np.float32)
+    fig = go.Figure(go.Scatter(x=x, y=x * st.slider("k", 1, 5, 2)))
+    chart(fig, key="live")
+    chart(fig, key="select", on_select="rerun", selection_mode="points")   # selection events
+    chart(fig)                                                             # no key
+
+
+def test_keyed_charts_use_the_component_and_carry_the_figure():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_utils import chart_json, charts
+
+    at = AppTest.from_function(_chart_script, default_timeout=30).run()
+    assert not at.exception
+    els = charts(at)
+    assert [e.type for e in els] == ["bidi_component", "plotly_chart", "plotly_chart"]
+    spec = json.loads(chart_json(els[0]))
+    assert spec["config"] == {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+    assert spec["data"] == json.loads(chart_json(els[1]))["data"]        # the figure st.plotly_chart gets
+    assert spec["data"][0]["y"] == json.loads(chart_json(els[2]))["data"][0]["y"]
+    first_id = els[0].proto.id
+    at.slider[0].set_value(4).run()
+    els = charts(at)
+    assert els[0].proto.id == first_id                                   # same element: updated in place
+    y = np.frombuffer(__import__("base64").b64decode(json.loads(chart_json(els[0]))["data"][0]["y"]["bdata"]),
+                      np.float32)
+    np.testing.assert_allclose(y, np.linspace(0, 1, 5) * 4, rtol=1e-6)
+
+
+def test_static_folder_holds_the_installed_plotly_js_and_the_template():
+    import filecmp
+    from pathlib import Path
+
+    import plotly
+
+    import pages._shared as shared
+
+    assert shared._serve_chart_assets()
+    assert filecmp.cmp(shared.STATIC / "plotly.min.js",
+                       Path(plotly.__file__).parent / "package_data" / "plotly.min.js", shallow=False)
+    assert filecmp.cmp(shared.STATIC / "plotly_template.json",
+                       Path(shared.__file__).with_name("plotly_template.json"), shallow=False)

@@ -1,0 +1,82 @@
+// LA Lens chart (pages/_shared.chart): draws a Plotly figure, and when a rerun sends the same chart a
+// new figure, updates the plot in place with Plotly.react instead of building a new one.
+// Loaded once per page from Streamlit's static file serving (app/static/): plotly.min.js, the copy
+// shipped with the Python plotly package, and plotly_template.json, the template st.plotly_chart's
+// "streamlit" theme gives charts in this app's light theme, so both kinds of chart look the same.
+const STATIC = new URL("app/static/", document.baseURI);
+let loading = null;
+
+function script(url) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = url;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error("could not load " + url));
+    document.head.appendChild(s);
+  });
+}
+
+function load() {
+  if (!loading) {
+    const template = fetch(new URL("plotly_template.json", STATIC)).then((r) => (r.ok ? r.json() : null));
+    const P = window.Plotly ? Promise.resolve() : script(new URL("plotly.min.js", STATIC));
+    loading = Promise.all([P, template]).then(([, t]) => ({ P: window.Plotly, template: t }));
+    loading.catch(() => { loading = null; });
+  }
+  return loading;
+}
+
+// A modebar button that shows the chart full screen (st.plotly_chart has one in its toolbar). One
+// object for every update: a config that differs from the last makes Plotly.react rebuild the plot
+// and drop its animation frames.
+let fullscreen = null;
+function fullscreenButton(P) {
+  return fullscreen || (fullscreen = {
+    name: "fullscreen", title: "Full screen", icon: P.Icons.autoscale,
+    click: (gd) => (document.fullscreenElement ? document.exitFullscreen() : gd.requestFullscreen()),
+  });
+}
+
+// What the "streamlit" theme does besides its template: bold chart titles.
+function themed(gd, fig, template) {
+  const layout = fig.layout || (fig.layout = {});
+  if (template) layout.template = template;
+  const title = layout.title;
+  if (title && title.text) title.text = "<b>" + title.text + "</b>";
+  return fig;
+}
+
+export default function ({ parentElement, data }) {
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  let gd = parentElement.querySelector(":scope > .la-chart");
+  if (!gd) {
+    gd = document.createElement("div");
+    gd.className = "la-chart";
+    gd.style.width = "100%";
+    gd.style.background = "white";
+    parentElement.appendChild(gd);
+    // Redraw at the new width when the column or tab changes size (or a hidden tab is shown).
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[0].contentRect.width);
+      if (w > 0 && gd._fullLayout && w !== gd.__laWidth && window.Plotly) {
+        gd.__laWidth = w;
+        window.Plotly.Plots.resize(gd);
+      }
+    }).observe(gd);
+  }
+  if (gd.__laSpec === text) return;  // a rerun that sends the same figure: nothing to redraw
+  gd.__laSpec = text;                // the newest figure wins if several arrive while loading
+  load().then(({ P, template }) => {
+    if (gd.__laSpec !== text) return;
+    const fig = themed(gd, JSON.parse(text), template);
+    fig.config = Object.assign(fig.config || {}, { modeBarButtonsToAdd: [fullscreenButton(P)] });
+    gd.__laWidth = Math.round(gd.getBoundingClientRect().width);
+    return P.react(gd, fig).then(() => {
+      // a full rebuild inside Plotly.react can leave a chart without its animation frames
+      const have = gd._transitionData && gd._transitionData._frames;
+      if (fig.frames && fig.frames.length && !(have && have.length)) return P.addFrames(gd, fig.frames);
+    });
+  }).catch((err) => {
+    gd.textContent = "This chart could not be drawn: " + err.message;
+  });
+}

@@ -1,0 +1,63 @@
+"""LA Lens's chart component (pages/_shared.chart, pages/plotly_live.js) in Chromium: charts update in
+place, keep their animation frames, and look like st.plotly_chart's."""
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.bench_browser import _ARM, _PLOTLY_SLIDERS
+from tests.conftest import ROOT
+from tests.e2e.browser_utils import chart_data, open_page, press_slider, wait_charts_drawn
+from tests.e2e.conftest import start_server
+
+pytestmark = pytest.mark.e2e
+
+_TAG = "(i) => { document.querySelectorAll('.js-plotly-plot')[i].__laTag = 'kept'; }"
+_HAS_TAG = "(i) => document.querySelectorAll('.js-plotly-plot')[i].__laTag === 'kept'"
+
+
+def test_a_slider_updates_its_chart_in_place(page, server):
+    """The chart's DOM node survives the rerun (Plotly.react), and its data is the new figure's."""
+    open_page(page, server, "projections", wait_charts=6)
+    before = chart_data(page, 0)
+    page.evaluate(_TAG, 0)
+    press_slider(page, "length of x", times=5)
+    after = chart_data(page, 0)
+    assert after != before
+    assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
+    # the component draws no stale copy next to it: still six charts on the page
+    assert page.locator(".js-plotly-plot").count() == 6
+
+
+def test_an_animation_still_plays_after_its_figure_changed(page, server):
+    """A server-side slider that changes an animated figure (the eigen sweep depends on the matrix)
+    must leave its frames in place: the Plotly slider of the new figure still animates."""
+    open_page(page, server, "eigenvectors", wait_charts=7)
+    press_slider(page, "a₁₁", times=2)
+    wait_charts_drawn(page, 7)
+    animated = page.evaluate(_PLOTLY_SLIDERS)
+    assert animated, "no visible Plotly slider on the page"
+    i = animated[0]
+    assert page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i]._transitionData._frames.length",
+                         i) > 10
+    rail = page.locator(".js-plotly-plot").nth(i).locator(".slider-rail-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.evaluate(_ARM, i)
+    page.mouse.click(box["x"] + 0.7 * box["width"], box["y"] + box["height"] / 2)
+    page.wait_for_function("() => window.__laAnim !== null", timeout=5_000)
+
+
+def test_template_is_the_one_st_plotly_chart_applies(page):
+    """pages/plotly_template.json is what Streamlit's "streamlit" chart theme makes of this app's
+    theme: compare with a chart drawn by st.plotly_chart itself (bench/floor_app.py)."""
+    proc, url = start_server(script=str(ROOT / "bench" / "floor_app.py"))
+    try:
+        open_page(page, url, "", wait_charts=1)
+        native = json.loads(page.evaluate(
+            "() => JSON.stringify(document.querySelector('.js-plotly-plot').layout.template)"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    ours = json.loads((Path(ROOT) / "pages" / "plotly_template.json").read_text())
+    assert native == ours, "Streamlit's chart theme changed: regenerate pages/plotly_template.json"
