@@ -27,6 +27,13 @@ def test_a_slider_updates_its_chart_in_place(page, server):
     assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
     # the component draws no stale copy next to it: still six charts on the page
     assert page.locator(".js-plotly-plot").count() == 6
+    # its modebar has the full-screen button that replaces st.plotly_chart's toolbar one
+    button = page.locator('.la-chart .modebar-btn[data-title="Full screen"]').first
+    page.locator(".la-chart").first.hover()
+    button.click()
+    page.wait_for_function("() => document.fullscreenElement && document.fullscreenElement.classList.contains('la-chart')",
+                           timeout=5_000)
+    page.evaluate("() => document.exitFullscreen()")
 
 
 def test_an_animation_still_plays_after_its_figure_changed(page, server):
