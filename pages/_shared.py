@@ -53,21 +53,44 @@ _live_chart = st.components.v2.component(
     "la_lens_plotly", js=Path(__file__).with_name("plotly_live.js").read_text(), isolate_styles=False)
 
 
-def chart(fig, key: str | None = None, **kwargs):
+def chart(fig, key: str | None = None, on_click=None):
     """Render a Plotly figure full width with the PNG download button in the modebar.
 
-    A keyed chart without selection events is drawn by a small component (pages/plotly_live.js)
-    that updates it in place with ``Plotly.react`` when a rerun sends a new figure.
-    ``st.plotly_chart`` builds a new plot instead, because the figure is part of its element id:
-    with it, the time from a slider press until every changed chart was redrawn was 1.4–2× as
-    long on the attention, eigenvector and SVD pages (bench/bench_browser.py, same machine).
-    Charts with ``on_select`` (or no key, or no static serving) still use ``st.plotly_chart``.
+    A keyed chart is drawn by a small component (pages/plotly_live.js) that updates it in place
+    with ``Plotly.react`` when a rerun sends a new figure. ``st.plotly_chart`` builds a new plot
+    instead, because the figure is part of its element id: with it, the time from a slider press
+    until every changed chart was redrawn was 1.4–2× as long on the attention, eigenvector and SVD
+    pages (bench/bench_browser.py, same machine). Without a key, or without static serving, the
+    chart is an ``st.plotly_chart``.
+
+    ``on_click``: a callback run when a point is clicked (read the point with
+    :func:`clicked_point`), as ``st.plotly_chart(on_select=..., selection_mode="points")`` does.
     """
-    if kwargs or key is None or not _LIVE:
-        return st.plotly_chart(fig, width="stretch", config=CONFIG, key=key, **kwargs)
+    if key is None or not _LIVE:
+        select = dict(on_select=on_click, selection_mode="points") if on_click else {}
+        return st.plotly_chart(fig, width="stretch", config=CONFIG, key=key, **select)
     spec = pio.to_json(fig, validate=False)                       # what st.plotly_chart sends
-    spec = spec[:-1] + ', "config": ' + pio.json.to_json_plotly(CONFIG) + "}"
-    return _live_chart(key=key, data=spec.encode(), width="stretch")
+    extra = {"config": CONFIG, **({"la_clicks": True} if on_click else {})}
+    spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
+    events = {"on_select_change": on_click} if on_click else {}
+    return _live_chart(key=key, data=spec.encode(), width="stretch", **events)
+
+
+def clicked_point(key: str) -> dict | None:
+    """The point last clicked in the chart with this key ({"customdata", "x", "y", ...}), or None.
+
+    Works for both kinds of chart: the component's "select" trigger and ``st.plotly_chart``'s
+    selection state have the same shape."""
+    event = st.session_state.get(key)
+    if not event:
+        return None
+    if "select" in event:                                         # the component's trigger
+        event = event["select"]
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    return points[0] if points else None
 
 
 def cached_figure(build, *args, **kwargs):

@@ -13,7 +13,7 @@ import streamlit as st
 
 from figures import pca as fp
 from la_core import pca as lp
-from pages._shared import chart
+from pages._shared import chart, clicked_point
 
 try:  # the loader module (issue 8, la_core/io.py)
     from la_core import io as lio
@@ -326,14 +326,10 @@ metric_names = {"cosine": "cosine similarity", "dot": "dot product", "euclidean"
 # ================================================================================ view + neighbours
 def _clicked():
     """Plot click -> select that row (the point's row number travels in its customdata)."""
-    event = st.session_state.get("pca_scatter")
-    try:
-        pts = event["selection"]["points"]
-    except (KeyError, TypeError):
+    point = clicked_point("pca_scatter")
+    if point is None:
         return
-    if not pts:
-        return
-    cd = pts[0].get("customdata")
+    cd = point.get("customdata")
     row = cd[0] if isinstance(cd, (list, tuple)) else cd
     if row is None:
         return
@@ -392,7 +388,7 @@ def view_section():
                      neighbors=[where(r) for r in nb_idx], index=shown,
                      height=640 if dims == "2D" else 720)
     if dims == "2D":
-        chart(fig, key="pca_scatter", on_select=_clicked, selection_mode="points")
+        chart(fig, key="pca_scatter", on_click=_clicked)
         st.caption("Click a point to select it (or pick it above).")
     else:
         chart(fig, key="pca_scatter3d")

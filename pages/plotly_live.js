@@ -46,7 +46,23 @@ function themed(gd, fig, template) {
   return fig;
 }
 
-export default function ({ parentElement, data }) {
+// Clicks on a chart mounted with on_click: the clicked point goes back to Python as the "select"
+// trigger, shaped like st.plotly_chart's selection event ({selection: {points: [...]}}).
+function plain(v) { return ArrayBuffer.isView(v) ? Array.from(v) : v === undefined ? null : v; }
+
+function bindClicks(gd) {
+  if (gd.__laClicks) return;
+  gd.__laClicks = true;
+  gd.on("plotly_click", (ev) => {
+    const p = ev && ev.points && ev.points[0];
+    if (!p || !gd.__laTrigger) return;
+    gd.__laTrigger("select", { selection: { points: [{
+      curve_number: p.curveNumber, point_index: p.pointIndex, x: plain(p.x), y: plain(p.y),
+      customdata: plain(p.customdata) }] } });
+  });
+}
+
+export default function ({ parentElement, data, setTriggerValue }) {
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   let gd = parentElement.querySelector(":scope > .la-chart");
   if (!gd) {
@@ -64,14 +80,18 @@ export default function ({ parentElement, data }) {
       }
     }).observe(gd);
   }
+  gd.__laTrigger = setTriggerValue;
   if (gd.__laSpec === text) return;  // a rerun that sends the same figure: nothing to redraw
   gd.__laSpec = text;                // the newest figure wins if several arrive while loading
   load().then(({ P, template }) => {
     if (gd.__laSpec !== text) return;
     const fig = themed(gd, JSON.parse(text), template);
+    const clicks = fig.la_clicks;
+    delete fig.la_clicks;
     fig.config = Object.assign(fig.config || {}, { modeBarButtonsToAdd: [fullscreenButton(P)] });
     gd.__laWidth = Math.round(gd.getBoundingClientRect().width);
     return P.react(gd, fig).then(() => {
+      if (clicks) bindClicks(gd);
       // a full rebuild inside Plotly.react can leave a chart without its animation frames
       const have = gd._transitionData && gd._transitionData._frames;
       if (fig.frames && fig.frames.length && !(have && have.length)) return P.addFrames(gd, fig.frames);
