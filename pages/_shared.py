@@ -102,8 +102,9 @@ def cached_figure(build, *args, **kwargs):
     figure is shared between sessions, so callers must not modify it.
 
     A Plotly figure asked for a second time is replaced by a copy built from its own dict, whose
-    arrays are already base64-encoded: ``st.plotly_chart`` encodes every array of every frame
-    again on each rerun (about 40 ms for the 73-frame projection animation), the copy takes 7 ms.
+    arrays are already base64-encoded: ``chart`` (``plotly.io.to_json``) encodes every array of
+    every frame again on each rerun (about 40 ms for the 73-frame projection animation), the copy
+    takes 7 ms.
     Making the copy costs about 0.1 s once, so a figure used only once (its inputs change with
     every press) is not copied.
     """

@@ -38,7 +38,7 @@ function fullscreenButton(P) {
 }
 
 // What the "streamlit" theme does besides its template: bold chart titles.
-function themed(gd, fig, template) {
+function themed(fig, template) {
   const layout = fig.layout || (fig.layout = {});
   if (template) layout.template = template;
   const title = layout.title;
@@ -85,7 +85,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
   gd.__laSpec = text;                // the newest figure wins if several arrive while loading
   load().then(({ P, template }) => {
     if (gd.__laSpec !== text) return;
-    const fig = themed(gd, JSON.parse(text), template);
+    const fig = themed(JSON.parse(text), template);
     const clicks = fig.la_clicks;
     delete fig.la_clicks;
     fig.config = Object.assign(fig.config || {}, { modeBarButtonsToAdd: [fullscreenButton(P)] });

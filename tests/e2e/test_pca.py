@@ -117,28 +117,26 @@ def test_two_sessions_never_share_uploads(browser, server):
         ctx_b.close()
 
 
-# Screen position (page pixels) of point j of the first category trace of chart i.
-_POINT = """([i, j]) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
-  const t = g._fullData.findIndex(d => !['nearest neighbours', 'selected', 'anchors'].includes(d.name));
-  const fl = g._fullLayout, r = g.getBoundingClientRect(), d = g._fullData[t];
+# Screen position (page pixels) of point j of a trace of chart i: the trace called `name`, or the
+# first category trace when name is null.
+_SCREEN = """([i, name, j]) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
+  const d = g._fullData.find(t => name === null
+    ? !['nearest neighbours', 'selected', 'anchors'].includes(t.name) : t.name === name);
+  const fl = g._fullLayout, r = g.getBoundingClientRect();
   return [r.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[j]), r.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[j])]; }"""
-# Screen position of the 'selected' marker.
-_SELECTED = """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
-  const d = g._fullData.find(t => t.name === 'selected'); const fl = g._fullLayout, r = g.getBoundingClientRect();
-  return [r.left + fl.xaxis._offset + fl.xaxis.l2p(d.x[0]), r.top + fl.yaxis._offset + fl.yaxis.l2p(d.y[0])]; }"""
 
 
 def test_clicking_a_point_selects_it(page, server):
     """A click on a point of the 2D scatter makes it the selected point (the star moves there)."""
     open_page(page, server, "pca", wait_charts=N_CHARTS)
     tall(page)
-    before = page.evaluate(_SELECTED, 1)
+    before = page.evaluate(_SCREEN, [1, "selected", 0])
     for j in (0, 7, 20):                       # a point away from the current selection
-        x, y = page.evaluate(_POINT, [1, j])
+        x, y = page.evaluate(_SCREEN, [1, None, j])
         if abs(x - before[0]) + abs(y - before[1]) > 30:
             break
     page.mouse.click(x, y)
-    page.wait_for_function(f"() => {{ const p = ({_SELECTED})(1); return Math.abs(p[0] - {x}) + Math.abs(p[1] - {y}) < 12; }}",
+    page.wait_for_function(f"() => {{ const p = ({_SCREEN})([1, 'selected', 0]); return Math.abs(p[0] - {x}) + Math.abs(p[1] - {y}) < 12; }}",
                            timeout=20_000)
     wait_idle(page)
     assert page.locator(EXCEPTION).count() == 0
