@@ -62,6 +62,24 @@ function bindClicks(gd) {
   });
 }
 
+// One chart at a time, and a frame painted between two: when a rerun changes several charts, the
+// first (usually the one under the slider) is on screen before the others are drawn, instead of
+// after all of them (Plotly.react draws synchronously, 15–40 ms per chart here).
+let turn = Promise.resolve();
+let painted = null;     // settles once a frame has been painted after the last draw
+function afterPaint() {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); setTimeout(resolve, 0); };
+    const timer = setTimeout(done, 100);   // no animation frames in a hidden tab
+    requestAnimationFrame(done);
+  });
+}
+function drawInTurn(draw) {
+  const mine = turn.then(() => painted).then(draw).finally(() => { painted = afterPaint(); });
+  turn = mine.catch(() => {});
+  return mine;
+}
+
 export default function ({ parentElement, data, setTriggerValue }) {
   const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   let gd = parentElement.querySelector(":scope > .la-chart");
@@ -83,7 +101,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
   gd.__laTrigger = setTriggerValue;
   if (gd.__laSpec === text) return;  // a rerun that sends the same figure: nothing to redraw
   gd.__laSpec = text;                // the newest figure wins if several arrive while loading
-  load().then(({ P, template }) => {
+  load().then(({ P, template }) => drawInTurn(() => {
     if (gd.__laSpec !== text) return;
     const fig = themed(JSON.parse(text), template);
     const clicks = fig.la_clicks;
@@ -96,7 +114,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
       const have = gd._transitionData && gd._transitionData._frames;
       if (fig.frames && fig.frames.length && !(have && have.length)) return P.addFrames(gd, fig.frames);
     });
-  }).catch((err) => {
+  })).catch((err) => {
     gd.textContent = "This chart could not be drawn: " + err.message;
   });
 }

@@ -68,3 +68,36 @@ def test_template_is_the_one_st_plotly_chart_applies(page):
         proc.wait(timeout=10)
     ours = json.loads((Path(ROOT) / "pages" / "plotly_template.json").read_text())
     assert native == ours, "Streamlit's chart theme changed: regenerate pages/plotly_template.json"
+
+
+_FRAMES = """() => { const seen = window.__laFrames = [];
+  const snap = () => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => g.data);
+  let prev = snap(), frame = 0;
+  const tick = () => {
+    frame++;
+    const now = snap();
+    now.forEach((d, i) => { if (i < prev.length && d !== prev[i]) seen.push([i, frame]); });
+    prev = now;
+    if (window.__laFrames === seen) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick); }"""
+
+
+def test_the_first_changed_chart_is_painted_before_the_next_is_drawn(page, server):
+    """A matrix slider changes every chart of the eigenvector page. The component draws them one per
+    animation frame, in page order, so the chart under the slider is on screen before the others
+    are drawn (drawn back to back, they all appeared in the same frame)."""
+    open_page(page, server, "eigenvectors", wait_charts=7)
+    page.evaluate(_FRAMES)
+    press_slider(page, "a₁₁", times=1)
+    count = -1
+    while count != len(page.evaluate("() => window.__laFrames")):   # until no chart changed for 1 s
+        count = len(page.evaluate("() => window.__laFrames"))
+        page.wait_for_timeout(1000)
+    seen = page.evaluate("() => { const s = window.__laFrames; window.__laFrames = null; return s; }")
+    frame = {}
+    for i, f in seen:
+        frame.setdefault(i, f)
+    assert len(frame) >= 4, f"expected most charts to change, saw {seen}"
+    assert frame[0] == min(frame.values()), f"the plane chart (first on the page) was not drawn first: {seen}"
+    assert len(set(frame.values())) == len(frame), f"two charts were drawn in the same frame: {seen}"
