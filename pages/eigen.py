@@ -69,17 +69,9 @@ for i in range(2):
         st.session_state.setdefault(KEYS[i][j], float(PRESETS["general (non-symmetric)"][i][j]))
 
 st.header("1. Stretching in 2D")
-c_pre, c1, c2 = st.columns([1.2, 1, 1])
-with c_pre:
-    st.selectbox("Preset", list(PRESETS), key="eig_preset", on_change=apply_preset,
-                 help="Loads the four entries; then fine-tune them with the sliders.")
-with c1:
-    st.slider("a₁₁", -3.0, 3.0, step=0.05, key="eig_a11")
-    st.slider("a₂₁", -3.0, 3.0, step=0.05, key="eig_a21")
-with c2:
-    st.slider("a₁₂", -3.0, 3.0, step=0.05, key="eig_a12")
-    st.slider("a₂₂", -3.0, 3.0, step=0.05, key="eig_a22")
-
+# Layout order: controls, summary, plane. Run order: the plane first, so the chart under a
+# slider is redrawn before the text around it (the matrix sliders rerun the whole page).
+controls, summary = st.container(), st.container()
 A = current_matrix()
 try:
     vals, vecs = le.eigen(A)
@@ -89,29 +81,6 @@ except ValueError as exc:       # cannot happen with sliders, but never show a t
     st.stop()
 is_complex = np.iscomplexobj(vals)
 defective = (not is_complex) and cond > le.DEFECTIVE_COND
-
-st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("λ₁", fe._fmt(vals[0]))
-m2.metric("λ₂", fe._fmt(vals[1]))
-m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
-m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
-if is_complex:
-    r, theta = le.complex_rotation(A)
-    st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
-            f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
-            f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
-            f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
-            "(section 3).")
-elif defective:
-    st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
-               "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
-               f"Condition number of the eigenvector matrix: {cond:.2g}.")
-elif le.is_symmetric(A):
-    st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
-else:
-    st.caption(f"Real eigenvalues, eigenlines not perpendicular (A is not symmetric); "
-               f"condition number of V: {cond:.3g}.")
 
 
 @st.fragment
@@ -138,6 +107,43 @@ def section_plane(A, vals, vecs) -> None:
 
 
 section_plane(A, vals, vecs)
+
+with controls:
+    c_pre, c1, c2 = st.columns([1.2, 1, 1])
+    with c_pre:
+        st.selectbox("Preset", list(PRESETS), key="eig_preset", on_change=apply_preset,
+                     help="Loads the four entries; then fine-tune them with the sliders.")
+    with c1:
+        st.slider("a₁₁", -3.0, 3.0, step=0.05, key="eig_a11")
+        st.slider("a₂₁", -3.0, 3.0, step=0.05, key="eig_a21")
+    with c2:
+        st.slider("a₁₂", -3.0, 3.0, step=0.05, key="eig_a12")
+        st.slider("a₂₂", -3.0, 3.0, step=0.05, key="eig_a22")
+
+with summary:
+    st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("λ₁", fe._fmt(vals[0]))
+    m2.metric("λ₂", fe._fmt(vals[1]))
+    m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
+    m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
+    if is_complex:
+        r, theta = le.complex_rotation(A)
+        st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
+                f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
+                f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
+                f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
+                "(section 3).")
+    elif defective:
+        st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
+                   "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
+                   f"Condition number of the eigenvector matrix: {cond:.2g}.")
+    elif le.is_symmetric(A):
+        st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
+    else:
+        st.caption(f"Real eigenvalues, eigenlines not perpendicular (A is not symmetric); "
+                   f"condition number of V: {cond:.3g}.")
+
 
 st.header("2. Complex eigenvalues")
 if is_complex:
