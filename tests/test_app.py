@@ -26,3 +26,16 @@ def test_bad_device_shows_error(monkeypatch):
     monkeypatch.setenv("LA_DEVICE", "tpu")
     at = open_page()
     assert any("LA_DEVICE" in e.value for e in at.error)
+
+
+def test_server_config_has_no_gc_pass_after_every_run():
+    """Streamlit's default runs gc.collect(2) after every script and fragment run; with the model
+    and torch in the process that pass holds the GIL for about 0.2 s, and the run's last messages
+    wait for it (bench/bench_browser.py: 'LoRA rank r' 306 → 100 ms, PCA 'Top k' 322 → 106 ms)."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["enableStaticServing"] is True      # the chart component's assets
