@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import filecmp
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -17,7 +18,9 @@ from la_core import models
 @st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 (about 90 MB, offline)…")
 def minilm() -> models.MiniLM:
     """The real model, loaded once per server process."""
-    return models.load_minilm()
+    model = models.load_minilm()
+    gc.freeze()
+    return model
 
 
 # Modebar: no Plotly logo, the camera button saves a 2× PNG.
@@ -119,3 +122,11 @@ def cached_figure(build, *args, **kwargs):
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _cached_figure(name: str, _build, *args, **kwargs) -> dict:
     return {"figure": _build(*args, **kwargs), "uses": 0}
+
+
+# Streamlit runs gc.collect(2) after every script and fragment run. Over everything torch,
+# transformers, scikit-learn and the model keep alive (about 500k objects) one pass took about
+# 0.2 s here, holding the GIL, and a run's last messages (often the chart) waited for it. Objects
+# alive now (modules, and the model once it is loaded) are moved out of the collector's reach, so
+# the pass only looks at what the runs create.
+gc.freeze()
