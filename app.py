@@ -7,6 +7,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import streamlit as st  # noqa: E402
 
 from la_core.device import device_label, get_device  # noqa: E402
+from pages._shared import freeze_long_lived  # noqa: E402
 from page_registry import available_topics  # noqa: E402
 
 st.set_page_config(page_title="LA Lens", page_icon=":material/lens_blur:", layout="wide")
@@ -22,4 +23,7 @@ with st.sidebar:
         st.error(f"{exc}")
         st.stop()
 
-nav.run()
+try:
+    nav.run()
+finally:
+    freeze_long_lived()    # keeps Streamlit's post-run GC pass short (pages/_shared.py)

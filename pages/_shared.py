@@ -5,6 +5,7 @@ import filecmp
 import gc
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import plotly
@@ -18,9 +19,7 @@ from la_core import models
 @st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 (about 90 MB, offline)…")
 def minilm() -> models.MiniLM:
     """The real model, loaded once per server process."""
-    model = models.load_minilm()
-    gc.freeze()
-    return model
+    return models.load_minilm()          # its heap is frozen at the end of the run: freeze_long_lived
 
 
 # Modebar: no Plotly logo, the camera button saves a 2× PNG.
@@ -127,6 +126,24 @@ def _cached_figure(name: str, _build, *args, **kwargs) -> dict:
 # Streamlit runs gc.collect(2) after every script and fragment run. Over everything torch,
 # transformers, scikit-learn and the model keep alive (about 500k objects) one pass took about
 # 0.2 s here, holding the GIL, and a run's last messages (often the chart) waited for it. Objects
-# alive now (modules, and the model once it is loaded) are moved out of the collector's reach, so
-# the pass only looks at what the runs create.
+# alive now (modules) are moved out of the collector's reach, so the pass only looks at what the
+# runs create; freeze_long_lived does the same for what pages import or load later.
 gc.freeze()
+_modules_at_freeze = len(sys.modules)
+
+
+def freeze_long_lived() -> None:
+    """After a run that imported modules (scipy, scikit-learn, PIL, plotly's validators, the model's
+    transformers code), collect once and freeze what is left, as at import.
+
+    Those imports left 40–70k objects for every later post-run pass to scan (25–60 ms a pass on
+    the SVD and PCA pages here, against 3–8 ms with them frozen). Collecting first keeps the run's
+    garbage collectable; the few live objects of the run that get frozen with the modules are freed
+    by reference counting when they go (only cycles among them would stay), and this happens only
+    when new modules appear, so a handful of times per server process.
+    """
+    global _modules_at_freeze
+    if len(sys.modules) != _modules_at_freeze:
+        gc.collect()
+        gc.freeze()
+        _modules_at_freeze = len(sys.modules)
