@@ -1,5 +1,7 @@
 """figures.common.style sets the same layout as Plotly's update_layout / update_xaxes calls it
 replaced (they take about three times as long)."""
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -44,3 +46,46 @@ def grid():
                                 dict(x_title="only x", equal_axes=True)])
 def test_style_matches_update_layout(make, kw):
     assert layout(style(make(), **kw)) == layout(reference(make(), **kw))
+
+
+# ----------------------------------------------------------------------------- one-step figures
+from figures.common import add_arrow, arrow, figure, layout as common_layout, subplots  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(title="T", x_title="x", y_title="y", height=300),
+                                dict(x_title="only x", equal_axes=True)])
+def test_layout_dict_is_what_style_sets(kw):
+    assert layout(go.Figure(layout=common_layout(**kw))) == layout(style(go.Figure(), **kw))
+
+
+@pytest.mark.parametrize("kw", [dict(subplot_titles=("left", "", "right", "last")),
+                                dict(horizontal_spacing=0.2, vertical_spacing=0.3),
+                                dict(specs=[[{"type": "scene"}, {"type": "xy"}], [{"type": "xy"}, {"type": "xy"}]])])
+def test_subplots_grid_matches_make_subplots(kw):
+    ref = make_subplots(rows=2, cols=2, **kw)
+    for _ in range(2):                          # the second call comes from the cache
+        lay, refs = subplots(2, 2, **kw)
+        fig = go.Figure(layout=lay)
+        assert layout(fig) == layout(go.Figure(layout=ref.layout))
+        for (r, c), where in refs.items():      # a trace lands where add_trace(row, col) puts it
+            kind = "scatter3d" if "scene" in where else "scatter"
+            one = make_subplots(rows=2, cols=2, **kw)
+            one.add_trace(dict(type=kind, x=[0, 1], y=[1, 0], **({"z": [0, 1]} if kind == "scatter3d" else {})),
+                          row=r, col=c)
+            mine = dict(type=kind, x=[0, 1], y=[1, 0], **({"z": [0, 1]} if kind == "scatter3d" else {}), **where)
+            assert json.loads(go.Figure(mine).data[0].to_json()) == json.loads(one.data[-1].to_json())
+
+
+def test_subplot_titles_are_filled_in_per_call_and_the_cache_is_not_changed():
+    a, _ = subplots(1, 2, subplot_titles=("first", "second"))
+    b, _ = subplots(1, 2, subplot_titles=("third", "fourth"))
+    assert [x["text"] for x in a["annotations"]] == ["first", "second"]
+    assert [x["text"] for x in b["annotations"]] == ["third", "fourth"]
+    a["annotations"][0]["text"] = "changed"
+    assert subplots(1, 2, subplot_titles=("x", "y"))[0]["annotations"][0]["text"] == "x"
+
+
+def test_arrow_trace_is_add_arrows():
+    old = add_arrow(go.Figure(), [0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)
+    new = figure([arrow([0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)], {})
+    assert new.data[0].to_json() == old.data[0].to_json()
