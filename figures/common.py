@@ -165,6 +165,15 @@ def heatmap(z, colorbar_title: str, title: str | None = None, x_labels=None, y_l
     zmin, zmax : float, optional
         Shared colour range (pass the same values to compare several heatmaps honestly).
     """
+    return figure(*heatmap_parts(z, colorbar_title, title, x_labels, y_labels, x_title, y_title, signed, zmin,
+                                 zmax, colorscale, height, hover))
+
+
+def heatmap_parts(z, colorbar_title: str, title: str | None = None, x_labels=None, y_labels=None,
+                  x_title: str | None = None, y_title: str | None = None, signed: bool | None = None,
+                  zmin: float | None = None, zmax: float | None = None, colorscale: str | None = None,
+                  height: int = 420, hover: str = "%{z:.4g}") -> tuple[dict, dict]:
+    """:func:`heatmap` as (trace dict, layout dict), to change before building the figure."""
     z = f32(z)
     finite = z[np.isfinite(z)]
     if signed is None:
@@ -186,7 +195,7 @@ def heatmap(z, colorbar_title: str, title: str | None = None, x_labels=None, y_l
     lay = layout(title, x_title, y_title, height=height)
     lay["xaxis"].update(showgrid=False, zeroline=False)
     lay["yaxis"].update(autorange="reversed", showgrid=False, zeroline=False)
-    return figure([trace], lay)
+    return trace, lay
 
 
 def add_arrow(fig: go.Figure, start, end, color: str, name: str, dash: str | None = None,

@@ -6,9 +6,8 @@ import io
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from figures.common import COLORS, DIVERGING, f32, heatmap, style
+from figures.common import COLORS, DIVERGING, arrow, f32, figure, heatmap_parts, layout, style, subplots
 
 GREY = "gray"
 
@@ -26,22 +25,25 @@ def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, s
     ``signed`` gives a zero-centred diverging scale on ``[-zmax, zmax]``; otherwise grey (images)
     or the sequential scale on ``[zmin, zmax]``.
     """
-    fig = heatmap(z, colorbar_title, title=title, signed=signed, zmin=zmin, zmax=zmax,
-                  colorscale=(GREY if image and not signed else None), height=height,
-                  x_title="column", y_title="row")
-    fig.update_traces(colorbar=dict(orientation="h", y=-0.18, yanchor="top", thickness=12,
-                                    title=dict(text=colorbar_title, side="top")))
-    fig.update_layout(margin=dict(l=45, r=10, t=45, b=95))
-    return _equal(fig) if image else fig
+    trace, lay = heatmap_parts(z, colorbar_title, title=title, signed=signed, zmin=zmin, zmax=zmax,
+                               colorscale=(GREY if image and not signed else None), height=height,
+                               x_title="column", y_title="row")
+    trace["colorbar"] = dict(orientation="h", y=-0.18, yanchor="top", thickness=12,
+                             title=dict(text=colorbar_title, side="top"))
+    lay["margin"] = dict(l=45, r=10, t=45, b=95)
+    if image:                                          # square pixels
+        lay["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
+        lay["xaxis"]["constrain"] = "domain"
+    return figure([trace], lay)
 
 
 def rgb_panel(img, title: str, height: int = 470) -> go.Figure:
     """An RGB image (h, w, 3) with values in 0–255 (clip before calling and say so)."""
-    fig = go.Figure(go.Image(z=np.clip(np.asarray(img), 0, 255).astype(np.uint8),
-                             hovertemplate="row %{y}, col %{x}<br>RGB %{z}<extra></extra>"))
-    style(fig, title, "column", "row", height=height)
-    fig.update_layout(margin=dict(l=45, r=10, t=45, b=95))
-    return fig
+    trace = dict(type="image", z=np.clip(np.asarray(img), 0, 255).astype(np.uint8),       # (h, w, 3)
+                 hovertemplate="row %{y}, col %{x}<br>RGB %{z}<extra></extra>")
+    lay = layout(title, "column", "row", height=height)
+    lay["margin"] = dict(l=45, r=10, t=45, b=95)
+    return figure([trace], lay)
 
 
 def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
@@ -49,43 +51,46 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
     S, energy = np.asarray(S, float), np.asarray(energy, float)
     k = S.shape[0]
     i = np.arange(1, k + 1)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("Singular values σᵢ (log scale)", "Cumulative energy Σᵢ≤ᵣ σᵢ² / Σ σᵢ²"))
+    grid, ref = subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
+        "Singular values σᵢ (log scale)", "Cumulative energy Σᵢ≤ᵣ σᵢ² / Σ σᵢ²"))
     kept = i <= rank
     pos = np.where(S > 0, S, np.nan)   # zeros cannot be drawn on a log axis
-    fig.add_trace(go.Scatter(x=f32(i[kept]), y=f32(pos[kept]), mode="lines+markers", name=f"kept (i ≤ {rank})",
-                             marker=dict(size=4, color=COLORS["e2"]), line=dict(color=COLORS["e2"]),
-                             hovertemplate="σ_%{x} = %{y:.4g}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=f32(i[~kept]), y=f32(pos[~kept]), mode="lines+markers", name="dropped (i > r)",
-                             marker=dict(size=4, color=COLORS["resid"]), line=dict(color=COLORS["resid"], dash="dot"),
-                             hovertemplate="σ_%{x} = %{y:.4g}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=f32(i), y=f32(energy), mode="lines", name="energy kept",
-                             line=dict(color=COLORS["x"], width=2.5),
-                             hovertemplate="rank %{x}: %{y:.2%}<extra></extra>"), row=1, col=2)
+    data = [
+        dict(type="scatter", x=f32(i[kept]), y=f32(pos[kept]), mode="lines+markers", name=f"kept (i ≤ {rank})",
+             marker=dict(size=4, color=COLORS["e2"]), line=dict(color=COLORS["e2"]),
+             hovertemplate="σ_%{x} = %{y:.4g}<extra></extra>", **ref[(1, 1)]),
+        dict(type="scatter", x=f32(i[~kept]), y=f32(pos[~kept]), mode="lines+markers", name="dropped (i > r)",
+             marker=dict(size=4, color=COLORS["resid"]), line=dict(color=COLORS["resid"], dash="dot"),
+             hovertemplate="σ_%{x} = %{y:.4g}<extra></extra>", **ref[(1, 1)]),
+        dict(type="scatter", x=f32(i), y=f32(energy), mode="lines", name="energy kept",
+             line=dict(color=COLORS["x"], width=2.5), hovertemplate="rank %{x}: %{y:.2%}<extra></extra>",
+             **ref[(1, 2)]),
+    ]
     for j, (frac, r) in enumerate(marks.items()):
-        fig.add_trace(go.Scatter(x=f32([r]), y=f32([energy[r - 1]]), mode="markers",
-                                 marker=dict(size=10, color=COLORS["highlight"], symbol="diamond"),
-                                 text=[f"{frac:.0%}"], textfont=dict(size=11),
-                                 textposition=["bottom right", "middle right", "top left"][j % 3], showlegend=False,
-                                 hovertemplate=f"{frac:.0%} of the energy needs rank {r}<extra></extra>"),
-                      row=1, col=2)
+        data.append(dict(type="scatter", x=f32([r]), y=f32([energy[r - 1]]), mode="markers",
+                         marker=dict(size=10, color=COLORS["highlight"], symbol="diamond"),
+                         text=[f"{frac:.0%}"], textfont=dict(size=11),
+                         textposition=["bottom right", "middle right", "top left"][j % 3], showlegend=False,
+                         hovertemplate=f"{frac:.0%} of the energy needs rank {r}<extra></extra>", **ref[(1, 2)]))
+    lay = layout(height=380, grid=grid)
     if marks:
-        fig.add_annotation(x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
-                           showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
-                           text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items()))
-    fig.update_layout(shapes=[dict(type="line", x0=rank, x1=rank, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
-                                   line=dict(color=COLORS["proj"], width=2, dash="dash"))
-                              for xr, yr in (("x", "y"), ("x2", "y2"))])
-    fig.add_annotation(x=rank, y=1.0, yref="y2 domain", xref="x2", text=f" r = {rank}", showarrow=False,
-                       xanchor="left", font=dict(color=COLORS["proj"]))
-    style(fig, None, None, None, height=380)
-    fig.update_yaxes(type="log" if log else "linear", title_text="σᵢ", row=1, col=1)
-    fig.update_yaxes(title_text="fraction of Σσ²", range=[0, 1.05], tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title_text="index i", row=1, col=1)
-    fig.update_xaxes(title_text="rank r", row=1, col=2)
-    fig.update_layout(margin=dict(t=70), legend=dict(orientation="v", x=0.28, xanchor="right", y=0.98,
-                                                      yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
-    return fig
+        lay["annotations"].append(dict(
+            x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
+            showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
+            text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items())))
+    lay["shapes"] = [dict(type="line", x0=rank, x1=rank, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
+                          line=dict(color=COLORS["proj"], width=2, dash="dash"))
+                     for xr, yr in (("x", "y"), ("x2", "y2"))]
+    lay["annotations"].append(dict(x=rank, y=1.0, yref="y2 domain", xref="x2", text=f" r = {rank}",
+                                   showarrow=False, xanchor="left", font=dict(color=COLORS["proj"])))
+    lay["yaxis"].update(type="log" if log else "linear", title=dict(text="σᵢ"))
+    lay["yaxis2"].update(title=dict(text="fraction of Σσ²"), range=[0, 1.05], tickformat=".0%")
+    lay["xaxis"]["title"] = dict(text="index i")
+    lay["xaxis2"]["title"] = dict(text="rank r")
+    lay["margin"] = {**lay["margin"], "t": 70}
+    lay["legend"] = {**lay["legend"], **dict(orientation="v", x=0.28, xanchor="right", y=0.98, yanchor="top",
+                                             bgcolor="rgba(255,255,255,0.8)")}
+    return figure(data, lay)
 
 
 def _png_uri(rgb: np.ndarray) -> str:
@@ -150,16 +155,17 @@ def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colo
 
 def geometry(U, S, Vh, stages, names) -> go.Figure:
     """The unit circle through Vᵀ, Σ and U, with singular vectors as arrows and ellipse axes."""
-    fig = make_subplots(rows=1, cols=4, subplot_titles=names, horizontal_spacing=0.04)
+    grid, ref = subplots(1, 4, subplot_titles=names, horizontal_spacing=0.04)
     lim = float(max(1.15, 1.15 * np.abs(np.concatenate(stages)).max()))
     colours = (COLORS["e1"], COLORS["e2"])
-    for c, pts in enumerate(stages, start=1):
+    data = []
+    for c, pts in enumerate(stages, start=1):                                       # pts: (n, 2)
         # the first quarter of the circle drawn thicker so the rotation/reflection can be followed
-        fig.add_trace(go.Scatter(x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="lines", showlegend=False,
-                                 line=dict(color=COLORS["x"], width=2), hoverinfo="skip"), row=1, col=c)
+        data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="lines", showlegend=False,
+                         line=dict(color=COLORS["x"], width=2), hoverinfo="skip", **ref[(1, c)]))
         q = max(2, pts.shape[0] // 8)
-        fig.add_trace(go.Scatter(x=f32(pts[:q, 0]), y=f32(pts[:q, 1]), mode="lines", showlegend=False,
-                                 line=dict(color=COLORS["highlight"], width=6), hoverinfo="skip"), row=1, col=c)
+        data.append(dict(type="scatter", x=f32(pts[:q, 0]), y=f32(pts[:q, 1]), mode="lines", showlegend=False,
+                         line=dict(color=COLORS["highlight"], width=6), hoverinfo="skip", **ref[(1, c)]))
     v = Vh                      # rows v1, v2 (input directions)
     arrows = {
         1: [(v[0], "v₁"), (v[1], "v₂")],
@@ -167,43 +173,44 @@ def geometry(U, S, Vh, stages, names) -> go.Figure:
         3: [(np.array([S[0], 0.0]), "σ₁e₁"), (np.array([0.0, S[1]]), "σ₂e₂")],
         4: [(S[0] * U[:, 0], "σ₁u₁"), (S[1] * U[:, 1], "σ₂u₂")],
     }
-    from figures.common import add_arrow
-
+    lay = layout(height=360, grid=grid)
     for c, items in arrows.items():
         for j, (end, name) in enumerate(items):
-            add_arrow(fig, [0, 0], end, colours[j], name, showlegend=(c == 1 or c == 4), row=1, col=c)
-            fig.add_annotation(x=float(end[0]), y=float(end[1]), text=name, showarrow=False, xshift=14,
-                               yshift=10, font=dict(color=colours[j]), row=1, col=c)
-    style(fig, None, None, None, height=360)
+            data.append(arrow([0, 0], end, colours[j], name, showlegend=(c == 1 or c == 4), **ref[(1, c)]))
+            lay["annotations"].append(dict(x=float(end[0]), y=float(end[1]), text=name, showarrow=False, xshift=14,
+                                           yshift=10, font=dict(color=colours[j]), xref=ref[(1, c)]["xaxis"],
+                                           yref=ref[(1, c)]["yaxis"]))
     for c in range(1, 5):
-        fig.update_xaxes(range=[-lim, lim], row=1, col=c, title_text="x₁")
-        fig.update_yaxes(range=[-lim, lim], row=1, col=c, scaleanchor=f"x{'' if c == 1 else c}", scaleratio=1)
-    fig.update_yaxes(title_text="x₂", row=1, col=1)
-    fig.update_layout(showlegend=False)
-    return fig
+        x, y = ref[(1, c)]["xaxis"], ref[(1, c)]["yaxis"]
+        lay[x.replace("x", "xaxis")].update(range=[-lim, lim], title=dict(text="x₁"))
+        lay[y.replace("y", "yaxis")].update(range=[-lim, lim], scaleanchor=x, scaleratio=1)
+    lay["yaxis"]["title"] = dict(text="x₂")
+    lay["showlegend"] = False
+    return figure(data, lay)
 
 
 def lora(ranks, rel_errors, r: int, m: int, n: int, matrix_name: str) -> go.Figure:
     """Parameter counts r(m+n) vs mn, and the relative error of the best rank-r approximation."""
     ranks = np.asarray(ranks)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+    grid, ref = subplots(1, 2, horizontal_spacing=0.12, subplot_titles=(
         f"Trainable numbers for a {m}×{n} update", f"Best rank-r error of {matrix_name}"))
     full, low = m * n, r * (m + n)
-    fig.add_trace(go.Bar(x=["full ΔW (mn)", f"LoRA B·A (r(m+n)), r={r}"], y=f32([full, low]),
-                         marker_color=[COLORS["resid"], COLORS["u"]], text=[f"{full:,}", f"{low:,}"],
-                         textposition="outside", showlegend=False,
-                         hovertemplate="%{x}: %{y:,}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=f32(ranks), y=f32(rel_errors), mode="lines", name="‖W − W_r‖_F / ‖W‖_F",
-                             line=dict(color=COLORS["e2"], width=2.5),
-                             hovertemplate="rank %{x}: %{y:.1%}<extra></extra>"), row=1, col=2)
     rr = min(r, int(ranks.max()))
-    fig.add_trace(go.Scatter(x=f32([rr]), y=f32([rel_errors[rr - 1]]), mode="markers+text", showlegend=False,
-                             marker=dict(size=12, color=COLORS["proj"]), text=[f"r={rr}: {rel_errors[rr - 1]:.1%}"],
-                             textposition="top right"), row=1, col=2)
-    style(fig, None, None, None, height=380)
-    fig.update_layout(showlegend=False)
-    fig.update_yaxes(title_text="numbers", type="log", row=1, col=1)
-    fig.update_yaxes(title_text="relative Frobenius error", tickformat=".0%", range=[0, 1.05], row=1, col=2)
-    fig.update_xaxes(title_text="rank r", row=1, col=2)
-    fig.update_layout(margin=dict(t=70))
-    return fig
+    data = [
+        dict(type="bar", x=["full ΔW (mn)", f"LoRA B·A (r(m+n)), r={r}"], y=f32([full, low]),
+             marker_color=[COLORS["resid"], COLORS["u"]], text=[f"{full:,}", f"{low:,}"],
+             textposition="outside", showlegend=False, hovertemplate="%{x}: %{y:,}<extra></extra>", **ref[(1, 1)]),
+        dict(type="scatter", x=f32(ranks), y=f32(rel_errors), mode="lines", name="‖W − W_r‖_F / ‖W‖_F",
+             line=dict(color=COLORS["e2"], width=2.5), hovertemplate="rank %{x}: %{y:.1%}<extra></extra>",
+             **ref[(1, 2)]),
+        dict(type="scatter", x=f32([rr]), y=f32([rel_errors[rr - 1]]), mode="markers+text", showlegend=False,
+             marker=dict(size=12, color=COLORS["proj"]), text=[f"r={rr}: {rel_errors[rr - 1]:.1%}"],
+             textposition="top right", **ref[(1, 2)]),
+    ]
+    lay = layout(height=380, grid=grid)
+    lay["showlegend"] = False
+    lay["yaxis"].update(title=dict(text="numbers"), type="log")
+    lay["yaxis2"].update(title=dict(text="relative Frobenius error"), tickformat=".0%", range=[0, 1.05])
+    lay["xaxis2"]["title"] = dict(text="rank r")
+    lay["margin"] = {**lay["margin"], "t": 70}
+    return figure(data, lay)
