@@ -1,10 +1,13 @@
-"""Figures for the Projections & linear maps page."""
+"""Figures for the Projections & linear maps page.
+
+Figures redrawn on a slider press are built in one step from plain dicts (see ``figures.common.figure``).
+"""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, add_arrow, add_arrow3d, f32, style
+from figures.common import COLORS, arrow, f32, figure, layout
 
 
 def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: float) -> np.ndarray:
@@ -21,6 +24,29 @@ def _limits(points: np.ndarray, pad: float = 0.6) -> float:
     return float(np.abs(points).max() + pad) if points.size else 1.0
 
 
+def _plane_layout(title: str, x_title: str, y_title: str, height: int, lim: float, bottom: int,
+                  showgrid: bool = True) -> dict:
+    """Common equal-axes layout with the legend below, a bottom margin and both axes on [-lim, lim]."""
+    lay = layout(title, x_title, y_title, height=height, equal_axes=True)
+    lay["legend"] = dict(LEGEND_BELOW)
+    lay["margin"] = {**lay["margin"], "b": bottom}
+    for name in ("xaxis", "yaxis"):
+        lay[name].update(range=[-lim, lim])
+        if not showgrid:
+            lay[name]["showgrid"] = False
+    return lay
+
+
+def _slider(steps: list, prefix: str) -> list[dict]:
+    """A Plotly slider over animation ``steps`` (client-side scrubbing)."""
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), pad=dict(t=90))]
+
+
+def _step(name: str, label: str) -> dict:
+    return dict(method="animate", label=label,
+                args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+
+
 def projection_coords(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(x, y) arrays of the traces of :func:`projection_traces`, in the same order."""
     d = u / np.linalg.norm(u)
@@ -35,96 +61,85 @@ def projection_coords(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[tu
     return [(f32(p[:, 0]), f32(p[:, 1])) for p in segs]
 
 
+def _projection_dicts(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[dict]:
+    """:func:`projection_traces` as trace dicts."""
+    line, ua, xa, pa, res, corner = projection_coords(x, u, proj)
+    return [dict(type="scatter", x=line[0], y=line[1], mode="lines", name="line through u",
+                 line=dict(color="#ccc", width=1)),
+            arrow([0, 0], u, COLORS["u"], "u"),
+            arrow([0, 0], x, COLORS["x"], "x"),
+            arrow([0, 0], proj, COLORS["proj"], "projection of x on u", width=4),
+            dict(type="scatter", x=res[0], y=res[1], mode="lines", name="residual x − proj",
+                 line=dict(color=COLORS["resid"], width=2, dash="dash")),
+            dict(type="scatter", x=corner[0], y=corner[1], mode="lines", name="right angle",
+                 line=dict(color=COLORS["resid"], width=1.5), showlegend=False, hoverinfo="skip")]
+
+
 def projection_traces(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[go.Scatter]:
     """Traces of the dot-product picture: u's line, u, x, the projection, the residual, right angle."""
-    line, ua, xa, pa, res, corner = projection_coords(x, u, proj)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=line[0], y=line[1], mode="lines", name="line through u",
-                             line=dict(color="#ccc", width=1)))
-    add_arrow(fig, [0, 0], u, COLORS["u"], "u")
-    add_arrow(fig, [0, 0], x, COLORS["x"], "x")
-    add_arrow(fig, [0, 0], proj, COLORS["proj"], "projection of x on u", width=4)
-    fig.add_trace(go.Scatter(x=res[0], y=res[1], mode="lines",
-                             name="residual x − proj", line=dict(color=COLORS["resid"], width=2, dash="dash")))
-    fig.add_trace(go.Scatter(x=corner[0], y=corner[1], mode="lines", name="right angle",
-                             line=dict(color=COLORS["resid"], width=1.5), showlegend=False, hoverinfo="skip"))
-    return list(fig.data)
+    return [go.Scatter(t) for t in _projection_dicts(x, u, proj)]
 
 
 def projection_figure(x: np.ndarray, u: np.ndarray, proj: np.ndarray, title: str | None = None) -> go.Figure:
     """x, u, the projection of x on u (solid) and the residual (dashed) with its right angle."""
-    fig = go.Figure(projection_traces(x, u, proj))
     lim = _limits(np.stack([x, u, proj]))
-    style(fig, title, "first coordinate", "second coordinate", height=500, equal_axes=True)
-    fig.update_layout(legend=LEGEND_BELOW, margin=dict(b=110))
-    fig.update_xaxes(range=[-lim, lim])
-    fig.update_yaxes(range=[-lim, lim])
-    return fig
+    return figure(_projection_dicts(x, u, proj),
+                  _plane_layout(title, "first coordinate", "second coordinate", 500, lim, bottom=110))
 
 
 def projection_animation(xs: np.ndarray, u: np.ndarray, projs: np.ndarray, angles: np.ndarray,
                          cosines: np.ndarray) -> go.Figure:
     """Client-side scrubbing: one precomputed frame per angle of x (Plotly slider, no server run)."""
-    first = projection_traces(xs[0], u, projs[0])
-    fig = go.Figure(first)
     frames, steps = [], []
     for a, x, p, c in zip(angles, xs, projs, cosines):
         name = f"{a:g}"
         # only the coordinates move; Plotly merges them into the styled traces of the first frame
         frames.append(dict(data=[dict(type="scatter", x=cx, y=cy) for cx, cy in projection_coords(x, u, p)],
                            name=name, layout=dict(title=dict(text=f"angle(x, u) = {a:g}°, cos = {c:+.3f}"))))
-        steps.append(dict(method="animate", label=f"{a:g}°",
-                          args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
-                                             transition=dict(duration=0))]))
-    fig.frames = frames
+        steps.append(_step(name, f"{a:g}°"))
     lim = _limits(np.concatenate([xs, projs, u[None]]))
-    style(fig, f"angle(x, u) = {angles[0]:g}°, cos = {cosines[0]:+.3f}", "first coordinate", "second coordinate",
-          height=500, equal_axes=True)
-    fig.update_xaxes(range=[-lim, lim])
-    fig.update_yaxes(range=[-lim, lim])
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="angle of x from u: "),
-                                    pad=dict(t=90))], margin=dict(b=170), legend=LEGEND_BELOW)
-    return fig
+    lay = _plane_layout(f"angle(x, u) = {angles[0]:g}°, cos = {cosines[0]:+.3f}", "first coordinate",
+                        "second coordinate", 500, lim, bottom=170)
+    lay["sliders"] = _slider(steps, "angle of x from u: ")
+    return figure(_projection_dicts(xs[0], u, projs[0]), lay, frames)
+
+
+def _grid_dicts(W: np.ndarray, lines: np.ndarray, moved: np.ndarray, square: np.ndarray,
+                square_img: np.ndarray, det: float) -> list[dict]:
+    """:func:`grid_traces` as trace dicts."""
+    def flat(ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sep = np.full((ls.shape[0], 1, 2), np.nan)                 # (L, 1, 2)
+        pts = np.concatenate([ls, sep], axis=1).reshape(-1, 2)     # (L * (P + 1), 2)
+        return f32(pts[:, 0]), f32(pts[:, 1])
+
+    gx, gy = flat(lines)
+    mx, my = flat(moved)
+    flip = det < 0
+    color = "rgba(224,49,49,0.25)" if flip else "rgba(245,159,0,0.30)"
+    return [dict(type="scatter", x=gx, y=gy, mode="lines", name="grid before W",
+                 line=dict(color=COLORS["grid_fixed"], width=1), hoverinfo="skip"),
+            dict(type="scatter", x=mx, y=my, mode="lines", name="grid after W",
+                 line=dict(color=COLORS["grid_moved"], width=1.3), hoverinfo="skip"),
+            dict(type="scatter", x=f32(square[:, 0]), y=f32(square[:, 1]), mode="lines", name="unit square",
+                 fill="toself", fillcolor="rgba(120,120,120,0.12)", line=dict(color="#999", width=1)),
+            dict(type="scatter", x=f32(square_img[:, 0]), y=f32(square_img[:, 1]), mode="lines",
+                 name=f"image of the square (area |det| = {abs(det):.3g})", fill="toself", fillcolor=color,
+                 line=dict(color="#E03131" if flip else COLORS["highlight"], width=2)),
+            arrow([0, 0], W[:, 0], COLORS["e1"], "W e₁ (first column)", width=4),
+            arrow([0, 0], W[:, 1], COLORS["e2"], "W e₂ (second column)", width=4)]
 
 
 def grid_traces(W: np.ndarray, lines: np.ndarray, moved: np.ndarray, square: np.ndarray,
                 square_img: np.ndarray, det: float) -> list:
     """Fixed grid, moved grid, unit square and its image, e1/e2 images."""
-    def flat(ls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sep = np.full((ls.shape[0], 1, 2), np.nan)
-        pts = np.concatenate([ls, sep], axis=1).reshape(-1, 2)
-        return f32(pts[:, 0]), f32(pts[:, 1])
-
-    fig = go.Figure()
-    gx, gy = flat(lines)
-    fig.add_trace(go.Scatter(x=gx, y=gy, mode="lines", name="grid before W",
-                             line=dict(color=COLORS["grid_fixed"], width=1), hoverinfo="skip"))
-    mx, my = flat(moved)
-    fig.add_trace(go.Scatter(x=mx, y=my, mode="lines", name="grid after W",
-                             line=dict(color=COLORS["grid_moved"], width=1.3), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=f32(square[:, 0]), y=f32(square[:, 1]), mode="lines", name="unit square",
-                             fill="toself", fillcolor="rgba(120,120,120,0.12)", line=dict(color="#999", width=1)))
-    flip = det < 0
-    color = "rgba(224,49,49,0.25)" if flip else "rgba(245,159,0,0.30)"
-    fig.add_trace(go.Scatter(x=f32(square_img[:, 0]), y=f32(square_img[:, 1]), mode="lines",
-                             name=f"image of the square (area |det| = {abs(det):.3g})", fill="toself",
-                             fillcolor=color, line=dict(color="#E03131" if flip else COLORS["highlight"], width=2)))
-    add_arrow(fig, [0, 0], W[:, 0], COLORS["e1"], "W e₁ (first column)", width=4)
-    add_arrow(fig, [0, 0], W[:, 1], COLORS["e2"], "W e₂ (second column)", width=4)
-    return list(fig.data)
+    return [go.Scatter(t) for t in _grid_dicts(W, lines, moved, square, square_img, det)]
 
 
 def grid_figure(W: np.ndarray, lines: np.ndarray, moved: np.ndarray, square: np.ndarray,
                 square_img: np.ndarray, det: float, rank: int, lim: float = 4.0) -> go.Figure:
     """The plane before (grey) and after (blue) W, with the unit square's image and det/rank notes."""
-    fig = go.Figure(grid_traces(W, lines, moved, square, square_img, det))
-    style(fig, grid_title(det, rank), "x₁", "x₂", height=620, equal_axes=True)
-    fig.update_layout(legend=LEGEND_BELOW, margin=dict(b=120))
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(showgrid=False)
-    fig.update_xaxes(range=[-lim, lim])
-    fig.update_yaxes(range=[-lim, lim])
-    return fig
+    return figure(_grid_dicts(W, lines, moved, square, square_img, det),
+                  _plane_layout(grid_title(det, rank), "x₁", "x₂", 620, lim, bottom=120, showgrid=False))
 
 
 def grid_title(det: float, rank: int) -> str:
@@ -139,65 +154,59 @@ def grid_title(det: float, rank: int) -> str:
 def grid_animation(Ws: list[np.ndarray], labels: list[str], frames_data: list[list], titles: list[str],
                    lim: float = 4.0) -> go.Figure:
     """Grid deformation with a client-side slider over precomputed frames (e.g. the angle)."""
-    fig = go.Figure(frames_data[0])
-    fig.frames = [go.Frame(data=d, name=lab, layout=dict(title=dict(text=t)))
-                  for d, lab, t in zip(frames_data, labels, titles)]
-    steps = [dict(method="animate", label=lab,
-                  args=[[lab], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
-             for lab in labels]
-    style(fig, titles[0], "x₁", "x₂", height=600, equal_axes=True)
-    fig.update_xaxes(range=[-lim, lim])
-    fig.update_yaxes(range=[-lim, lim])
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="angle: "), pad=dict(t=90))],
-                      margin=dict(b=170), legend=LEGEND_BELOW)
-    fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(showgrid=False)
-    return fig
+    frames = [dict(data=d, name=lab, layout=dict(title=dict(text=t)))
+              for d, lab, t in zip(frames_data, labels, titles)]
+    lay = _plane_layout(titles[0], "x₁", "x₂", 600, lim, bottom=170, showgrid=False)
+    lay["sliders"] = _slider([_step(lab, lab) for lab in labels], "angle: ")
+    return figure(frames_data[0], lay, frames)
 
 
 def column_mix_figure(W: np.ndarray, x: np.ndarray, contrib: np.ndarray, total: np.ndarray) -> go.Figure:
     """W's columns (faint), the scaled columns x_i·W[:, i] tip-to-tail, and Wx (bold)."""
     palette = [COLORS["e1"], COLORS["e2"], COLORS["u"], COLORS["proj"]]
-    fig = go.Figure()
-    for i in range(W.shape[1]):
-        add_arrow(fig, [0, 0], W[:, i], palette[i % 4], f"column {i + 1} of W", dash="dot", width=1.5)
+    data = [arrow([0, 0], W[:, i], palette[i % 4], f"column {i + 1} of W", dash="dot", width=1.5)
+            for i in range(W.shape[1])]
     start = np.zeros(2)
     for i, c in enumerate(contrib):
-        add_arrow(fig, start, start + c, palette[i % 4], f"x{i + 1} · column {i + 1} = ({c[0]:.2f}, {c[1]:.2f})")
+        data.append(arrow(start, start + c, palette[i % 4], f"x{i + 1} · column {i + 1} = ({c[0]:.2f}, {c[1]:.2f})"))
         start = start + c
-    add_arrow(fig, [0, 0], total, COLORS["x"], f"Wx = ({total[0]:.2f}, {total[1]:.2f})", width=5)
-    pts = np.concatenate([W.T, np.cumsum(contrib, 0), total[None], np.zeros((1, 2))])
-    lim = _limits(pts)
-    style(fig, "Wx = Σ xᵢ · (column i of W), drawn tip to tail", "output coordinate 1", "output coordinate 2",
-          height=520, equal_axes=True)
-    fig.update_layout(legend=LEGEND_BELOW, margin=dict(b=120))
-    fig.update_xaxes(range=[-lim, lim])
-    fig.update_yaxes(range=[-lim, lim])
-    return fig
+    data.append(arrow([0, 0], total, COLORS["x"], f"Wx = ({total[0]:.2f}, {total[1]:.2f})", width=5))
+    pts = np.concatenate([W.T, np.cumsum(contrib, 0), total[None], np.zeros((1, 2))])   # (points, 2)
+    return figure(data, _plane_layout("Wx = Σ xᵢ · (column i of W), drawn tip to tail", "output coordinate 1",
+                                      "output coordinate 2", 520, _limits(pts), bottom=120))
+
+
+def _arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
+    """A 3D arrow as trace dicts: a line plus a cone at the tip (what ``add_arrow3d`` adds)."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    d = end - start
+    out = [dict(type="scatter3d", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
+                mode="lines", name=name, line=dict(color=color, width=6, dash=dash))]
+    if np.linalg.norm(d) > 1e-12:
+        out.append(dict(type="cone", x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]),
+                        v=f32([d[1]]), w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip",
+                        showscale=False, colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
+    return out
 
 
 def subspace_figure(a: np.ndarray, b: np.ndarray, x: np.ndarray, proj: np.ndarray, q: np.ndarray) -> go.Figure:
     """3D: the plane (or line) spanned by a and b, x, its projection and the residual."""
-    fig = go.Figure()
     r = 1.3 * max(np.linalg.norm(x), np.linalg.norm(a), np.linalg.norm(b), 1.0)
     if q.shape[0] == 2:
         s, t = np.meshgrid(np.linspace(-r, r, 2), np.linspace(-r, r, 2))
-        pts = s[..., None] * q[0] + t[..., None] * q[1]
-        fig.add_trace(go.Surface(x=f32(pts[..., 0]), y=f32(pts[..., 1]), z=f32(pts[..., 2]), opacity=0.35,
-                                 showscale=False, colorscale=[[0, "#74C0FC"], [1, "#74C0FC"]],
-                                 name="span{a, b}", hoverinfo="skip", showlegend=True))
+        pts = s[..., None] * q[0] + t[..., None] * q[1]                   # (2, 2, 3)
+        data = [dict(type="surface", x=f32(pts[..., 0]), y=f32(pts[..., 1]), z=f32(pts[..., 2]), opacity=0.35,
+                     showscale=False, colorscale=[[0, "#74C0FC"], [1, "#74C0FC"]], name="span{a, b}",
+                     hoverinfo="skip", showlegend=True)]
     else:
-        line = np.stack([-r * q[0], r * q[0]])
-        fig.add_trace(go.Scatter3d(x=f32(line[:, 0]), y=f32(line[:, 1]), z=f32(line[:, 2]), mode="lines",
-                                   name="span{a, b} (a line: a ∥ b)", line=dict(color="#74C0FC", width=8)))
-    add_arrow3d(fig, [0, 0, 0], a, COLORS["e1"], "a")
-    add_arrow3d(fig, [0, 0, 0], b, COLORS["e2"], "b")
-    add_arrow3d(fig, [0, 0, 0], x, COLORS["x"], "x")
-    add_arrow3d(fig, [0, 0, 0], proj, COLORS["proj"], "projection of x")
-    fig.add_trace(go.Scatter3d(x=f32([proj[0], x[0]]), y=f32([proj[1], x[1]]), z=f32([proj[2], x[2]]),
-                               mode="lines", name="residual (⟂ plane)",
-                               line=dict(color=COLORS["resid"], width=5, dash="dash")))
-    fig.update_layout(height=560, margin=dict(l=0, r=0, t=30, b=0), legend=dict(orientation="h"),
-                      scene=dict(xaxis_title="x₁", yaxis_title="x₂", zaxis_title="x₃", aspectmode="cube",
-                                 xaxis=dict(range=[-r, r]), yaxis=dict(range=[-r, r]), zaxis=dict(range=[-r, r])))
-    return fig
+        line = np.stack([-r * q[0], r * q[0]])                             # (2, 3)
+        data = [dict(type="scatter3d", x=f32(line[:, 0]), y=f32(line[:, 1]), z=f32(line[:, 2]), mode="lines",
+                     name="span{a, b} (a line: a ∥ b)", line=dict(color="#74C0FC", width=8))]
+    for vec, color, name in ((a, COLORS["e1"], "a"), (b, COLORS["e2"], "b"), (x, COLORS["x"], "x"),
+                             (proj, COLORS["proj"], "projection of x")):
+        data += _arrow3d([0, 0, 0], vec, color, name)
+    data.append(dict(type="scatter3d", x=f32([proj[0], x[0]]), y=f32([proj[1], x[1]]), z=f32([proj[2], x[2]]),
+                     mode="lines", name="residual (⟂ plane)", line=dict(color=COLORS["resid"], width=5, dash="dash")))
+    ax = [dict(title=dict(text=t), range=[-r, r]) for t in ("x₁", "x₂", "x₃")]
+    return figure(data, dict(height=560, margin=dict(l=0, r=0, t=30, b=0), legend=dict(orientation="h"),
+                             scene=dict(xaxis=ax[0], yaxis=ax[1], zaxis=ax[2], aspectmode="cube")))
