@@ -5,7 +5,7 @@ import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, add_arrow, add_arrow3d, f32, style
+from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
 
 PALETTE = pc.qualitative.Dark24 + pc.qualitative.Light24 + pc.qualitative.Alphabet  # 74 distinct colours
 MAX_CATEGORIES = 40   # more than this: the 39 most frequent get a colour, the rest are grey "other"
@@ -23,23 +23,29 @@ def scree(ratio, total_label: str = "", n_show: int | None = None, height: int =
     """
     r = np.asarray(ratio, dtype=np.float64)[:n_show]
     pcs = [f"PC{i + 1}" for i in range(r.size)]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=pcs, y=f32(100 * r), name="this component", marker_color=COLORS["e2"],
-                         hovertemplate="%{x}: %{y:.2f}% of the variance<extra></extra>"))
-    fig.add_trace(go.Scatter(x=pcs, y=f32(100 * np.cumsum(r)), name="cumulative", mode="lines+markers",
-                             line=dict(color=COLORS["e1"], width=2), marker=dict(size=5),
-                             hovertemplate="PC1…%{x}: %{y:.2f}% together<extra></extra>"))
+    bars = dict(type="bar", x=pcs, y=f32(100 * r), name="this component", marker=dict(color=COLORS["e2"]),
+                hovertemplate="%{x}: %{y:.2f}% of the variance<extra></extra>")
+    line = dict(type="scatter", x=pcs, y=f32(100 * np.cumsum(r)), name="cumulative", mode="lines+markers",
+                line=dict(color=COLORS["e1"], width=2), marker=dict(size=5),
+                hovertemplate="PC1…%{x}: %{y:.2f}% together<extra></extra>")
     title = "Scree plot: share of the variance along each principal axis"
-    style(fig, title + (f" ({total_label})" if total_label else ""), "principal component",
-          "explained variance (%)", height=height)
-    fig.update_yaxes(range=[0, 100])
-    fig.update_xaxes(type="category")
-    return fig
+    lay = layout(title + (f" ({total_label})" if total_label else ""), "principal component",
+                 "explained variance (%)", height=height)
+    lay["xaxis"]["type"] = "category"
+    lay["yaxis"]["range"] = [0, 100]
+    return figure([bars, line], lay)
+
+
+def _strings(values) -> np.ndarray:
+    """``str`` of each value, as a NumPy string array: sorted, compared and validated by Plotly far faster than
+    Python strings. Object dtype if a value holds a NUL character (NumPy strings drop trailing NULs)."""
+    s = [str(v) for v in values]
+    return np.asarray(s, dtype=object if "\0" in "".join(s) else str)
 
 
 def _categorical(values) -> tuple[np.ndarray, list, str]:
     """Map values to at most MAX_CATEGORIES groups (most frequent first); the rest become 'other'."""
-    vals = np.asarray([str(v) for v in values], dtype=object)
+    vals = _strings(values)
     uniq, counts = np.unique(vals, return_counts=True)
     order = uniq[np.argsort(-counts, kind="stable")]
     note = ""
@@ -81,26 +87,27 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     m, dim = xyz.shape
     if dim not in (2, 3):
         raise ValueError(f"coords must have 2 or 3 columns; got {dim}.")
-    labels = np.asarray([str(i) for i in range(m)] if labels is None else [str(v) for v in labels], dtype=object)
+    labels = _strings(range(m) if labels is None else labels)
+    # hover text: Plotly keeps a NumPy string array as it is, while it checks a list string by string
+    text = (lambda rows: labels[rows]) if labels.dtype.kind == "U" else (lambda rows: labels[rows].tolist())
     index = np.arange(m) if index is None else np.asarray(index)
     size = marker_size or (6 if m < 2000 else 4 if m < 20000 else 2.5)
     if dim == 3:
         size = max(2.0, size - 2)
-    gl = m > GL_ABOVE
-    fig = go.Figure()
+    kind = "scatter3d" if dim == 3 else "scattergl" if m > GL_ABOVE else "scatter"
+    data = []
+
+    def trace(rows, kind, **kw) -> dict:
+        """A trace dict of the points at positions ``rows``: (x, y) or (x, y, z) columns plus ``kw``."""
+        pts = xyz[rows]
+        return dict(type=kind, x=pts[:, 0], y=pts[:, 1], **(dict(z=pts[:, 2]) if dim == 3 else {}), **kw)
 
     def add(mask, name, marker, showlegend=True):
         sel = np.flatnonzero(mask)
-        pts = xyz[sel]
         hover = "%{text}<br>row %{customdata}<br>" + (
             "(%{x:.3f}, %{y:.3f}, %{z:.3f})" if dim == 3 else "(%{x:.3f}, %{y:.3f})") + f"<extra>{name}</extra>"
-        common = dict(mode="markers", name=name, text=labels[sel].tolist(), customdata=index[sel],
-                      marker=marker, hovertemplate=hover, showlegend=showlegend)
-        if dim == 3:
-            fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common))
-        else:
-            cls = go.Scattergl if gl else go.Scatter
-            fig.add_trace(cls(x=pts[:, 0], y=pts[:, 1], **common))
+        data.append(trace(sel, kind, mode="markers", name=name, text=text(sel), customdata=index[sel],
+                          marker=marker, hovertemplate=hover, showlegend=showlegend))
 
     note = ""
     if color is None:
@@ -115,39 +122,48 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
         for i, cat in enumerate(order):
             col = "#adb5bd" if cat == OTHER and note else PALETTE[i % len(PALETTE)]
             add(vals == cat, str(cat), dict(size=size, color=col, opacity=0.8))
+    marks = "scatter3d" if dim == 3 else "scatter"   # rings and star: SVG even above GL_ABOVE points
     if neighbors is not None and len(neighbors):
         nb = np.asarray(neighbors, dtype=int)
-        pts = xyz[nb]
-        kw = dict(mode="markers+text", name="nearest neighbours", text=labels[nb].tolist(),
-                  textposition="top center", customdata=index[nb],
-                  marker=dict(size=size + 8, color="rgba(0,0,0,0)", line=dict(color=COLORS["highlight"], width=2.5)),
-                  hovertemplate="neighbour: %{text}<extra></extra>")
-        if dim == 3:
-            fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **kw))
-        else:
-            fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], **kw))
+        data.append(trace(nb, marks, mode="markers+text", name="nearest neighbours", text=text(nb),
+                          textposition="top center", customdata=index[nb],
+                          marker=dict(size=size + 8, color="rgba(0,0,0,0)",
+                                      line=dict(color=COLORS["highlight"], width=2.5)),
+                          hovertemplate="neighbour: %{text}<extra></extra>"))
     if selected is not None:
-        p = xyz[[int(selected)]]
-        kw = dict(mode="markers+text", name="selected", text=[str(labels[int(selected)])], textposition="bottom center",
-                  customdata=index[[int(selected)]],
-                  marker=dict(size=size + 12, symbol="diamond" if dim == 3 else "star", color=COLORS["highlight"],
-                              line=dict(color="black", width=1)),
-                  hovertemplate="selected: %{text}<extra></extra>")
-        if dim == 3:
-            fig.add_trace(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], **kw))
-        else:
-            fig.add_trace(go.Scatter(x=p[:, 0], y=p[:, 1], **kw))
+        s = int(selected)
+        data.append(trace([s], marks, mode="markers+text", name="selected", text=[str(labels[s])],
+                          textposition="bottom center", customdata=index[[s]],
+                          marker=dict(size=size + 12, symbol="diamond" if dim == 3 else "star",
+                                      color=COLORS["highlight"], line=dict(color="black", width=1)),
+                          hovertemplate="selected: %{text}<extra></extra>"))
     full_title = title + (f"<br><sup>{note}</sup>" if note else "")
     if dim == 3:
-        style(fig, full_title, height=height)
-        fig.update_layout(scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
-                                     zaxis_title=axis_titles[2]))
+        lay = layout(full_title, height=height)
+        lay["scene"] = {f"{a}axis": dict(title=dict(text=t)) for a, t in zip("xyz", axis_titles)}
     else:
-        style(fig, full_title, axis_titles[0], axis_titles[1], height=height)
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01,
-                                  title=dict(text=color_name) if color_name else None),
-                      margin=dict(r=160))
+        lay = layout(full_title, axis_titles[0], axis_titles[1], height=height)
+    lay["legend"] = dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01)
+    if color_name:
+        lay["legend"]["title"] = dict(text=color_name)
+    lay["margin"]["r"] = 160
+    fig = figure(data, lay)
+    if not color_name:
+        fig.layout.legend.update(title=None)   # an empty legend title, as update_layout(title=None) left it
     return fig
+
+
+def _arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
+    """What ``figures.common.add_arrow3d`` adds, as trace dicts: a line, and a cone at the tip."""
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    d = end - start
+    out = [dict(type="scatter3d", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
+                mode="lines", name=name, line=dict(color=color, width=6, dash=dash))]
+    if np.linalg.norm(d) > 1e-12:
+        out.append(dict(type="cone", x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]),
+                        v=f32([d[1]]), w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip",
+                        showscale=False, colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
+    return out
 
 
 def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) -> go.Figure:
@@ -160,12 +176,15 @@ def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) 
         optionally ``"D"`` (the top result) and ``"target"`` (where ``C + A - B`` lands in the view).
     """
     a, b, c = (np.asarray(points[k][1], float) for k in "ABC")
-    dim = a.size
-    arrow = add_arrow3d if dim == 3 else add_arrow
-    kw = {} if dim == 3 else dict(width=2.5)
-    arrow(fig, b, a, COLORS["e1"], f"{points['B'][0]} → {points['A'][0]} (A − B)", **kw)
-    arrow(fig, c, c + (a - b), COLORS["u"], f"{points['C'][0]} + (A − B)", dash="dash", **kw)
+
+    def arrows(start, end, color, name, dash=None) -> list[dict]:
+        return _arrow3d(start, end, color, name, dash) if a.size == 3 else [arrow(start, end, color, name, dash,
+                                                                                  width=2.5)]
+
+    data = arrows(b, a, COLORS["e1"], f"{points['B'][0]} → {points['A'][0]} (A − B)")
+    data += arrows(c, c + (a - b), COLORS["u"], f"{points['C'][0]} + (A − B)", dash="dash")
     if "D" in points:
         d = np.asarray(points["D"][1], float)
-        arrow(fig, c, d, COLORS["x"], f"{points['C'][0]} → {points['D'][0]} (top answer)", **kw)
+        data += arrows(c, d, COLORS["x"], f"{points['C'][0]} → {points['D'][0]} (top answer)")
+    fig.add_traces(data)
     return fig
