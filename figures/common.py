@@ -165,8 +165,9 @@ def heatmap(z, colorbar_title: str, title: str | None = None, x_labels=None, y_l
     zmin, zmax : float, optional
         Shared colour range (pass the same values to compare several heatmaps honestly).
     """
-    return figure(*heatmap_parts(z, colorbar_title, title, x_labels, y_labels, x_title, y_title, signed, zmin,
-                                 zmax, colorscale, height, hover))
+    trace, lay = heatmap_parts(z, colorbar_title, title, x_labels, y_labels, x_title, y_title, signed, zmin, zmax,
+                               colorscale, height, hover)
+    return figure([trace], lay)
 
 
 def heatmap_parts(z, colorbar_title: str, title: str | None = None, x_labels=None, y_labels=None,

@@ -89,3 +89,13 @@ def test_arrow_trace_is_add_arrows():
     old = add_arrow(go.Figure(), [0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)
     new = figure([arrow([0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)], {})
     assert new.data[0].to_json() == old.data[0].to_json()
+
+
+def test_heatmap_has_one_trace_and_a_titled_colour_bar():
+    from figures.common import heatmap
+
+    fig = heatmap(np.array([[1.0, -2.0], [0.5, 3.0]]), "weight", title="W")
+    assert [t.type for t in fig.data] == ["heatmap"]
+    assert fig.data[0].colorbar.title.text == "weight"
+    assert fig.data[0].zmid == 0 and fig.data[0].zmin == -3 and fig.data[0].zmax == 3   # signed: centred
+    assert fig.layout.yaxis.autorange == "reversed"
