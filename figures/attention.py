@@ -1,14 +1,29 @@
 """Figures for the Attention page: the four steps of scaled dot-product attention, entropy, the √d_k
-study, mask galleries and the heads of a real model. Pure functions, arrays in, Plotly out."""
+study, mask galleries and the heads of a real model. Pure functions, arrays in, Plotly out.
+
+Each figure is built in one step from plain dicts (``figures.common.figure``): Plotly then validates
+once instead of on every ``add_trace`` / ``update_*`` call, and most of these are rebuilt on every press."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from figures.common import COLORS, SEQUENTIAL, f32, heatmap, style
+from figures.common import COLORS, SEQUENTIAL, f32, figure, heatmap_parts, layout, subplots
 
 MASKED = "#8c8c8c"  # colour of masked (−∞ / weight 0 by construction) cells: no hue, unlike any scale
+
+# annotation_position of add_hline -> (x along the line, xanchor, yanchor), as Plotly places it
+_HPOS = {"top left": (0, "left", "bottom"), "top right": (1, "right", "bottom"), "bottom left": (0, "left", "top")}
+
+
+def _hline(lay: dict, y: float, line: dict, text: str, position: str, x: str = "x", yref: str = "y") -> None:
+    """Add to ``lay`` what ``fig.add_hline(y, line=line, annotation_text=text, annotation_position=position)``
+    adds: a full-width line and its label (``x``, ``yref``: the cell's axes)."""
+    px, xanchor, yanchor = _HPOS[position]
+    lay.setdefault("shapes", []).append(dict(type="line", x0=0, x1=1, xref=f"{x} domain", y0=y, y1=y, yref=yref,
+                                             line=line))
+    lay.setdefault("annotations", []).append(dict(showarrow=False, text=text, x=px, xanchor=xanchor,
+                                                  xref=f"{x} domain", y=y, yanchor=yanchor, yref=yref))
 
 
 def token_labels(tokens) -> list[str]:
@@ -31,23 +46,18 @@ def _axes_for(T_q: int, T_k: int, labels_q=None, labels_k=None):
     return x, y
 
 
-def _grey_cells(mask: np.ndarray, x, y) -> go.Heatmap:
-    """A flat grey heatmap that covers exactly the masked cells (NaN elsewhere, no colour bar)."""
-    return go.Heatmap(z=f32(np.where(mask, np.nan, 1.0)), x=x, y=y, colorscale=[[0, MASKED], [1, MASKED]],
-                      showscale=False, hoverongaps=False, name="masked",
-                      hovertemplate="query %{y} → key %{x}<br>masked (−∞ → weight 0)<extra></extra>")
+def _grey_cells(mask: np.ndarray, x, y, **ref) -> dict:
+    """A flat grey heatmap trace that covers exactly the masked cells (NaN elsewhere, no colour bar)."""
+    return dict(type="heatmap", z=f32(np.where(mask, np.nan, 1.0)), x=x, y=y,  # (T_q, T_k)
+                colorscale=[[0, MASKED], [1, MASKED]], showscale=False, hoverongaps=False, name="masked",
+                hovertemplate="query %{y} → key %{x}<br>masked (−∞ → weight 0)<extra></extra>", **ref)
 
 
-def _mark_masked(fig: go.Figure, mask: np.ndarray, x, y, row=None, col=None) -> None:
-    """Masked cells in flat grey plus a small × on each when there are few."""
-    fig.add_trace(_grey_cells(mask, x, y), row=row, col=col)
-    ii, jj = np.nonzero(~mask)
-    if 0 < ii.size <= 1200:
-        fig.add_trace(go.Scatter(
-            x=[x[j] for j in jj] if not isinstance(x, np.ndarray) else f32(x[jj]),
-            y=[y[i] for i in ii] if not isinstance(y, np.ndarray) else f32(y[ii]),
-            mode="markers", marker=dict(symbol="x-thin", size=6, line=dict(width=1, color="#f1f3f5")),
-            hoverinfo="skip", showlegend=False, name="masked"), row=row, col=col)
+def _crosses(x, y, size: int, **extra) -> dict:
+    """Small × markers at (x, y), no hover: drawn on masked cells."""
+    return dict(type="scatter", x=x, y=y, mode="markers",
+                marker=dict(symbol="x-thin", size=size, line=dict(width=1, color="#f1f3f5")),
+                hoverinfo="skip", showlegend=False, **extra)
 
 
 def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, signed: bool | None = None,
@@ -63,30 +73,37 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
     labels : list of str, optional
         Token labels for both axes (self-attention).
     """
-    z = np.array(z, dtype=np.float64)
+    z = np.array(z, dtype=np.float64)  # (T_q, T_k)
     T_q, T_k = z.shape
     keep = np.ones_like(z, dtype=bool) if mask is None else np.broadcast_to(np.asarray(mask, bool), z.shape)
-    z = np.where(keep & np.isfinite(z), z, np.nan)
+    z = np.where(keep & np.isfinite(z), z, np.nan)  # (T_q, T_k)
     x, y = _axes_for(T_q, T_k, labels, labels)
-    fig = heatmap(z, colorbar_title, title=title, x_labels=x, y_labels=y, x_title="key j",
-                  y_title="query i", signed=signed, zmin=0.0 if signed is False else None, zmax=zmax,
-                  height=height)
+    trace, lay = heatmap_parts(z, colorbar_title, title=title, x_labels=x, y_labels=y, x_title="key j",
+                               y_title="query i", signed=signed, zmin=0.0 if signed is False else None,
+                               zmax=zmax, height=height)
     # colour bar under the plot: in a quarter-width column a side bar would squeeze the heatmap
-    fig.update_traces(hovertemplate=f"query %{{y}} → key %{{x}}<br>{value_name} %{{z:.5g}}<extra></extra>",
-                      hoverongaps=False,
-                      colorbar=dict(orientation="h", thickness=10, len=1.0, y=-0.22, yanchor="top",
-                                    title=dict(text=colorbar_title, side="top"), tickfont=dict(size=11)))
-    fig.update_layout(margin=dict(l=45, r=10, t=40, b=20), title=dict(font=dict(size=14)))
+    trace.update(hovertemplate=f"query %{{y}} → key %{{x}}<br>{value_name} %{{z:.5g}}<extra></extra>",
+                 hoverongaps=False,
+                 colorbar=dict(orientation="h", thickness=10, len=1.0, y=-0.22, yanchor="top",
+                               title=dict(text=colorbar_title, side="top"), tickfont=dict(size=11)))
+    lay["margin"] = dict(l=45, r=10, t=40, b=20)
+    lay["title"] = {**lay.get("title", {}), "font": dict(size=14)}
     # square cells; explicit ranges so the × markers do not pad the axes (grey must mean masked)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain", range=[T_q - 0.5, -0.5],
-                     autorange=False)
-    fig.update_xaxes(constrain="domain", range=[-0.5, T_k - 0.5], autorange=False)
-    if mask is not None and not keep.all():
-        _mark_masked(fig, keep, x, y)
+    lay["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain", range=[T_q - 0.5, -0.5],
+                        autorange=False)
+    lay["xaxis"].update(constrain="domain", range=[-0.5, T_k - 0.5], autorange=False)
+    data = [trace]
+    if mask is not None and not keep.all():   # masked cells in flat grey plus a small × on each when few
+        data.append(_grey_cells(keep, x, y))
+        ii, jj = np.nonzero(~keep)
+        if 0 < ii.size <= 1200:
+            data.append(_crosses([x[j] for j in jj] if not isinstance(x, np.ndarray) else f32(x[jj]),
+                                 [y[i] for i in ii] if not isinstance(y, np.ndarray) else f32(y[ii]),
+                                 size=6, name="masked"))
     if labels is not None:
-        fig.update_xaxes(tickangle=-60, automargin=True)
-        fig.update_yaxes(automargin=True)
-    return fig
+        lay["xaxis"].update(tickangle=-60, automargin=True)
+        lay["yaxis"].update(automargin=True)
+    return figure(data, lay)
 
 
 def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=None, labels=None,
@@ -95,7 +112,7 @@ def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=
 
     Signed stages use a zero-centred diverging scale; the softmax uses a sequential 0…max scale.
     A generator: each figure is built when it is asked for, so a page can show the first stage
-    while the others are still being built (each takes about 10 ms of Plotly).
+    while the others are still being built.
 
     Yields
     ------
@@ -116,72 +133,73 @@ def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=
 
 def entropy_bars(per_row, max_nats: float, labels=None, height: int = 300) -> go.Figure:
     """Per-query entropy of the attention row, with the uniform maximum log T_k as a dashed line."""
-    per_row = f32(per_row)
+    per_row = f32(per_row)  # (T_q,)
     y = token_labels(labels) if labels is not None else np.arange(per_row.size)
-    fig = go.Figure(go.Bar(x=y, y=per_row, marker_color=COLORS["u"], name="row entropy",
-                           hovertemplate="query %{x}<br>entropy %{y:.4f} nats<extra></extra>"))
-    fig.add_hline(y=max_nats, line=dict(color=COLORS["resid"], dash="dash"),
-                  annotation_text=f"uniform: log T_k = {max_nats:.3f}", annotation_position="top left")
-    style(fig, "Entropy of each attention row", "query i", "entropy (nats)", height=height)
-    fig.update_yaxes(range=[0, max_nats * 1.15 + 1e-9])
+    bar = dict(type="bar", x=y, y=per_row, marker=dict(color=COLORS["u"]), name="row entropy",
+               hovertemplate="query %{x}<br>entropy %{y:.4f} nats<extra></extra>")
+    lay = layout("Entropy of each attention row", "query i", "entropy (nats)", height=height)
+    _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), f"uniform: log T_k = {max_nats:.3f}",
+           "top left")
+    lay["yaxis"]["range"] = [0, max_nats * 1.15 + 1e-9]
     if labels is not None:
-        fig.update_xaxes(tickangle=-60, automargin=True)
-    return fig
+        lay["xaxis"].update(tickangle=-60, automargin=True)
+    return figure([bar], lay)
 
 
 def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float, height: int = 300) -> go.Figure:
     """Mean row entropy as the scale runs from 0.01× to 100× of 1/√d_k; default and current marked."""
-    m, e = f32(multipliers), f32(mean_entropy)
-    fig = go.Figure(go.Scatter(x=m, y=e, mode="lines", line=dict(color=COLORS["u"], width=3),
-                               name="mean row entropy",
-                               hovertemplate="scale %{x:.3g}× of 1/√d_k<br>mean entropy %{y:.4f} nats<extra></extra>"))
+    m, e = f32(multipliers), f32(mean_entropy)  # (n,), (n,)
     cur = float(np.interp(np.log10(current), np.log10(m), e))
-    fig.add_trace(go.Scatter(x=f32([current]), y=f32([cur]), mode="markers", name="current scale",
-                             marker=dict(size=13, color=COLORS["highlight"], line=dict(color="black", width=1)),
-                             hovertemplate="current %{x:.3g}×<br>%{y:.4f} nats<extra></extra>"))
-    fig.add_vline(x=1.0, line=dict(color=COLORS["resid"], dash="dot"),
-                  annotation_text="default 1/√d_k", annotation_position="top right")
-    fig.add_hline(y=max_nats, line=dict(color=COLORS["resid"], dash="dash"),
-                  annotation_text="uniform", annotation_position="top left")
-    fig.add_hline(y=0.0, line=dict(color=COLORS["resid"], width=1),
-                  annotation_text="one-hot (argmax)", annotation_position="bottom left")
-    style(fig, "Temperature: flat ← → saturated", "scale (× 1/√d_k, log)", "mean entropy (nats)", height=height)
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(range=[-0.1, max_nats * 1.15 + 1e-9])
-    return fig
+    data = [dict(type="scatter", x=m, y=e, mode="lines", line=dict(color=COLORS["u"], width=3),
+                 name="mean row entropy",
+                 hovertemplate="scale %{x:.3g}× of 1/√d_k<br>mean entropy %{y:.4f} nats<extra></extra>"),
+            dict(type="scatter", x=f32([current]), y=f32([cur]), mode="markers", name="current scale",
+                 marker=dict(size=13, color=COLORS["highlight"], line=dict(color="black", width=1)),
+                 hovertemplate="current %{x:.3g}×<br>%{y:.4f} nats<extra></extra>")]
+    lay = layout("Temperature: flat ← → saturated", "scale (× 1/√d_k, log)", "mean entropy (nats)",
+                 height=height)
+    lay["shapes"] = [dict(type="line", x0=1.0, x1=1.0, xref="x", y0=0, y1=1, yref="y domain",
+                          line=dict(color=COLORS["resid"], dash="dot"))]          # add_vline(x=1, "top right")
+    lay["annotations"] = [dict(showarrow=False, text="default 1/√d_k", x=1.0, xanchor="left", xref="x", y=1,
+                               yanchor="top", yref="y domain")]
+    _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), "uniform", "top left")
+    _hline(lay, 0.0, dict(color=COLORS["resid"], width=1), "one-hot (argmax)", "bottom left")
+    lay["xaxis"]["type"] = "log"
+    lay["yaxis"]["range"] = [-0.1, max_nats * 1.15 + 1e-9]
+    return figure(data, lay)
 
 
 def scaling_figure(d_k, var_raw, var_scaled, max_raw, max_scaled, n_keys: int, height: int = 400) -> go.Figure:
     """Why √d_k: variance of q·k grows like d_k; unscaled softmax rows saturate toward one-hot."""
-    d = f32(d_k)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+    d = f32(d_k)  # (n,)
+    grid, refs = subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
         "Variance of the score q·k", f"Mean largest softmax weight over {n_keys} keys"))
     raw_c, sc_c = COLORS["e1"], COLORS["e2"]
-    fig.add_trace(go.Scatter(x=d, y=f32(var_raw), mode="lines+markers", name="q·k (unscaled)",
-                             line=dict(color=raw_c, width=3), legendgroup="raw",
-                             hovertemplate="d_k=%{x}<br>Var=%{y:.4g}<extra>unscaled</extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=d, y=f32(var_scaled), mode="lines+markers", name="q·k / √d_k",
-                             line=dict(color=sc_c, width=3), legendgroup="scaled",
-                             hovertemplate="d_k=%{x}<br>Var=%{y:.4g}<extra>scaled</extra>"), 1, 1)
-    fig.add_trace(go.Scatter(x=d, y=d, mode="lines", name="theory: Var = d_k",
-                             line=dict(color=COLORS["resid"], dash="dot"), hoverinfo="skip"), 1, 1)
-    fig.add_trace(go.Scatter(x=d, y=f32(max_raw), mode="lines+markers", name="softmax(q·k)",
-                             line=dict(color=raw_c, width=3), legendgroup="raw", showlegend=False,
-                             hovertemplate="d_k=%{x}<br>max weight %{y:.3f}<extra>unscaled</extra>"), 1, 2)
-    fig.add_trace(go.Scatter(x=d, y=f32(max_scaled), mode="lines+markers", name="softmax(q·k/√d_k)",
-                             line=dict(color=sc_c, width=3), legendgroup="scaled", showlegend=False,
-                             hovertemplate="d_k=%{x}<br>max weight %{y:.3f}<extra>scaled</extra>"), 1, 2)
-    style(fig, None, None, None, height=height)
-    fig.add_hline(y=1.0, line=dict(color=COLORS["resid"], dash="dash"), row=1, col=2,
-                  annotation_text="one-hot (saturated)", annotation_position="top left")
-    fig.add_hline(y=1.0 / n_keys, line=dict(color=COLORS["resid"], dash="dot"), row=1, col=2,
-                  annotation_text="uniform 1/T_k", annotation_position="top right")
-    fig.update_xaxes(type="log", title_text="d_k (log)")
-    fig.update_yaxes(type="log", title_text="variance (log)", row=1, col=1)
-    fig.update_yaxes(title_text="mean max weight", range=[0, 1.1], row=1, col=2)
-    fig.update_layout(margin=dict(t=40, b=100),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5))
-    return fig
+
+    def line(y, name, color, group, hover, cell, **extra):
+        return dict(type="scatter", x=d, y=f32(y), mode="lines+markers", name=name,
+                    line=dict(color=color, width=3), legendgroup=group, hovertemplate=hover, **extra, **refs[cell])
+
+    data = [line(var_raw, "q·k (unscaled)", raw_c, "raw", "d_k=%{x}<br>Var=%{y:.4g}<extra>unscaled</extra>",
+                 (1, 1)),
+            line(var_scaled, "q·k / √d_k", sc_c, "scaled", "d_k=%{x}<br>Var=%{y:.4g}<extra>scaled</extra>",
+                 (1, 1)),
+            dict(type="scatter", x=d, y=d, mode="lines", name="theory: Var = d_k",
+                 line=dict(color=COLORS["resid"], dash="dot"), hoverinfo="skip", **refs[(1, 1)]),
+            line(max_raw, "softmax(q·k)", raw_c, "raw",
+                 "d_k=%{x}<br>max weight %{y:.3f}<extra>unscaled</extra>", (1, 2), showlegend=False),
+            line(max_scaled, "softmax(q·k/√d_k)", sc_c, "scaled",
+                 "d_k=%{x}<br>max weight %{y:.3f}<extra>scaled</extra>", (1, 2), showlegend=False)]
+    lay = layout(None, None, None, height=height, grid=grid)
+    _hline(lay, 1.0, dict(color=COLORS["resid"], dash="dash"), "one-hot (saturated)", "top left", "x2", "y2")
+    _hline(lay, 1.0 / n_keys, dict(color=COLORS["resid"], dash="dot"), "uniform 1/T_k", "top right", "x2", "y2")
+    for name in ("xaxis", "xaxis2"):
+        lay[name].update(type="log", title=dict(text="d_k (log)"))
+    lay["yaxis"].update(type="log", title=dict(text="variance (log)"))
+    lay["yaxis2"].update(title=dict(text="mean max weight"), range=[0, 1.1])
+    lay["margin"] = {**lay["margin"], "t": 40, "b": 100}
+    lay["legend"] = dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5)
+    return figure(data, lay)
 
 
 def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, height: int = 340) -> go.Figure:
@@ -192,42 +210,41 @@ def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, 
     panels : list of (title, weights (T, T), mask (T, T) bool)
     """
     n = len(panels)
-    fig = make_subplots(rows=1, cols=n, horizontal_spacing=0.03, subplot_titles=[p[0] for p in panels])
+    grid, refs = subplots(1, n, horizontal_spacing=0.03, subplot_titles=[p[0] for p in panels])
     zmax = max(float(np.max(w)) for _, w, _ in panels)
+    data = []
     for c, (title, w, mask) in enumerate(panels, start=1):
-        keep = np.asarray(mask, bool)
+        keep = np.asarray(mask, bool)  # (T, T)
         T = keep.shape[0]
         x, y = _axes_for(T, T, labels, labels)
-        z = np.where(keep, np.asarray(w, float), np.nan)
-        fig.add_trace(go.Heatmap(z=f32(z), x=x, y=y, coloraxis="coloraxis", hoverongaps=False,
-                                 hovertemplate=f"{title}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.5g}}<extra></extra>"),
-                      1, c)
+        z = np.where(keep, np.asarray(w, float), np.nan)  # (T, T)
+        data.append(dict(type="heatmap", z=f32(z), x=x, y=y, coloraxis="coloraxis", hoverongaps=False,
+                         hovertemplate=f"{title}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.5g}}<extra></extra>",
+                         **refs[(1, c)]))
         ii, jj = np.nonzero(~keep)
         if ii.size:
-            fig.add_trace(_grey_cells(keep, x, y), 1, c)
+            data.append(_grey_cells(keep, x, y, **refs[(1, c)]))
         if 0 < ii.size <= 1200:
-            fig.add_trace(go.Scatter(
-                x=[x[j] for j in jj] if labels is not None else f32(jj),
-                y=[y[i] for i in ii] if labels is not None else f32(ii), mode="markers",
-                marker=dict(symbol="x-thin", size=5, line=dict(width=1, color="#f1f3f5")),
-                hoverinfo="skip", showlegend=False), 1, c)
-    style(fig, None, None, None, height=height)
-    fig.update_layout(margin=dict(t=40, l=40, r=10, b=40),
-                      coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
-                                     colorbar=dict(title=dict(text="weight (grey = masked)", side="right"),
-                                                   thickness=12)))
+            data.append(_crosses([x[j] for j in jj] if labels is not None else f32(jj),
+                                 [y[i] for i in ii] if labels is not None else f32(ii), size=5, **refs[(1, c)]))
+    lay = layout(None, None, None, height=height, grid=grid)
+    lay["margin"] = dict(t=40, l=40, r=10, b=40)
+    lay["coloraxis"] = dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
+                            colorbar=dict(title=dict(text="weight (grey = masked)", side="right"), thickness=12))
     T = panels[0][2].shape[0]
-    fig.update_yaxes(range=[T - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_xaxes(range=[-0.5, T - 0.5], autorange=False, showgrid=False, zeroline=False, constrain="domain")
     for c in range(1, n + 1):   # square cells in every panel; row labels only on the first
         sfx = "" if c == 1 else str(c)
-        fig.update_layout({f"yaxis{sfx}": dict(scaleanchor=f"x{sfx}", scaleratio=1, showticklabels=c == 1)})
-    if labels is not None:
-        fig.update_xaxes(tickangle=-60)
-    else:
-        fig.update_xaxes(title_text="key j")
-        fig.update_yaxes(title_text="query i", col=1)
-    return fig
+        lay[f"yaxis{sfx}"].update(range=[T - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False,
+                                  constrain="domain", scaleanchor=f"x{sfx}", scaleratio=1, showticklabels=c == 1)
+        lay[f"xaxis{sfx}"].update(range=[-0.5, T - 0.5], autorange=False, showgrid=False, zeroline=False,
+                                  constrain="domain")
+        if labels is not None:
+            lay[f"xaxis{sfx}"]["tickangle"] = -60
+        else:
+            lay[f"xaxis{sfx}"]["title"] = dict(text="key j")
+    if labels is None:
+        lay["yaxis"]["title"] = dict(text="query i")
+    return figure(data, lay)
 
 
 def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention weight",
@@ -236,16 +253,17 @@ def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention we
 
     Labels are categorical, so Plotly thins them when they would overlap and shows more on zoom.
     """
-    w = np.asarray(w, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)  # (T, T)
     T = w.shape[0]
     height = int(min(950, max(480, 14 * T + 160)))
     labels = token_labels(tokens)
-    fig = heatmap(w, colorbar_title, title=title, x_labels=labels, y_labels=labels, x_title="key (attended to)",
-                  y_title="query (attending)", signed=False, zmin=0.0, zmax=zmax, height=height)
-    fig.update_traces(hovertemplate="query %{y} → key %{x}<br>weight %{z:.6f}<extra></extra>")
-    fig.update_xaxes(tickangle=-60, automargin=True, side="bottom")
-    fig.update_yaxes(automargin=True)
-    return fig
+    trace, lay = heatmap_parts(w, colorbar_title, title=title, x_labels=labels, y_labels=labels,
+                               x_title="key (attended to)", y_title="query (attending)", signed=False, zmin=0.0,
+                               zmax=zmax, height=height)
+    trace["hovertemplate"] = "query %{y} → key %{x}<br>weight %{z:.6f}<extra></extra>"
+    lay["xaxis"].update(tickangle=-60, automargin=True, side="bottom")
+    lay["yaxis"].update(automargin=True)
+    return figure([trace], lay)
 
 
 def _pool(w: np.ndarray, block: int) -> np.ndarray:
@@ -253,9 +271,9 @@ def _pool(w: np.ndarray, block: int) -> np.ndarray:
     T = w.shape[-1]
     n = -(-T // block)
     pad = n * block - T
-    wp = np.pad(w, [(0, 0)] * (w.ndim - 2) + [(0, pad), (0, pad)], constant_values=np.nan)
+    wp = np.pad(w, [(0, 0)] * (w.ndim - 2) + [(0, pad), (0, pad)], constant_values=np.nan)  # (..., n*block, n*block)
     wp = wp.reshape(*w.shape[:-2], n, block, n, block)
-    return np.nanmean(wp, axis=(-3, -1))
+    return np.nanmean(wp, axis=(-3, -1))  # (..., n, n)
 
 
 def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = None) -> tuple[go.Figure, str]:
@@ -268,12 +286,12 @@ def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = Non
     -------
     (plotly.graph_objects.Figure, str)
     """
-    a = np.asarray(attentions, dtype=np.float64)
+    a = np.asarray(attentions, dtype=np.float64)  # (L, H, T, T)
     L, H, T, _ = a.shape
     note = ""
     if T > max_cells:
         block = -(-T // max_cells)
-        a = _pool(a, block)
+        a = _pool(a, block)  # (L, H, n, n)
         n = a.shape[-1]
         starts = np.arange(n) * block
         axis = [f"tokens {s}–{min(s + block, T) - 1}" for s in starts]
@@ -281,21 +299,23 @@ def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = Non
                 f"(all {T} tokens are included; pick a head above to see every token).")
     else:
         axis = token_labels(tokens)
-    fig = make_subplots(rows=L, cols=H, horizontal_spacing=0.006, vertical_spacing=0.012,
-                        column_titles=[f"head {h}" for h in range(H)],
-                        row_titles=[f"layer {i}" for i in range(L)])
-    for li in range(L):
-        for h in range(H):
-            fig.add_trace(go.Heatmap(z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis",
-                                     hovertemplate=(f"layer {li}, head {h}<br>query %{{y}} → key %{{x}}"
-                                                    "<br>weight %{z:.5f}<extra></extra>")), li + 1, h + 1)
+    lay, refs = subplots(L, H, horizontal_spacing=0.006, vertical_spacing=0.012,
+                         column_titles=[f"head {h}" for h in range(H)], row_titles=[f"layer {i}" for i in range(L)])
+    data = [dict(type="heatmap", z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis",
+                 hovertemplate=(f"layer {li}, head {h}<br>query %{{y}} → key %{{x}}"
+                                "<br>weight %{z:.5f}<extra></extra>"),
+                 **refs[(li + 1, h + 1)])
+            for li in range(L) for h in range(H)]
     zmax = float(np.nanmax(a)) if zmax is None else zmax
-    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed")
-    fig.update_layout(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20),
-                      plot_bgcolor="white", paper_bgcolor="white",
-                      coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
-                                     colorbar=dict(title=dict(text="attention weight", side="right"),
-                                                   thickness=12)))
-    fig.update_annotations(font_size=11)
-    return fig, note
+    for name in lay:
+        if name.startswith(("xaxis", "yaxis")):
+            lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False)
+            if name.startswith("y"):
+                lay[name]["autorange"] = "reversed"
+    lay.update(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20), plot_bgcolor="white",
+               paper_bgcolor="white", coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
+                                                     colorbar=dict(title=dict(text="attention weight",
+                                                                              side="right"), thickness=12)))
+    for ann in lay.get("annotations", []):
+        ann["font"] = {**ann.get("font", {}), "size": 11}
+    return figure(data, lay), note
