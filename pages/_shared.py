@@ -6,6 +6,8 @@ import gc
 import os
 import shutil
 import sys
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import plotly
@@ -71,7 +73,7 @@ def chart(fig, key: str | None = None, on_click=None):
     if key is None or not _LIVE:
         select = dict(on_select=on_click, selection_mode="points") if on_click else {}
         return st.plotly_chart(fig, width="stretch", config=CONFIG, key=key, **select)
-    spec = pio.to_json(fig, validate=False)                       # what st.plotly_chart sends
+    spec = _figure_json(fig)                                      # what st.plotly_chart sends
     extra = {"config": CONFIG, **({"la_clicks": True} if on_click else {})}
     spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
     events = {"on_select_change": on_click} if on_click else {}
@@ -103,24 +105,39 @@ def cached_figure(build, *args, **kwargs):
     rebuilding them. Arguments must be hashable by Streamlit (numbers, strings, arrays). The
     figure is shared between sessions, so callers must not modify it.
 
-    A Plotly figure asked for a second time is replaced by a copy built from its own dict, whose
-    arrays are already base64-encoded: ``chart`` (``plotly.io.to_json``) encodes every array of
-    every frame again on each rerun (about 40 ms for the 73-frame projection animation), the copy
-    takes 7 ms.
-    Making the copy costs about 0.1 s once, so a figure used only once (its inputs change with
-    every press) is not copied.
+    A Plotly figure's JSON is kept with it, so :func:`chart` does not serialise it again on every
+    rerun (a 73-frame animation took about 25 ms per press to encode, on a page whose press
+    otherwise costs a few ms of Python).
     """
     name = f"{build.__code__.co_filename}:{build.__qualname__}"
-    entry = _cached_figure(name, build, *args, **kwargs)
-    entry["uses"] += 1
-    if entry["uses"] == 2 and isinstance(entry["figure"], go.Figure):
-        entry["figure"] = go.Figure(entry["figure"].to_dict())
-    return entry["figure"]
+    fig = _cached_figure(name, build, *args, **kwargs)
+    if isinstance(fig, go.Figure):
+        with _JSON_LOCK:
+            hit = _JSON.get(id(fig))
+            if hit is None or hit[0] is not fig:
+                _JSON[id(fig)] = (fig, pio.to_json(fig, validate=False))
+                while len(_JSON) > _JSON_MAX:
+                    _JSON.popitem(last=False)
+            _JSON.move_to_end(id(fig))
+    return fig
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _cached_figure(name: str, _build, *args, **kwargs) -> dict:
-    return {"figure": _build(*args, **kwargs), "uses": 0}
+def _cached_figure(name: str, _build, *args, **kwargs):
+    return _build(*args, **kwargs)
+
+
+_JSON: OrderedDict[int, tuple[go.Figure, str]] = OrderedDict()   # id → (cached figure, its JSON)
+_JSON_MAX = 64
+_JSON_LOCK = threading.Lock()
+
+
+def _figure_json(fig) -> str:
+    """The figure's JSON: kept for figures from :func:`cached_figure`, serialised otherwise."""
+    hit = _JSON.get(id(fig))
+    if hit is not None and hit[0] is fig:
+        return hit[1]
+    return pio.to_json(fig, validate=False)
 
 
 # Streamlit runs gc.collect(2) after every script and fragment run. Over everything torch,

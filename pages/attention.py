@@ -134,9 +134,7 @@ def step_by_step():
             chart(fig, key=f"att_step_{i}")
 
     ent = la.attention_entropy(steps.weights)
-    curve = [la.attention_entropy(la.attention_steps(q, k, v, scale=m_ * default_scale, mask=mask,
-                                                     dtype="float32").weights.astype(np.float64)).per_row.mean()
-             for m_ in MULTIPLIERS]
+    curve = la.entropy_by_scale(q, k, np.asarray(MULTIPLIERS) * default_scale, mask=mask)   # (41,)
     c1, c2 = st.columns(2)
     with c1:
         chart(fa.entropy_bars(ent.per_row, ent.max_nats, labels=labels), key="att_entropy_rows")

@@ -225,3 +225,52 @@ def test_scaling_study_shows_saturation():
     assert st_.entropy_raw[-1] < 0.2 < st_.entropy_scaled[-1]
     with pytest.raises(ValueError, match="positive integers"):
         A.scaling_study(d_ks=(0, 4))
+
+
+def _numpy_mean_entropy(q, k, s, keep=None):
+    """Reference: NumPy softmax of s·q kᵀ (masked), then −Σ w log w per row, averaged."""
+    z = s * (q @ k.T)
+    if keep is not None:
+        z = np.where(keep, z, -np.inf)
+    z = z - z.max(axis=-1, keepdims=True)
+    w = np.exp(z)
+    w /= w.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(w > 0, w * np.log(w), 0.0).sum(-1)
+    return h.mean()
+
+
+@settings(max_examples=40, deadline=None)
+@given(T=st.integers(1, 12), d_k=st.integers(1, 8), seed=st.integers(0, 10_000),
+       kind=st.sampled_from(["none", "causal", "window"]))
+def test_entropy_by_scale_matches_one_softmax_per_scale(T, d_k, seed, kind):
+    rng = np.random.default_rng(seed)
+    q, k = rng.normal(size=(T, d_k)), rng.normal(size=(T, d_k))
+    keep = {"none": None, "causal": A.causal_mask(T), "window": A.sliding_window_mask(T, 2)}[kind]
+    scales = np.logspace(-2, 2, 9) / math.sqrt(d_k)
+    got = A.entropy_by_scale(q, k, scales, mask=keep)
+    ref = [_numpy_mean_entropy(q, k, s, keep) for s in scales]
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+    # tiny scale: every row is uniform over the keys it may see
+    allowed = np.ones((T, T), bool) if keep is None else keep
+    np.testing.assert_allclose(A.entropy_by_scale(q, k, [1e-9], mask=keep)[0],
+                               np.log(allowed.sum(-1)).mean(), atol=1e-6)
+
+
+def test_entropy_by_scale_refuses_bad_scales():
+    q = np.ones((3, 2))
+    for bad in ([], [0.0], [-1.0], [[1.0]], [np.inf]):
+        with pytest.raises(ValueError, match="scale"):
+            A.entropy_by_scale(q, q, bad)
+    with pytest.raises(ValueError, match="overflow"):
+        A.entropy_by_scale(q * 1e200, q * 1e200, [1e300])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (2, 4, 7), (64, 600)])   # the last one takes the fused kernel
+def test_small_softmax_matches_torch_softmax(shape):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(*shape, generator=g, dtype=torch.float64) * 30
+    x[..., 1:][torch.rand(*x[..., 1:].shape, generator=g) < 0.3] = float("-inf")   # masked, never a whole row
+    got = A._softmax(x)
+    torch.testing.assert_close(got, torch.softmax(x, dim=-1), rtol=1e-12, atol=1e-15)
+    assert (got[torch.isinf(x)] == 0).all()

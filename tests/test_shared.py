@@ -45,16 +45,23 @@ def animation(n):
     return go.Figure(go.Scatter(x=x, y=x), frames=[go.Frame(data=[go.Scatter(x=x, y=x * k)]) for k in range(n)])
 
 
-def test_a_figure_served_again_is_the_same_figure_with_encoded_arrays():
+def test_a_cached_figure_is_serialised_once(monkeypatch):
+    """chart() sends a cached figure's JSON kept from its first use, not a new encoding per rerun."""
+    import pages._shared as shared
+
     CALLS.clear()
     first = cached_figure(animation, 4)
-    first_json = json.loads(pio.to_json(first, validate=False))
-    assert isinstance(first.frames[2].data[0].y, np.ndarray)            # first use: as built
-    again = cached_figure(animation, 4)
-    assert CALLS == [("animation", 4, 1.0)]                              # built once
-    assert json.loads(pio.to_json(again, validate=False)) == first_json  # the same figure
-    assert set(again.frames[2].data[0].y) == {"dtype", "bdata"}          # arrays now pre-encoded
-    assert cached_figure(animation, 4) is again                          # copied once
+    expected = pio.to_json(first, validate=False)
+    encoded = []
+    real = pio.to_json
+    monkeypatch.setattr(shared.pio, "to_json", lambda *a, **k: encoded.append(1) or real(*a, **k))
+    for _ in range(3):
+        fig = cached_figure(animation, 4)
+        assert fig is first and shared._figure_json(fig) == expected
+    assert CALLS == [("animation", 4, 1.0)] and encoded == []           # built and encoded once
+    other = animation(2)                                                 # not cached: encoded each time
+    shared._figure_json(other), shared._figure_json(other)
+    assert len(encoded) == 2
 
 
 # ------------------------------------------------------------------ chart(): the in-place chart component
