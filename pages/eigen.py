@@ -68,20 +68,6 @@ for i in range(2):
     for j in range(2):
         st.session_state.setdefault(KEYS[i][j], float(PRESETS["general (non-symmetric)"][i][j]))
 
-st.header("1. Stretching in 2D")
-# Layout order: controls, summary, plane. Run order: the plane first, so the chart under a
-# slider is redrawn before the text around it (the matrix sliders rerun the whole page).
-controls, summary = st.container(), st.container()
-A = current_matrix()
-try:
-    vals, vecs = le.eigen(A)
-    cond = le.eigvec_condition(vecs)
-except ValueError as exc:       # cannot happen with sliders, but never show a traceback
-    st.error(f"{exc}")
-    st.stop()
-is_complex = np.iscomplexobj(vals)
-defective = (not is_complex) and cond > le.DEFECTIVE_COND
-
 
 @st.fragment
 def section_plane(A, vals, vecs) -> None:
@@ -104,67 +90,6 @@ def section_plane(A, vals, vecs) -> None:
                    "Click 'grid after A' in the legend to see the whole plane move.")
     st.caption("Right: the same picture with x swept round the circle by Plotly in your browser "
                "(drag its slider or press play; no server round trip).")
-
-
-section_plane(A, vals, vecs)
-
-with controls:
-    c_pre, c1, c2 = st.columns([1.2, 1, 1])
-    with c_pre:
-        st.selectbox("Preset", list(PRESETS), key="eig_preset", on_change=apply_preset,
-                     help="Loads the four entries; then fine-tune them with the sliders.")
-    with c1:
-        st.slider("a₁₁", -3.0, 3.0, step=0.05, key="eig_a11")
-        st.slider("a₂₁", -3.0, 3.0, step=0.05, key="eig_a21")
-    with c2:
-        st.slider("a₁₂", -3.0, 3.0, step=0.05, key="eig_a12")
-        st.slider("a₂₂", -3.0, 3.0, step=0.05, key="eig_a22")
-
-with summary:
-    st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("λ₁", fe._fmt(vals[0]))
-    m2.metric("λ₂", fe._fmt(vals[1]))
-    m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
-    m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
-    if is_complex:
-        r, theta = le.complex_rotation(A)
-        st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
-                f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
-                f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
-                f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
-                "(section 3).")
-    elif defective:
-        st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
-                   "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
-                   f"Condition number of the eigenvector matrix: {cond:.2g}.")
-    elif le.is_symmetric(A):
-        st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
-    else:
-        st.caption(f"Real eigenvalues, eigenlines not perpendicular (A is not symmetric); "
-                   f"condition number of V: {cond:.3g}.")
-
-
-st.header("2. Complex eigenvalues")
-if is_complex:
-    r, theta = le.complex_rotation(A)
-    left, right = st.columns([3, 2])
-    right.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
-                f"turns by {theta:.1f}° (in the basis of the real and imaginary parts of the eigenvector) and "
-                f"scales by {r:.3g}, so the raw iterates x, Ax, A²x, … of x = (1, 0) spiral "
-                f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed curve'}.")
-    k = 40 if r <= 1 else int(max(4, min(40, np.floor(np.log(1e3) / np.log(r)))))
-    spiral = le.iterate(A, [1.0, 0.0], k)
-    with left:
-        chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
-                                 title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
-              key="eig_spiral")
-    if k < 40:
-        right.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
-else:
-    st.markdown("The current matrix has real eigenvalues. Pick *rotation (90°)* (λ = ±i) or "
-                "*rotation + shrink (spiral)* in the preset menu: a 2×2 real matrix has complex eigenvalues "
-                "exactly when (trace)² < 4·det.")
 
 
 @st.fragment
@@ -200,9 +125,6 @@ def section_iterates(A, vals, vecs) -> None:
                    "and power iteration does not converge (e.g. a reflection flips between two vectors).")
 
 
-section_iterates(A, vals, vecs)
-
-
 @st.fragment
 def section_symmetric(A) -> None:
     st.header("4. Symmetric = QΛQᵀ")
@@ -220,6 +142,93 @@ def section_symmetric(A) -> None:
                "The red and green arrows are the eigenvectors q₁, q₂ and where each step sends them: "
                "Qᵀ turns them onto the axes, Λ stretches them by λ₁, λ₂, Q turns them back.")
 
+
+@st.fragment
+def matrix_sections() -> None:
+    """Everything that depends on A (sections 1–4): a matrix slider reruns only this, not the
+    point cloud or the random spectra below (their messages delayed the plane chart by 40–60 ms)."""
+    st.header("1. Stretching in 2D")
+    # Layout order: controls, summary, plane. Run order: the plane first, so the chart under a
+    # slider is redrawn before the text around it (the matrix sliders rerun this whole fragment).
+    controls, summary = st.container(), st.container()
+    A = current_matrix()
+    try:
+        vals, vecs = le.eigen(A)
+        cond = le.eigvec_condition(vecs)
+    except ValueError as exc:       # cannot happen with sliders, but never show a traceback
+        st.error(f"{exc}")
+        st.stop()
+    is_complex = np.iscomplexobj(vals)
+    defective = (not is_complex) and cond > le.DEFECTIVE_COND
+
+    section_plane(A, vals, vecs)
+
+    with controls:
+        c_pre, c1, c2 = st.columns([1.2, 1, 1])
+        with c_pre:
+            st.selectbox("Preset", list(PRESETS), key="eig_preset", on_change=apply_preset,
+                         help="Loads the four entries; then fine-tune them with the sliders.")
+        with c1:
+            st.slider("a₁₁", -3.0, 3.0, step=0.05, key="eig_a11")
+            st.slider("a₂₁", -3.0, 3.0, step=0.05, key="eig_a21")
+        with c2:
+            st.slider("a₁₂", -3.0, 3.0, step=0.05, key="eig_a12")
+            st.slider("a₂₂", -3.0, 3.0, step=0.05, key="eig_a22")
+
+    with summary:
+        st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("λ₁", fe._fmt(vals[0]))
+        m2.metric("λ₂", fe._fmt(vals[1]))
+        m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
+        m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
+        if is_complex:
+            r, theta = le.complex_rotation(A)
+            st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
+                    f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
+                    f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
+                    f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
+                    "(section 3).")
+        elif defective:
+            st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
+                       "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
+                       f"Condition number of the eigenvector matrix: {cond:.2g}.")
+        elif le.is_symmetric(A):
+            st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
+        else:
+            st.caption(f"Real eigenvalues, eigenlines not perpendicular (A is not symmetric); "
+                       f"condition number of V: {cond:.3g}.")
+
+    st.header("2. Complex eigenvalues")
+    if is_complex:
+        r, theta = le.complex_rotation(A)
+        left, right = st.columns([3, 2])
+        right.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
+                       f"turns by {theta:.1f}° (in the basis of the real and imaginary parts of the eigenvector) and "
+                       f"scales by {r:.3g}, so the raw iterates x, Ax, A²x, … of x = (1, 0) spiral "
+                       f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed curve'}.")
+        k = 40 if r <= 1 else int(max(4, min(40, np.floor(np.log(1e3) / np.log(r)))))
+        spiral = le.iterate(A, [1.0, 0.0], k)
+        with left:
+            chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
+                                     title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
+                  key="eig_spiral")
+        if k < 40:
+            right.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
+    else:
+        st.markdown("The current matrix has real eigenvalues. Pick *rotation (90°)* (λ = ±i) or "
+                    "*rotation + shrink (spiral)* in the preset menu: a 2×2 real matrix has complex eigenvalues "
+                    "exactly when (trace)² < 4·det.")
+
+    section_iterates(A, vals, vecs)
+    section_symmetric(A)
+
+
+matrix_sections()
+
+
+@st.fragment
+def section_cloud() -> None:
     st.subheader("A point cloud and its principal axes")
     c1, c2, c3, c4 = st.columns(4)
     sx = c1.slider("std of feature 1", 0.1, 3.0, 2.0, 0.1, key="eig_sx")
@@ -242,7 +251,7 @@ def section_symmetric(A) -> None:
         "embeddings computes, in 384 dimensions instead of 2 (see the PCA page).")
 
 
-section_symmetric(A)
+section_cloud()
 
 
 @st.fragment

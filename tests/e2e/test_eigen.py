@@ -101,3 +101,21 @@ def test_client_side_sweep(page, server):
     assert x[0] < 0                                             # about 180°
     assert page.locator('[data-testid="stStatusWidget"]').count() == 0
     screenshot(page, "eigen-sweep")
+
+
+_WATCH_STALE = """() => { window.__laStale = [];
+  new MutationObserver(ms => ms.forEach(m => {
+    if (m.target.getAttribute('data-stale') === 'true') window.__laStale.push(m.target.className);
+  })).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-stale']}); }"""
+
+
+def test_a_matrix_slider_reruns_only_what_depends_on_the_matrix(page, server):
+    """Issue 9: the entry sliders rerun sections 1–4 (a fragment), not the point cloud or the random
+    spectra, whose elements Streamlit would otherwise mark stale while the page reran."""
+    goto(page, server)
+    page.evaluate(_WATCH_STALE)
+    press_slider(page, "a₁₁", "ArrowRight")
+    wait_idle(page)
+    stale = page.evaluate("() => window.__laStale")
+    assert any("st-key-eig_a11" in c for c in stale)                     # the fragment did rerun
+    assert not [c for c in stale if "st-key-eig_kind" in c or "st-key-eig_npts" in c], stale
