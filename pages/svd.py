@@ -155,73 +155,14 @@ st.markdown(
     "spectrum you choose, or on your own matrix, and see why LoRA can fine-tune a model with few numbers."
 )
 
-src = st.radio("Matrix", ["built-in image", "MiniLM weight", "synthetic", "upload"], horizontal=True,
-               key="svd_source")
-kind, params, upload, upload_name = None, None, None, ""
-c = st.columns(4)
-if src == "built-in image":
-    name = c[0].selectbox("Image (scikit-learn sample)", ["china.jpg", "flower.jpg"], key="svd_img")
-    colour = c[1].radio("Channels", ["grey", "colour (R, G, B)"], horizontal=True, key="svd_colour") != "grey"
-    # block means of f×f pixels, f = 4, 3, 2, 1: the longest side of the 427×640 photo becomes 640 // f
-    side = c[2].select_slider("Longest side (pixels)", [160, 214, 320, 640], value=320, key="svd_side",
-                              format_func=lambda v: f"{640 // int(np.ceil(640 / v))}",
-                              help="The photo is 427×640; smaller is faster. Block means of f×f pixels "
-                                   "(f = 4, 3, 2 or 1), not cropping.")
-    kind, params = "image", (name, colour, side)
-elif src == "MiniLM weight":
-    layer = c[0].selectbox("Layer", range(6), key="svd_layer")
-    label = c[1].selectbox("Matrix", list(MINILM_MATS), key="svd_mat")
-    head = c[2].selectbox("Head", range(N_HEADS), key="svd_head", disabled=MINILM_MATS[label] != "qk")
-    kind, params = "minilm", (layer, label, head if MINILM_MATS[label] == "qk" else 0)
-elif src == "synthetic":
-    m = c[0].number_input("rows m", 2, 1024, 200, key="svd_m")
-    n = c[1].number_input("columns n", 2, 1024, 150, key="svd_n")
-    decay = c[2].slider("Spectrum decay α (σᵢ = i^−α)", 0.0, 3.0, 1.0, 0.1, key="svd_decay")
-    noise = c[3].slider("Noise level", 0.0, 1.0, 0.01, 0.01, key="svd_noise",
-                        help="Gaussian noise scaled so its largest singular value is about 2 × this.")
-    kind, params = "synthetic", (int(m), int(n), float(decay), float(noise), 0)
-else:
-    up = st.file_uploader("A matrix: .npy/.npz (no pickles), .csv/.tsv/.txt (numbers; a header row is fine) "
-                          "or .safetensors (the first 2-D tensor); at most 2048×2048 entries",
-                          type=["npy", "npz", "csv", "tsv", "txt", "safetensors"], key="svd_upload")
-    if up is None:
-        st.info("Upload a matrix to decompose it; until then the page shows the built-in image.")
-        kind, params = "image", ("china.jpg", False, 320)
-    else:
-        kind, params, upload, upload_name = "upload", (), up.getvalue(), up.name
-
-try:
-    data = prepare(kind, params, upload, upload_name)
-except ImportError:
-    st.error("Uploads need la_core.io, which this version does not have yet; pick another source.")
-    data = prepare("image", ("china.jpg", False, 320))
-    kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
-except ValueError as exc:
-    st.error(f"{exc} Accepted: a finite 2-D numeric matrix (at least 2×2) in .npy, .npz, .csv, .tsv, .txt or "
-             ".safetensors. Showing the built-in image instead.")
-    kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
-    data = prepare(kind, params)
-
-C, M, K = data["U"].shape
-N = data["Vh"].shape[2]
-s = data["s"]
-en = ls.energy(s)
-marks = {f: ls.rank_for_energy(s, f) for f in (0.9, 0.95, 0.99)} if en[-1] > 0 else {}
-info = (f"**{data['note']}** Shape {M}×{N}{' ×3 channels' if C == 3 else ''}; SVD in "
-        f"{data['t_svd'] * 1e3:.0f} ms (computed once and cached; a rank change only rebuilds).")
-if not data["image"] and s[0] > 0:
-    info += f" Effective rank (Roy & Vetterli): **{ls.effective_rank(s):.1f}** of {K}."
-st.markdown(info)
-if kind == "minilm" and MINILM_MATS[params[1]] == "qk":
-    numerical = int((s > s[0] * 1e-5).sum())
-    st.info(f"W_Q,h W_K,hᵀ is a 384×384 matrix built through a 32-dimensional head, so its rank is at most 32: "
-            f"here {numerical} singular values exceed 10⁻⁵·σ₁, and σ₃₃/σ₁ = {s[32] / s[0]:.1e} "
-            "(rounding noise). Rank 32 rebuilds it exactly; see the cliff in the spectrum.")
-
 
 # ----------------------------------------------------------------------------- 1. rank slider
 @st.fragment
-def rank_section():
+def rank_section(data: dict, marks: dict):
+    C, M, K = data["U"].shape                           # channels, rows, rank of the full SVD
+    N = data["Vh"].shape[2]
+    s = data["s"]
+    en = ls.energy(s)
     st.header("1. Rank slider")
     default = min(20, K)
     r = st.slider("Rank r (server-side: each release rebuilds A_r at full resolution)", 1, K, default,
@@ -291,18 +232,87 @@ def rank_section():
                " · ".join(f"{f:.0%} of the energy needs rank {v}" for f, v in marks.items()))
 
 
-rank_section()
+@st.fragment
+def matrix_sections():
+    """The chosen matrix and everything built from it (sections 1–3): its widgets rerun only this, not
+    the 2D geometry or LoRA sections below."""
+    src = st.radio("Matrix", ["built-in image", "MiniLM weight", "synthetic", "upload"], horizontal=True,
+                   key="svd_source")
+    kind, params, upload, upload_name = None, None, None, ""
+    c = st.columns(4)
+    if src == "built-in image":
+        name = c[0].selectbox("Image (scikit-learn sample)", ["china.jpg", "flower.jpg"], key="svd_img")
+        colour = c[1].radio("Channels", ["grey", "colour (R, G, B)"], horizontal=True, key="svd_colour") != "grey"
+        # block means of f×f pixels, f = 4, 3, 2, 1: the longest side of the 427×640 photo becomes 640 // f
+        side = c[2].select_slider("Longest side (pixels)", [160, 214, 320, 640], value=320, key="svd_side",
+                                  format_func=lambda v: f"{640 // int(np.ceil(640 / v))}",
+                                  help="The photo is 427×640; smaller is faster. Block means of f×f pixels "
+                                       "(f = 4, 3, 2 or 1), not cropping.")
+        kind, params = "image", (name, colour, side)
+    elif src == "MiniLM weight":
+        layer = c[0].selectbox("Layer", range(6), key="svd_layer")
+        label = c[1].selectbox("Matrix", list(MINILM_MATS), key="svd_mat")
+        head = c[2].selectbox("Head", range(N_HEADS), key="svd_head", disabled=MINILM_MATS[label] != "qk")
+        kind, params = "minilm", (layer, label, head if MINILM_MATS[label] == "qk" else 0)
+    elif src == "synthetic":
+        m = c[0].number_input("rows m", 2, 1024, 200, key="svd_m")
+        n = c[1].number_input("columns n", 2, 1024, 150, key="svd_n")
+        decay = c[2].slider("Spectrum decay α (σᵢ = i^−α)", 0.0, 3.0, 1.0, 0.1, key="svd_decay")
+        noise = c[3].slider("Noise level", 0.0, 1.0, 0.01, 0.01, key="svd_noise",
+                            help="Gaussian noise scaled so its largest singular value is about 2 × this.")
+        kind, params = "synthetic", (int(m), int(n), float(decay), float(noise), 0)
+    else:
+        up = st.file_uploader("A matrix: .npy/.npz (no pickles), .csv/.tsv/.txt (numbers; a header row is fine) "
+                              "or .safetensors (the first 2-D tensor); at most 2048×2048 entries",
+                              type=["npy", "npz", "csv", "tsv", "txt", "safetensors"], key="svd_upload")
+        if up is None:
+            st.info("Upload a matrix to decompose it; until then the page shows the built-in image.")
+            kind, params = "image", ("china.jpg", False, 320)
+        else:
+            kind, params, upload, upload_name = "upload", (), up.getvalue(), up.name
+
+    try:
+        data = prepare(kind, params, upload, upload_name)
+    except ImportError:
+        st.error("Uploads need la_core.io, which this version does not have yet; pick another source.")
+        data = prepare("image", ("china.jpg", False, 320))
+        kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
+    except ValueError as exc:
+        st.error(f"{exc} Accepted: a finite 2-D numeric matrix (at least 2×2) in .npy, .npz, .csv, .tsv, .txt or "
+                 ".safetensors. Showing the built-in image instead.")
+        kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
+        data = prepare(kind, params)
+
+    C, M, K = data["U"].shape
+    N = data["Vh"].shape[2]
+    s = data["s"]
+    en = ls.energy(s)
+    marks = {f: ls.rank_for_energy(s, f) for f in (0.9, 0.95, 0.99)} if en[-1] > 0 else {}
+    info = (f"**{data['note']}** Shape {M}×{N}{' ×3 channels' if C == 3 else ''}; SVD in "
+            f"{data['t_svd'] * 1e3:.0f} ms (computed once and cached; a rank change only rebuilds).")
+    if not data["image"] and s[0] > 0:
+        info += f" Effective rank (Roy & Vetterli): **{ls.effective_rank(s):.1f}** of {K}."
+    st.markdown(info)
+    if kind == "minilm" and MINILM_MATS[params[1]] == "qk":
+        numerical = int((s > s[0] * 1e-5).sum())
+        st.info(f"W_Q,h W_K,hᵀ is a 384×384 matrix built through a 32-dimensional head, so its rank is at most 32: "
+                f"here {numerical} singular values exceed 10⁻⁵·σ₁, and σ₃₃/σ₁ = {s[32] / s[0]:.1e} "
+                "(rounding noise). Rank 32 rebuilds it exactly; see the cliff in the spectrum.")
+
+    rank_section(data, marks)
+
+    # ----------------------------------------------------------------------------- 3. instant scrubbing
+    st.header("3. Instant scrubbing")
+    st.markdown(
+        "The Streamlit slider in section 1 is **server-side**: on release, Python rebuilds `A_r` at full "
+        "resolution and sends it back. The slider under this chart is **client-side**: the previews for "
+        "ranks 1…64 and a log-spaced set beyond were computed once and sent with the chart, so dragging "
+        "swaps frames in your browser with no round trip. Press ▶ to play them."
+    )
+    chart(cached_figure(scrub_figure, kind, params, upload, upload_name), key="svd_scrub")
 
 
-# ----------------------------------------------------------------------------- 3. instant scrubbing
-st.header("3. Instant scrubbing")
-st.markdown(
-    "The Streamlit slider in section 1 is **server-side**: on release, Python rebuilds `A_r` at full "
-    "resolution and sends it back. The slider under this chart is **client-side**: the previews for "
-    "ranks 1…64 and a log-spaced set beyond were computed once and sent with the chart, so dragging "
-    "swaps frames in your browser with no round trip. Press ▶ to play them."
-)
-chart(cached_figure(scrub_figure, kind, params, upload, upload_name), key="svd_scrub")
+matrix_sections()
 
 
 # ----------------------------------------------------------------------------- 4. 2D geometry

@@ -118,3 +118,18 @@ def screenshot(page, name: str) -> str:
 def floats(v) -> list[float]:
     """A rendered trace array (as returned by :func:`chart_data`) as a list of floats."""
     return [float(e) for e in v]
+
+
+def watch_stale(page) -> None:
+    """Record every element Streamlit marks stale from now on (it does so while a run that will
+    redraw the element is under way); read them with :func:`stale_elements`."""
+    page.evaluate("""() => { window.__laStale = [];
+      new MutationObserver(ms => ms.forEach(m => {
+        if (m.target.getAttribute('data-stale') === 'true') window.__laStale.push(m.target.className);
+      })).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-stale']}); }""")
+
+
+def stale_elements(page) -> list[str]:
+    """Class names (they include ``st-key-<widget key>``) of the elements marked stale since
+    :func:`watch_stale`."""
+    return page.evaluate("() => window.__laStale")

@@ -5,7 +5,8 @@ import numpy as np
 
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle, floats as values
+from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_elements,
+                                     wait_idle, watch_stale, floats as values)
 
 pytestmark = pytest.mark.e2e
 
@@ -103,19 +104,13 @@ def test_client_side_sweep(page, server):
     screenshot(page, "eigen-sweep")
 
 
-_WATCH_STALE = """() => { window.__laStale = [];
-  new MutationObserver(ms => ms.forEach(m => {
-    if (m.target.getAttribute('data-stale') === 'true') window.__laStale.push(m.target.className);
-  })).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-stale']}); }"""
-
-
 def test_a_matrix_slider_reruns_only_what_depends_on_the_matrix(page, server):
     """Issue 9: the entry sliders rerun sections 1–4 (a fragment), not the point cloud or the random
     spectra, whose elements Streamlit would otherwise mark stale while the page reran."""
     goto(page, server)
-    page.evaluate(_WATCH_STALE)
+    watch_stale(page)
     press_slider(page, "a₁₁", "ArrowRight")
     wait_idle(page)
-    stale = page.evaluate("() => window.__laStale")
+    stale = stale_elements(page)
     assert any("st-key-eig_a11" in c for c in stale)                     # the fragment did rerun
     assert not [c for c in stale if "st-key-eig_kind" in c or "st-key-eig_npts" in c], stale
