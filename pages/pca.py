@@ -403,7 +403,9 @@ def view_section():
                        f"({metric_names[metric]}; {'higher' if metric != 'euclidean' else 'lower'} is closer). "
                        "They are ringed in the plot: neighbours that look far away in the picture show what the "
                        "projection hides.")
-        cc[0].dataframe(table, hide_index=True, width="stretch", key="pca_nb_table")
+        # a static table: the interactive data grid's rendering held back the redraw of the chart above
+        # (Neighbours k press → chart redrawn: about 190 → 165 ms here)
+        cc[0].table(table, hide_index=True, height="content" if len(table) <= 12 else 460)
     # trustworthiness of this view
     try:
         score, used = trust(ds.key, center, tuple(comps), "euclidean", X, Z)

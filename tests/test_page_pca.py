@@ -102,7 +102,7 @@ def test_neighbours_match_la_core_and_are_highlighted(at, example):
     at.selectbox(key="pca_metric").set_value("euclidean").run()
     assert_no_exception(at)
     idx, score = lp.nearest_neighbors(X, king, k=10, metric="euclidean")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["label"]) == list(df["label"].iloc[idx])
     np.testing.assert_allclose(table["Euclidean distance"], np.round(score, 4))
     ring = next(tr for tr in chart_specs(at)[SCATTER]["data"] if tr["name"] == "nearest neighbours")
