@@ -206,17 +206,17 @@ def add_arrow(fig: go.Figure, start, end, color: str, name: str, dash: str | Non
     return fig
 
 
-def add_arrow3d(fig: go.Figure, start, end, color: str, name: str, dash: str | None = None) -> go.Figure:
-    """Draw a 3D arrow: a line plus a cone at the tip."""
+def arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
+    """A 3D arrow as trace dicts: a line, and a cone at the tip (none for a zero-length arrow)."""
     start, end = np.asarray(start, float), np.asarray(end, float)
     d = end - start
-    fig.add_trace(go.Scatter3d(x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
-                               mode="lines", name=name, line=dict(color=color, width=6, dash=dash)))
+    out = [dict(type="scatter3d", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
+                mode="lines", name=name, line=dict(color=color, width=6, dash=dash))]
     if np.linalg.norm(d) > 1e-12:
-        fig.add_trace(go.Cone(x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]), v=f32([d[1]]),
-                              w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip", showscale=False,
-                              colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
-    return fig
+        out.append(dict(type="cone", x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]),
+                        v=f32([d[1]]), w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip",
+                        showscale=False, colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
+    return out
 
 
 def unit_circle(n: int = 200) -> np.ndarray:

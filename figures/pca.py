@@ -5,7 +5,7 @@ import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
+from figures.common import COLORS, SEQUENTIAL, arrow, arrow3d, f32, figure, layout
 
 PALETTE = pc.qualitative.Dark24 + pc.qualitative.Light24 + pc.qualitative.Alphabet  # 74 distinct colours
 MAX_CATEGORIES = 40   # more than this: the 39 most frequent get a colour, the rest are grey "other"
@@ -153,19 +153,6 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     return fig
 
 
-def _arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
-    """What ``figures.common.add_arrow3d`` adds, as trace dicts: a line, and a cone at the tip."""
-    start, end = np.asarray(start, float), np.asarray(end, float)
-    d = end - start
-    out = [dict(type="scatter3d", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
-                mode="lines", name=name, line=dict(color=color, width=6, dash=dash))]
-    if np.linalg.norm(d) > 1e-12:
-        out.append(dict(type="cone", x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]),
-                        v=f32([d[1]]), w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip",
-                        showscale=False, colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
-    return out
-
-
 def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) -> go.Figure:
     """Arrows of ``A - B + C`` in the view's plane (or space): B→A, then the same offset moved to C.
 
@@ -178,7 +165,7 @@ def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) 
     a, b, c = (np.asarray(points[k][1], float) for k in "ABC")
 
     def arrows(start, end, color, name, dash=None) -> list[dict]:
-        return _arrow3d(start, end, color, name, dash) if a.size == 3 else [arrow(start, end, color, name, dash,
+        return arrow3d(start, end, color, name, dash) if a.size == 3 else [arrow(start, end, color, name, dash,
                                                                                   width=2.5)]
 
     data = arrows(b, a, COLORS["e1"], f"{points['B'][0]} → {points['A'][0]} (A − B)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, arrow, f32, figure, layout
+from figures.common import COLORS, arrow, arrow3d, f32, figure, layout
 
 
 def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: float) -> np.ndarray:
@@ -176,19 +176,6 @@ def column_mix_figure(W: np.ndarray, x: np.ndarray, contrib: np.ndarray, total: 
                                       "output coordinate 2", 520, _limits(pts), bottom=120))
 
 
-def _arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
-    """A 3D arrow as trace dicts: a line plus a cone at the tip (what ``add_arrow3d`` adds)."""
-    start, end = np.asarray(start, float), np.asarray(end, float)
-    d = end - start
-    out = [dict(type="scatter3d", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), z=f32([start[2], end[2]]),
-                mode="lines", name=name, line=dict(color=color, width=6, dash=dash))]
-    if np.linalg.norm(d) > 1e-12:
-        out.append(dict(type="cone", x=f32([end[0]]), y=f32([end[1]]), z=f32([end[2]]), u=f32([d[0]]),
-                        v=f32([d[1]]), w=f32([d[2]]), sizemode="absolute", sizeref=0.25, anchor="tip",
-                        showscale=False, colorscale=[[0, color], [1, color]], showlegend=False, hoverinfo="skip"))
-    return out
-
-
 def subspace_figure(a: np.ndarray, b: np.ndarray, x: np.ndarray, proj: np.ndarray, q: np.ndarray) -> go.Figure:
     """3D: the plane (or line) spanned by a and b, x, its projection and the residual."""
     r = 1.3 * max(np.linalg.norm(x), np.linalg.norm(a), np.linalg.norm(b), 1.0)
@@ -204,7 +191,7 @@ def subspace_figure(a: np.ndarray, b: np.ndarray, x: np.ndarray, proj: np.ndarra
                      name="span{a, b} (a line: a ∥ b)", line=dict(color="#74C0FC", width=8))]
     for vec, color, name in ((a, COLORS["e1"], "a"), (b, COLORS["e2"], "b"), (x, COLORS["x"], "x"),
                              (proj, COLORS["proj"], "projection of x")):
-        data += _arrow3d([0, 0, 0], vec, color, name)
+        data += arrow3d([0, 0, 0], vec, color, name)
     data.append(dict(type="scatter3d", x=f32([proj[0], x[0]]), y=f32([proj[1], x[1]]), z=f32([proj[2], x[2]]),
                      mode="lines", name="residual (⟂ plane)", line=dict(color=COLORS["resid"], width=5, dash="dash")))
     ax = [dict(title=dict(text=t), range=[-r, r]) for t in ("x₁", "x₂", "x₃")]

@@ -6,8 +6,6 @@ import gc
 import os
 import shutil
 import sys
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import plotly
@@ -110,34 +108,20 @@ def cached_figure(build, *args, **kwargs):
     otherwise costs a few ms of Python).
     """
     name = f"{build.__code__.co_filename}:{build.__qualname__}"
-    fig = _cached_figure(name, build, *args, **kwargs)
-    if isinstance(fig, go.Figure):
-        with _JSON_LOCK:
-            hit = _JSON.get(id(fig))
-            if hit is None or hit[0] is not fig:
-                _JSON[id(fig)] = (fig, pio.to_json(fig, validate=False))
-                while len(_JSON) > _JSON_MAX:
-                    _JSON.popitem(last=False)
-            _JSON.move_to_end(id(fig))
-    return fig
+    return _cached_figure(name, build, *args, **kwargs)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _cached_figure(name: str, _build, *args, **kwargs):
-    return _build(*args, **kwargs)
-
-
-_JSON: OrderedDict[int, tuple[go.Figure, str]] = OrderedDict()   # id → (cached figure, its JSON)
-_JSON_MAX = 64
-_JSON_LOCK = threading.Lock()
+    fig = _build(*args, **kwargs)
+    if isinstance(fig, go.Figure):
+        fig._la_json = pio.to_json(fig, validate=False)      # read by _figure_json; goes with the entry
+    return fig
 
 
 def _figure_json(fig) -> str:
     """The figure's JSON: kept for figures from :func:`cached_figure`, serialised otherwise."""
-    hit = _JSON.get(id(fig))
-    if hit is not None and hit[0] is fig:
-        return hit[1]
-    return pio.to_json(fig, validate=False)
+    return getattr(fig, "_la_json", None) or pio.to_json(fig, validate=False)
 
 
 # Streamlit runs gc.collect(2) after every script and fragment run. Over everything torch,

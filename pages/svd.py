@@ -158,11 +158,12 @@ st.markdown(
 
 # ----------------------------------------------------------------------------- 1. rank slider
 @st.fragment
-def rank_section(data: dict, marks: dict):
+def rank_section(data: dict):
     C, M, K = data["U"].shape                           # channels, rows, rank of the full SVD
     N = data["Vh"].shape[2]
     s = data["s"]
     en = ls.energy(s)
+    marks = {f: ls.rank_for_energy(s, f) for f in (0.9, 0.95, 0.99)} if en[-1] > 0 else {}
     st.header("1. Rank slider")
     default = min(20, K)
     r = st.slider("Rank r (server-side: each release rebuilds A_r at full resolution)", 1, K, default,
@@ -286,8 +287,6 @@ def matrix_sections():
     C, M, K = data["U"].shape
     N = data["Vh"].shape[2]
     s = data["s"]
-    en = ls.energy(s)
-    marks = {f: ls.rank_for_energy(s, f) for f in (0.9, 0.95, 0.99)} if en[-1] > 0 else {}
     info = (f"**{data['note']}** Shape {M}×{N}{' ×3 channels' if C == 3 else ''}; SVD in "
             f"{data['t_svd'] * 1e3:.0f} ms (computed once and cached; a rank change only rebuilds).")
     if not data["image"] and s[0] > 0:
@@ -299,7 +298,7 @@ def matrix_sections():
                 f"here {numerical} singular values exceed 10⁻⁵·σ₁, and σ₃₃/σ₁ = {s[32] / s[0]:.1e} "
                 "(rounding noise). Rank 32 rebuilds it exactly; see the cliff in the spectrum.")
 
-    rank_section(data, marks)
+    rank_section(data)
 
     # ----------------------------------------------------------------------------- 3. instant scrubbing
     st.header("3. Instant scrubbing")

@@ -120,16 +120,14 @@ def floats(v) -> list[float]:
     return [float(e) for e in v]
 
 
-def watch_stale(page) -> None:
-    """Record every element Streamlit marks stale from now on (it does so while a run that will
-    redraw the element is under way); read them with :func:`stale_elements`."""
+def stale_after_press(page, label: str, key: str) -> list[str]:
+    """Press ``key`` on the slider labelled ``label`` and return the class names (they include
+    ``st-key-<widget key>``) of every element Streamlit marked stale until the run was over: it
+    marks the elements a run will redraw, so the list shows what the press reran."""
     page.evaluate("""() => { window.__laStale = [];
       new MutationObserver(ms => ms.forEach(m => {
         if (m.target.getAttribute('data-stale') === 'true') window.__laStale.push(m.target.className);
       })).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-stale']}); }""")
-
-
-def stale_elements(page) -> list[str]:
-    """Class names (they include ``st-key-<widget key>``) of the elements marked stale since
-    :func:`watch_stale`."""
+    press_slider(page, label, key)
+    wait_idle(page)
     return page.evaluate("() => window.__laStale")

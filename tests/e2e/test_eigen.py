@@ -5,8 +5,8 @@ import numpy as np
 
 import pytest
 
-from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_elements,
-                                     wait_idle, watch_stale, floats as values)
+from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_after_press,
+                                     wait_idle, floats as values)
 
 pytestmark = pytest.mark.e2e
 
@@ -108,9 +108,6 @@ def test_a_matrix_slider_reruns_only_what_depends_on_the_matrix(page, server):
     """Issue 9: the entry sliders rerun sections 1–4 (a fragment), not the point cloud or the random
     spectra, whose elements Streamlit would otherwise mark stale while the page reran."""
     goto(page, server)
-    watch_stale(page)
-    press_slider(page, "a₁₁", "ArrowRight")
-    wait_idle(page)
-    stale = stale_elements(page)
+    stale = stale_after_press(page, "a₁₁", "ArrowRight")
     assert any("st-key-eig_a11" in c for c in stale)                     # the fragment did rerun
     assert not [c for c in stale if "st-key-eig_kind" in c or "st-key-eig_npts" in c], stale

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screenshot, stale_elements, wait_charts_drawn,
-                                     wait_idle, watch_stale)
+from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screenshot, stale_after_press, wait_charts_drawn,
+                                     wait_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -97,9 +97,6 @@ def test_the_image_size_reruns_only_what_depends_on_the_matrix(page, server):
     """Issue 9: the source widgets rerun sections 1–3 (a fragment), not the 2D geometry or LoRA
     sections, whose elements Streamlit would otherwise mark stale while the page reran."""
     goto_svd(page, server)
-    watch_stale(page)
-    press_slider(page, "Longest side (pixels)", "ArrowLeft")
-    wait_idle(page)
-    stale = stale_elements(page)
+    stale = stale_after_press(page, "Longest side (pixels)", "ArrowLeft")
     assert any("st-key-svd_source" in c for c in stale), stale           # the fragment did rerun
     assert not [c for c in stale if "st-key-svd_a11" in c or "st-key-svd_lora_r" in c], stale
