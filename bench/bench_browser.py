@@ -158,13 +158,16 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        proc, url = start_server(script=str(Path(__file__).with_name("floor_app.py")))
-        try:
-            open_page(page, url, "", wait_charts=1)
-            _server_side(page, REFERENCE, presses_per_slider, 1, out)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+        for name, script in ((REFERENCE, "floor_app.py"), (FRAGMENT_REFERENCE, "floor_fragment_app.py")):
+            if script == "floor_fragment_app.py":
+                _link_static()
+            proc, url = start_server(script=str(Path(__file__).with_name(script)))
+            try:
+                open_page(page, url, "", wait_charts=1)
+                _server_side(page, name, presses_per_slider, 1, out)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
         proc, url = start_server()
         try:
             for topic in available_topics():
@@ -181,14 +184,29 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
 
 
 REFERENCE = "reference"
+FRAGMENT_REFERENCE = "fragment reference"
+
+
+def _link_static() -> None:
+    """Streamlit serves app/static/ from the folder of the script it runs: give bench/ the app's."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    (here.parent / "static").mkdir(exist_ok=True)
+    link = here / "static"
+    if not link.exists():
+        link.symlink_to(Path("..") / "static", target_is_directory=True)
 INTRO = ("Goal: p50 ≤ 150 ms from a slider key press to its chart redrawn, timed in the page from the keydown "
          "event (until 2026-11-25 the clock started before the harness looked the slider up, which added "
          "6–19 ms). *ours* is the first chart "
          "redrawn after the press; the note adds *settled*: every chart the run changed is redrawn, the "
          "replaced copies are gone and the run is over. The reference, measured in the same run, is the "
-         "smallest Streamlit page there is (bench/floor_app.py: one slider, one 50-point chart), the floor "
-         "every server-side slider pays on this machine. Client-side (Plotly) sliders swap precomputed "
-         "frames in the browser: click on the rail → `plotly_animated`.")
+         "smallest Streamlit page there is (bench/floor_app.py: one slider, one 50-point chart, a full rerun "
+         "and a new st.plotly_chart per press). The second reference row (since 2026-11-26) is the smallest "
+         "page built the way LA Lens pages are (bench/floor_fragment_app.py: the slider and the chart in a "
+         "fragment, the chart updated in place by LA Lens's chart component): the floor for our sliders on "
+         "this machine, so what a page takes beyond it is that page's own elements and charts. Client-side "
+         "(Plotly) sliders swap precomputed frames in the browser: click on the rail → `plotly_animated`.")
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -199,7 +217,9 @@ def run(quick: bool = False) -> list[Row]:
     ref_name = "minimal Streamlit app (bench/floor_app.py: one slider, one 50-point chart)"
     rows = []
     for (title, label), times in results.items():
-        what = f"{title}: '{label}'"
+        what = (f"{title}: '{label}'" if title != FRAGMENT_REFERENCE else
+                "second reference: minimal fragment page (bench/floor_fragment_app.py: one slider and one "
+                "50-point chart in st.fragment, drawn by LA Lens's chart component)")
         if not times:
             rows.append(Row("slider → chart redrawn (p50)", what, float("nan"), "", None,
                             note="no chart changed (a setting slider)"))

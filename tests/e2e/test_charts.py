@@ -70,6 +70,27 @@ def test_template_is_the_one_st_plotly_chart_applies(page):
     assert native == ours, "Streamlit's chart theme changed: regenerate pages/plotly_template.json"
 
 
+def test_the_fragment_reference_of_the_benchmark_draws_and_updates_its_chart(page):
+    """bench/floor_fragment_app.py (the browser benchmark's second reference) runs outside the app:
+    its chart component must still find its scripts (bench/static) and update the chart in place."""
+    from bench.bench_browser import _link_static
+
+    _link_static()
+    proc, url = start_server(script=str(ROOT / "bench" / "floor_fragment_app.py"))
+    try:
+        open_page(page, url, "", wait_charts=1)
+        before = chart_data(page, 0)
+        page.evaluate(_TAG, 0)
+        press_slider(page, "value", times=3)
+        after = chart_data(page, 0)
+        assert after != before
+        assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
+        assert "could not be drawn" not in page.inner_text("body")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 _FRAMES = """() => { const seen = window.__laFrames = [];
   const snap = () => Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => g.data);
   let prev = snap(), frame = 0;
