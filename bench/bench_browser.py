@@ -18,6 +18,7 @@ import os
 import re
 import statistics
 import time
+from pathlib import Path
 
 from bench.common import Row
 from page_registry import available_topics
@@ -147,8 +148,6 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
             only: str | None = None) -> dict[tuple[str, str], list[tuple[float, float]]]:
     """{(page, slider): [(first chart redrawn, all settled) in seconds per press]}; the page
     "reference" is the minimal app in bench/floor_app.py."""
-    from pathlib import Path
-
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.browser_utils import open_page
@@ -158,9 +157,8 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        _link_static()
         for name, script in ((REFERENCE, "floor_app.py"), (FRAGMENT_REFERENCE, "floor_fragment_app.py")):
-            if script == "floor_fragment_app.py":
-                _link_static()
             proc, url = start_server(script=str(Path(__file__).with_name(script)))
             try:
                 open_page(page, url, "", wait_charts=1)
@@ -189,13 +187,13 @@ FRAGMENT_REFERENCE = "fragment reference"
 
 def _link_static() -> None:
     """Streamlit serves app/static/ from the folder of the script it runs: give bench/ the app's."""
-    from pathlib import Path
-
     here = Path(__file__).resolve().parent
     (here.parent / "static").mkdir(exist_ok=True)
     link = here / "static"
     if not link.exists():
         link.symlink_to(Path("..") / "static", target_is_directory=True)
+
+
 INTRO = ("Goal: p50 ≤ 150 ms from a slider key press to its chart redrawn, timed in the page from the keydown "
          "event (until 2026-11-25 the clock started before the harness looked the slider up, which added "
          "6–19 ms). *ours* is the first chart "

@@ -16,15 +16,19 @@ _TAG = "(i) => { document.querySelectorAll('.js-plotly-plot')[i].__laTag = 'kept
 _HAS_TAG = "(i) => document.querySelectorAll('.js-plotly-plot')[i].__laTag === 'kept'"
 
 
+def _assert_updated_in_place(page, slider: str, times: int) -> None:
+    """Pressing the slider changes the first chart's data, and its DOM node survives (Plotly.react)."""
+    before = chart_data(page, 0)
+    page.evaluate(_TAG, 0)
+    press_slider(page, slider, times=times)
+    assert chart_data(page, 0) != before
+    assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
+
+
 def test_a_slider_updates_its_chart_in_place(page, server):
     """The chart's DOM node survives the rerun (Plotly.react), and its data is the new figure's."""
     open_page(page, server, "projections", wait_charts=6)
-    before = chart_data(page, 0)
-    page.evaluate(_TAG, 0)
-    press_slider(page, "length of x", times=5)
-    after = chart_data(page, 0)
-    assert after != before
-    assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
+    _assert_updated_in_place(page, "length of x", times=5)
     # the component draws no stale copy next to it: still six charts on the page
     assert page.locator(".js-plotly-plot").count() == 6
     # its modebar has the full-screen button that replaces st.plotly_chart's toolbar one
@@ -79,12 +83,7 @@ def test_the_fragment_reference_of_the_benchmark_draws_and_updates_its_chart(pag
     proc, url = start_server(script=str(ROOT / "bench" / "floor_fragment_app.py"))
     try:
         open_page(page, url, "", wait_charts=1)
-        before = chart_data(page, 0)
-        page.evaluate(_TAG, 0)
-        press_slider(page, "value", times=3)
-        after = chart_data(page, 0)
-        assert after != before
-        assert page.evaluate(_HAS_TAG, 0), "the chart was rebuilt instead of updated"
+        _assert_updated_in_place(page, "value", times=3)
         assert "could not be drawn" not in page.inner_text("body")
     finally:
         proc.terminate()
