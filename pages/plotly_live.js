@@ -88,6 +88,10 @@ export default function ({ parentElement, data, setTriggerValue }) {
     gd.className = "la-chart";
     gd.style.width = "100%";
     gd.style.background = "white";
+    // Off screen, the browser skips the chart's style, layout and paint on every update of the page
+    // (a chart is hundreds to thousands of SVG nodes); its last size holds its place meanwhile.
+    gd.style.contentVisibility = "auto";
+    gd.style.containIntrinsicSize = "auto 450px";
     parentElement.appendChild(gd);
     // Redraw at the new width when the column or tab changes size (or a hidden tab is shown).
     new ResizeObserver((entries) => {

@@ -102,14 +102,22 @@ def screenshot(page, name: str) -> str:
     """Full-page screenshot into tests/artifacts/NAME.png; returns the path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    # Streamlit scrolls inside its own container, so grow the viewport to the content first.
+    # Streamlit scrolls inside its own container, so grow the viewport to the content first. Charts
+    # that were off screen hold a placeholder height until shown (content-visibility: auto), so
+    # the content can grow once the viewport does: grow it until the height settles.
     size = page.viewport_size or {"width": 1440, "height": 1000}
-    height = page.evaluate(
-        "() => Math.max(...Array.from(document.querySelectorAll("
-        "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main'))"
-        ".map(e => e.scrollHeight), document.body.scrollHeight)")
-    page.set_viewport_size({"width": size["width"], "height": min(max(int(height) + 40, size["height"]), 12000)})
-    page.wait_for_timeout(400)
+    current = size["height"]
+    for _ in range(4):
+        height = page.evaluate(
+            "() => Math.max(...Array.from(document.querySelectorAll("
+            "'[data-testid=\"stMain\"], [data-testid=\"stAppViewContainer\"], section.main'))"
+            ".map(e => e.scrollHeight), document.body.scrollHeight)")
+        wanted = min(max(int(height) + 40, size["height"]), 12000)
+        if wanted == current:
+            break
+        current = wanted
+        page.set_viewport_size({"width": size["width"], "height": wanted})
+        page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return str(path)

@@ -121,3 +121,25 @@ def test_the_first_changed_chart_is_painted_before_the_next_is_drawn(page, serve
     assert len(frame) >= 4, f"expected most charts to change, saw {seen}"
     assert frame[0] == min(frame.values()), f"the plane chart (first on the page) was not drawn first: {seen}"
     assert len(set(frame.values())) == len(frame), f"two charts were drawn in the same frame: {seen}"
+
+
+_WIDTHS = """() => Array.from(document.querySelectorAll('.la-chart')).map(g => {
+  g.scrollIntoView();
+  const svg = g.querySelector('.main-svg');
+  return [Math.round(g.getBoundingClientRect().width), svg ? Math.round(svg.getBoundingClientRect().width) : 0,
+          getComputedStyle(g).contentVisibility]; })"""
+
+
+def test_charts_off_screen_are_skipped_yet_drawn_at_their_width(page, server):
+    """Every chart box has content-visibility: auto, so the browser skips the style, layout and paint
+    of the charts off screen on every update of the page. A chart redrawn while off screen (a
+    matrix slider changes the charts further down too) must still fill its column when shown."""
+    open_page(page, server, "eigenvectors", wait_charts=7)
+    press_slider(page, "a₁₁", times=1)
+    wait_charts_drawn(page, 7)
+    page.wait_for_timeout(1500)                 # the last charts are drawn one frame after another
+    shown = page.evaluate(_WIDTHS)
+    assert len(shown) >= 7
+    for box, svg, visibility in shown:
+        assert visibility == "auto"
+        assert box > 200 and abs(svg - box) <= 2, shown
