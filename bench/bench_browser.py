@@ -206,8 +206,8 @@ INTRO = ("Goal: p50 ≤ 150 ms from a slider key press to its chart redrawn, tim
          "this machine, so what a page takes beyond it is that page's own elements and charts. Client-side "
          "(Plotly) sliders swap precomputed frames in the browser: click on the rail → `plotly_animated`."
          " The speed of this shared machine varies from run to run by more than the differences between "
-         "versions (the first reference took 55–136 ms in different runs, the same code on the same day 98 "
-         "and 136 ms): compare the ratio to the reference, which moves much less.")
+         "versions (the first reference took 55–136 ms in different runs; on 2026-11-26 the same code "
+         "measured 98 and 136 ms): compare the ratio to the reference, which moves much less.")
 
 
 def run(quick: bool = False) -> list[Row]:

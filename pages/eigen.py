@@ -160,6 +160,8 @@ def matrix_sections() -> None:
         st.stop()
     is_complex = np.iscomplexobj(vals)
     defective = (not is_complex) and cond > le.DEFECTIVE_COND
+    if is_complex:
+        r, theta = le.complex_rotation(A)       # scale |λ| and turn angle θ, used by sections 1 and 2
 
     section_plane(A, vals, vecs)
 
@@ -183,7 +185,6 @@ def matrix_sections() -> None:
         m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
         m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
         if is_complex:
-            r, theta = le.complex_rotation(A)
             st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
                     f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
                     f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
@@ -201,7 +202,6 @@ def matrix_sections() -> None:
 
     st.header("2. Complex eigenvalues")
     if is_complex:
-        r, theta = le.complex_rotation(A)
         left, right = st.columns([3, 2])
         right.markdown(f"This matrix has the complex pair **λ = {r:.3g}·e^(±i·{theta:.1f}°)**. Each multiplication "
                        f"turns by {theta:.1f}° (in the basis of the real and imaginary parts of the eigenvector) and "
