@@ -98,5 +98,8 @@ def test_the_image_size_reruns_only_what_depends_on_the_matrix(page, server):
     sections, whose elements Streamlit would otherwise mark stale while the page reran."""
     goto_svd(page, server)
     stale = stale_after_press(page, "Longest side (pixels)", "ArrowLeft")
-    assert any("st-key-svd_source" in c for c in stale), stale           # the fragment did rerun
+    # the fragment did rerun: Streamlit marks stale only what is not replaced within its grace
+    # delay, so which of the fragment's elements show up depends on timing; any one of them will do
+    ours = ("st-key-svd_source", "st-key-svd_img", "st-key-svd_colour", "st-key-svd_side", "st-key-svd_scrub")
+    assert any(k in c for c in stale for k in ours), stale
     assert not [c for c in stale if "st-key-svd_a11" in c or "st-key-svd_lora_r" in c], stale
