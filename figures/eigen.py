@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, arrow, f32, figure, layout, subplots, unit_circle
+from figures.common import COLORS, EQUAL_CONSTRAIN, arrow, f32, figure, layout, subplots, unit_circle
 
 EIGEN_COLORS = ("#D6336C", "#0CA678")    # eigenline 1, eigenline 2
 
@@ -207,8 +207,9 @@ def qlq_panels(q, lam, height: int = 360) -> go.Figure:
             data.append(arrow([0, 0], m @ q[:, j], EIGEN_COLORS[j], f"image of {name} (λ = {lam[j]:.3g})",
                               showlegend=(c == 1), **ref))
         xa, ya = "xaxis" + ref["xaxis"][1:], "yaxis" + ref["yaxis"][1:]
-        lay[xa].update(range=[-bound, bound], title=dict(text="x₁"))
-        lay[ya].update(range=[-bound, bound], title=dict(text="x₂"), scaleanchor=ref["xaxis"], scaleratio=1)
+        lay[xa].update(range=[-bound, bound], title=dict(text="x₁"), constrain=EQUAL_CONSTRAIN)
+        lay[ya].update(range=[-bound, bound], title=dict(text="x₂"), scaleanchor=ref["xaxis"], scaleratio=1,
+                       constrain=EQUAL_CONSTRAIN)
     lay["margin"] = {**lay["margin"], "t": 70}
     lay["legend"] = {**lay["legend"], "y": 1.15}
     return figure(data, lay)

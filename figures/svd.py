@@ -7,7 +7,7 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, DIVERGING, arrow, f32, figure, heatmap_parts, layout, style, subplots
+from figures.common import COLORS, DIVERGING, EQUAL_CONSTRAIN, arrow, f32, figure, heatmap_parts, layout, style, subplots
 
 GREY = "gray"
 
@@ -182,8 +182,8 @@ def geometry(U, S, Vh, stages, names) -> go.Figure:
                                            yref=ref[(1, c)]["yaxis"]))
     for c in range(1, 5):
         x, y = ref[(1, c)]["xaxis"], ref[(1, c)]["yaxis"]
-        lay[x.replace("x", "xaxis")].update(range=[-lim, lim], title=dict(text="x₁"))
-        lay[y.replace("y", "yaxis")].update(range=[-lim, lim], scaleanchor=x, scaleratio=1)
+        lay[x.replace("x", "xaxis")].update(range=[-lim, lim], title=dict(text="x₁"), constrain=EQUAL_CONSTRAIN)
+        lay[y.replace("y", "yaxis")].update(range=[-lim, lim], scaleanchor=x, scaleratio=1, constrain=EQUAL_CONSTRAIN)
     lay["yaxis"]["title"] = dict(text="x₂")
     lay["showlegend"] = False
     return figure(data, lay)

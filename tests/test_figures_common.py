@@ -19,7 +19,8 @@ def reference(fig, title=None, x_title=None, y_title=None, height=420, equal_axe
     fig.update_xaxes(title_text=x_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
     fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
     if equal_axes:
-        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+        fig.update_xaxes(constrain="domain")
+        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
     return fig
 
 
