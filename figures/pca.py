@@ -63,10 +63,36 @@ def is_numeric(values) -> bool:
     return a.dtype.kind in "iuf" and np.unique(a[np.isfinite(a.astype(float))]).size > 12
 
 
+def _marker_size(m: int, dim: int, marker_size: float | None) -> float:
+    size = marker_size or (6 if m < 2000 else 4 if m < 20000 else 2.5)
+    return max(2.0, size - 2) if dim == 3 else size
+
+
+def _hover_text(labels: np.ndarray):
+    """Hover text of the points at some positions: Plotly keeps a NumPy string array as it is, while it
+    checks a list string by string."""
+    return (lambda rows: labels[rows]) if labels.dtype.kind == "U" else (lambda rows: labels[rows].tolist())
+
+
+def _xyz(coords) -> np.ndarray:
+    xyz = f32(coords)
+    if xyz.ndim != 2 or xyz.shape[1] not in (2, 3):
+        raise ValueError(f"coords must have 2 or 3 columns; got shape {xyz.shape}.")
+    return xyz
+
+
+def _trace(xyz: np.ndarray, rows, kind: str, **kw) -> dict:
+    """A trace dict of the points at positions ``rows``: (x, y) or (x, y, z) columns plus ``kw``."""
+    pts = xyz[rows]
+    return dict(type=kind, x=pts[:, 0], y=pts[:, 1], **(dict(z=pts[:, 2]) if xyz.shape[1] == 3 else {}), **kw)
+
+
 def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=("PC1", "PC2", "PC3"),
             title: str = "", selected: int | None = None, neighbors=None, index=None,
             height: int = 620, marker_size: float | None = None) -> go.Figure:
-    """2D or 3D scatter of points coloured by a metadata column.
+    """2D or 3D scatter of points coloured by a metadata column, with a selected point and its neighbours.
+
+    :func:`scatter_points` and :func:`highlight_traces` in one figure.
 
     Parameters
     ----------
@@ -83,31 +109,33 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     index : array_like of int, optional
         Original row numbers (shown on hover); defaults to 0..m-1.
     """
-    xyz = f32(coords)
+    data, lay = _points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size)
+    return figure(data + highlight_traces(coords, labels, selected, neighbors, index, marker_size), lay)
+
+
+def scatter_points(coords, labels=None, color=None, color_name: str = "", axis_titles=("PC1", "PC2", "PC3"),
+                   title: str = "", index=None, height: int = 620, marker_size: float | None = None) -> go.Figure:
+    """:func:`scatter` without the selected point and its neighbours: the part that stays the same when
+    only they change (the page keeps it, and sends :func:`highlight_traces` on top)."""
+    return figure(*_points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size))
+
+
+def _points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size):
+    xyz = _xyz(coords)
     m, dim = xyz.shape
-    if dim not in (2, 3):
-        raise ValueError(f"coords must have 2 or 3 columns; got {dim}.")
     labels = _strings(range(m) if labels is None else labels)
-    # hover text: Plotly keeps a NumPy string array as it is, while it checks a list string by string
-    text = (lambda rows: labels[rows]) if labels.dtype.kind == "U" else (lambda rows: labels[rows].tolist())
+    text = _hover_text(labels)
     index = np.arange(m) if index is None else np.asarray(index)
-    size = marker_size or (6 if m < 2000 else 4 if m < 20000 else 2.5)
-    if dim == 3:
-        size = max(2.0, size - 2)
+    size = _marker_size(m, dim, marker_size)
     kind = "scatter3d" if dim == 3 else "scattergl" if m > GL_ABOVE else "scatter"
     data = []
-
-    def trace(rows, kind, **kw) -> dict:
-        """A trace dict of the points at positions ``rows``: (x, y) or (x, y, z) columns plus ``kw``."""
-        pts = xyz[rows]
-        return dict(type=kind, x=pts[:, 0], y=pts[:, 1], **(dict(z=pts[:, 2]) if dim == 3 else {}), **kw)
 
     def add(mask, name, marker, showlegend=True):
         sel = np.flatnonzero(mask)
         hover = "%{text}<br>row %{customdata}<br>" + (
             "(%{x:.3f}, %{y:.3f}, %{z:.3f})" if dim == 3 else "(%{x:.3f}, %{y:.3f})") + f"<extra>{name}</extra>"
-        data.append(trace(sel, kind, mode="markers", name=name, text=text(sel), customdata=index[sel],
-                          marker=marker, hovertemplate=hover, showlegend=showlegend))
+        data.append(_trace(xyz, sel, kind, mode="markers", name=name, text=text(sel), customdata=index[sel],
+                           marker=marker, hovertemplate=hover, showlegend=showlegend))
 
     note = ""
     if color is None:
@@ -122,21 +150,6 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
         for i, cat in enumerate(order):
             col = "#adb5bd" if cat == OTHER and note else PALETTE[i % len(PALETTE)]
             add(vals == cat, str(cat), dict(size=size, color=col, opacity=0.8))
-    marks = "scatter3d" if dim == 3 else "scatter"   # rings and star: SVG even above GL_ABOVE points
-    if neighbors is not None and len(neighbors):
-        nb = np.asarray(neighbors, dtype=int)
-        data.append(trace(nb, marks, mode="markers+text", name="nearest neighbours", text=text(nb),
-                          textposition="top center", customdata=index[nb],
-                          marker=dict(size=size + 8, color="rgba(0,0,0,0)",
-                                      line=dict(color=COLORS["highlight"], width=2.5)),
-                          hovertemplate="neighbour: %{text}<extra></extra>"))
-    if selected is not None:
-        s = int(selected)
-        data.append(trace([s], marks, mode="markers+text", name="selected", text=[str(labels[s])],
-                          textposition="bottom center", customdata=index[[s]],
-                          marker=dict(size=size + 12, symbol="diamond" if dim == 3 else "star",
-                                      color=COLORS["highlight"], line=dict(color="black", width=1)),
-                          hovertemplate="selected: %{text}<extra></extra>"))
     full_title = title + (f"<br><sup>{note}</sup>" if note else "")
     if dim == 3:
         lay = layout(full_title, height=height)
@@ -144,13 +157,38 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     else:
         lay = layout(full_title, axis_titles[0], axis_titles[1], height=height)
     lay["legend"] = dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01)
-    if color_name:
-        lay["legend"]["title"] = dict(text=color_name)
+    lay["legend"]["title"] = dict(text=color_name) if color_name else None   # None: no legend title
     lay["margin"]["r"] = 160
-    fig = figure(data, lay)
-    if not color_name:
-        fig.layout.legend.update(title=None)   # an empty legend title, as update_layout(title=None) left it
-    return fig
+    return data, lay
+
+
+def highlight_traces(coords, labels=None, selected: int | None = None, neighbors=None, index=None,
+                     marker_size: float | None = None) -> list[dict]:
+    """The neighbours (rings with their labels) and the selected point (a star) of :func:`scatter`, as
+    trace dicts; the arguments mean the same as there."""
+    xyz = _xyz(coords)
+    m, dim = xyz.shape
+    # only the few points drawn here get their labels converted (a page keeps the rest in its figure)
+    text = (lambda rows: _strings(rows if labels is None else np.asarray(labels)[rows]))
+    index = np.arange(m) if index is None else np.asarray(index)
+    size = _marker_size(m, dim, marker_size)
+    marks = "scatter3d" if dim == 3 else "scatter"   # rings and star: SVG even above GL_ABOVE points
+    data = []
+    if neighbors is not None and len(neighbors):
+        nb = np.asarray(neighbors, dtype=int)
+        data.append(_trace(xyz, nb, marks, mode="markers+text", name="nearest neighbours", text=text(nb),
+                           textposition="top center", customdata=index[nb],
+                           marker=dict(size=size + 8, color="rgba(0,0,0,0)",
+                                       line=dict(color=COLORS["highlight"], width=2.5)),
+                           hovertemplate="neighbour: %{text}<extra></extra>"))
+    if selected is not None:
+        s = int(selected)
+        data.append(_trace(xyz, [s], marks, mode="markers+text", name="selected", text=text([s]),
+                           textposition="bottom center", customdata=index[[s]],
+                           marker=dict(size=size + 12, symbol="diamond" if dim == 3 else "star",
+                                       color=COLORS["highlight"], line=dict(color="black", width=1)),
+                           hovertemplate="selected: %{text}<extra></extra>"))
+    return data
 
 
 def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) -> go.Figure:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from figures import pca as fp
 from la_core import pca as lp
-from pages._shared import chart, clicked_point
+from pages._shared import chart, clicked_point, kept_figure
 
 try:  # the loader module (issue 8, la_core/io.py)
     from la_core import io as lio
@@ -379,19 +379,23 @@ def view_section():
     if n > DISPLAY_CAP:
         st.info(f"Showing {len(shown):,} of {n:,} points (a seeded uniform random sample, plus the selected point "
                 "and its neighbours). The PCA, the neighbours and the export use every row.")
-    colvals = None if color == "(none)" else ds.meta[color].to_numpy()[shown]
-    fig = fp.scatter(Z[shown][:, comps], labels=ds.labels[shown], color=colvals,
-                     color_name="" if color == "(none)" else color,
-                     axis_titles=[f"{pcs[i]} ({100 * ratio[i]:.1f}%)" for i in comps],
-                     title=f"{' vs '.join(pcs[i] for i in comps)} ({'centred' if center else 'uncentred'} PCA)",
-                     selected=where(sel) if sel is not None else None,
-                     neighbors=[where(r) for r in nb_idx], index=shown,
-                     height=640 if dims == "2D" else 720)
+    coords = Z[shown][:, comps]                                          # (m, 2 or 3)
+    points = dict(labels=ds.labels[shown], color=None if color == "(none)" else ds.meta[color].to_numpy()[shown],
+                  color_name="" if color == "(none)" else color,
+                  axis_titles=[f"{pcs[i]} ({100 * ratio[i]:.1f}%)" for i in comps],
+                  title=f"{' vs '.join(pcs[i] for i in comps)} ({'centred' if center else 'uncentred'} PCA)",
+                  index=shown, height=640 if dims == "2D" else 720)
+    # The points stay the same when only the selected point or k change: kept, with their JSON, under a
+    # key that names what they are drawn from (all rows, or a sample that depends on the selection)
+    view = (ds.key, center, tuple(comps), color, dims, n <= DISPLAY_CAP or tuple(extra))
+    fig = kept_figure(view, fp.scatter_points, coords, **points)
+    marks = fp.highlight_traces(coords, points["labels"], selected=where(sel) if sel is not None else None,
+                                neighbors=[where(r) for r in nb_idx], index=shown)
     if dims == "2D":
-        chart(fig, key="pca_scatter", on_click=_clicked)
+        chart(fig, key="pca_scatter", on_click=_clicked, extra=marks)
         st.caption("Click a point to select it (or pick it above).")
     else:
-        chart(fig, key="pca_scatter3d")
+        chart(fig, key="pca_scatter3d", extra=marks)
 
     cc = st.columns([1.2, 1])
     if sel is not None:

@@ -115,3 +115,45 @@ def test_static_folder_holds_the_installed_plotly_js_and_the_template():
                        Path(plotly.__file__).parent / "package_data" / "plotly.min.js", shallow=False)
     assert filecmp.cmp(shared.STATIC / "plotly_template.json",
                        Path(shared.__file__).with_name("plotly_template.json"), shallow=False)
+
+
+# ----------------------------------------------------------------------------- kept figures + extra traces
+from figures import pca as fp  # noqa: E402
+from pages._shared import _figure_json, _with_traces, kept_figure  # noqa: E402
+from tests.e2e.browser_utils import _plain  # noqa: E402
+
+
+def _decoded(spec: str) -> dict:
+    """A figure's JSON with Plotly's binary arrays as lists and numbers as float32 (the browser's view)."""
+    def norm(v):
+        if isinstance(v, dict):
+            return {k: norm(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [norm(x) for x in v]
+        return float(np.float32(v)) if isinstance(v, float) else v
+    return norm(_plain(json.loads(spec)))
+
+
+def test_extra_traces_on_a_kept_figure_are_the_whole_figure():
+    """chart(kept, extra=...) sends what the whole figure would: the points' JSON as kept, then the
+    highlight traces, in the order scatter() draws them."""
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(40, 2)).astype(np.float32)
+    labels = np.array([f"w{i}" for i in range(40)])
+    cats = np.array(["a", "b", "c", "d"])[rng.integers(0, 4, 40)]
+    kw = dict(labels=labels, color=cats, color_name="category", title="t", index=np.arange(100, 140))
+    full = fp.scatter(xy, selected=3, neighbors=[5, 7, 9], **kw)
+    kept = kept_figure(("test", 1), fp.scatter_points, xy, **kw)
+    marks = fp.highlight_traces(xy, labels, selected=3, neighbors=[5, 7, 9], index=kw["index"])
+    spec = _with_traces(kept, marks)
+    assert _decoded(spec) == _decoded(pio.to_json(full, validate=False))
+    assert _decoded(_with_traces(kept, marks[:1]))["data"][-1]["name"] == "nearest neighbours"
+    again = kept_figure(("test", 1), fp.scatter_points, xy * 0, **kw)     # same key: kept, not rebuilt
+    assert again is kept and _figure_json(again) == _figure_json(kept)
+
+
+def test_extra_traces_on_an_empty_figure():
+    fig = go.Figure(layout=dict(title=dict(text="empty")))
+    out = json.loads(_with_traces(fig, [dict(type="scatter", x=[1.0], y=[2.0])]))
+    assert out["data"] == [{"type": "scatter", "x": [1.0], "y": [2.0]}]
+    assert out["layout"]["title"]["text"] == "empty"
