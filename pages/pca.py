@@ -461,8 +461,10 @@ def analogy_section():
         st.info("No rows left after leaving out the three inputs.")
         return
     left, right = st.columns([1, 2])
-    left.dataframe(pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "label": ds.labels[idx],
-                                 "cosine": np.round(score, 4)}), hide_index=True, width="stretch")
+    # a static table, as for the neighbours: the interactive data grid's rendering holds back the chart
+    left.table(pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "label": ds.labels[idx],
+                             "cosine": np.round(score, 4)}), hide_index=True,
+               height="content" if len(idx) <= 12 else 460)
     comps = [pcs.index(st.session_state.get("pca_x", "PC1")), pcs.index(st.session_state.get("pca_y", pcs[min(1, k - 1)]))]
     rows = [a, b, cc] + idx.tolist()
     pts = Z[np.asarray(rows)][:, comps]

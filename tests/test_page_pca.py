@@ -128,7 +128,7 @@ def test_centring_toggle_changes_pc1(at, example):
 
 def test_analogy_and_semantic_axes(at, example):
     df, X = example
-    tables = [t.value for t in at.dataframe]
+    tables = [t.value for t in at.table]
     analogy_table = next(t for t in tables if "cosine" in t.columns and len(t) == 5)
     assert analogy_table["label"].iloc[0] == "queen"
     spec = chart_specs(at)[ANALOGY]
