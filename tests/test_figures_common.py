@@ -100,3 +100,19 @@ def test_heatmap_has_one_trace_and_a_titled_colour_bar():
     assert fig.data[0].colorbar.title.text == "weight"
     assert fig.data[0].zmid == 0 and fig.data[0].zmin == -3 and fig.data[0].zmax == 3   # signed: centred
     assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_frames_send_few_point_arrays_as_lists_and_keep_long_ones_float32():
+    import plotly.io as pio
+
+    from figures.common import FRAME_LIST_MAX, figure
+    from tests.apptest_utils import arr
+
+    tip = np.array([0.0, 0.1234567891, np.nan], np.float32)                  # a few values, one missing
+    line = np.linspace(0, 1, FRAME_LIST_MAX + 1, dtype=np.float32)           # longer than the limit
+    frames = [dict(data=[dict(type="scatter", x=tip, y=line)], name="0")]
+    spec = json.loads(pio.to_json(figure([dict(type="scatter", x=tip, y=line)], {}, frames), validate=False))
+    x, y = spec["frames"][0]["data"][0]["x"], spec["frames"][0]["data"][0]["y"]
+    assert x == [0.0, 0.1234568, None]                                        # 7 significant digits, NaN → gap
+    assert y["dtype"] == "f4" and np.array_equal(arr(y), line)
+    assert spec["data"][0]["x"]["dtype"] == "f4"                              # the base traces are untouched
