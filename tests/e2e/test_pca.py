@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
+from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screenshot, stale_after_press,
+                                     wait_charts_drawn, wait_idle)
 
 pytestmark = pytest.mark.e2e
 
@@ -140,3 +141,13 @@ def test_clicking_a_point_selects_it(page, server):
                            timeout=20_000)
     wait_idle(page)
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_neighbours_k_reruns_only_the_picture_and_the_list(page, server):
+    """Issue 9: the point, metric and k widgets rerun the picture and the neighbour list (a fragment
+    inside the view's fragment), not the view controls above them."""
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    stale = stale_after_press(page, "Neighbours k", "ArrowRight")
+    assert ring(page) == 11                                   # the picture was redrawn with one more ring
+    view = ("st-key-pca_dims", "st-key-pca_x", "st-key-pca_y", "st-key-pca_z", "st-key-pca_color")
+    assert not [c for c in stale if any(k in c for k in view)], stale
