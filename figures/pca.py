@@ -191,14 +191,15 @@ def highlight_traces(coords, labels=None, selected: int | None = None, neighbors
     return data
 
 
-def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) -> go.Figure:
-    """Arrows of ``A - B + C`` in the view's plane (or space): B→A, then the same offset moved to C.
+def analogy_arrows(points: dict) -> list[dict]:
+    """Arrows of ``A - B + C`` in the view's plane (or space), as trace dicts: B→A, then the same offset
+    moved to C, and C→D.
 
     Parameters
     ----------
     points : dict
         ``{"A": (label, xy), "B": (label, xy), "C": (label, xy)}`` with 2 or 3 coordinates each, plus
-        optionally ``"D"`` (the top result) and ``"target"`` (where ``C + A - B`` lands in the view).
+        optionally ``"D"`` (the top result).
     """
     a, b, c = (np.asarray(points[k][1], float) for k in "ABC")
 
@@ -211,5 +212,35 @@ def add_analogy_arrows(fig: go.Figure, points: dict, result: str | None = None) 
     if "D" in points:
         d = np.asarray(points["D"][1], float)
         data += arrows(c, d, COLORS["x"], f"{points['C'][0]} → {points['D'][0]} (top answer)")
-    fig.add_traces(data)
-    return fig
+    return data
+
+
+def analogy_figure(coords, words_xy, words, axis_titles=("PC1", "PC2"), title: str = "", labels=None, index=None,
+                   height: int = 520, marker_size: float = 4) -> go.Figure:
+    """``A − B + C`` in a 2D view: the points in grey for context, the arrows, and the words involved, zoomed
+    onto them.
+
+    Parameters
+    ----------
+    coords : array_like, shape (m, 2)
+        The background points (already sampled for display); ``labels`` and ``index`` as in :func:`scatter`.
+    words_xy : array_like, shape (3 + r, 2)
+        A, B, C and the r answers (best first) in the same plane.
+    words : sequence of str
+        Their labels.
+    """
+    pts = np.asarray(words_xy, float)                                   # (3 + r, 2)
+    data, lay = _points(coords, labels, None, "", axis_titles, title, index, height, marker_size)
+    data[0]["marker"] = {**data[0]["marker"], "color": "#ced4da"}
+    named = {k: (str(w), p) for k, w, p in zip("ABCD", words, pts)}
+    data += analogy_arrows(named)
+    data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="markers+text",
+                     text=[str(w) for w in words], textposition="top center", name="A, B, C and answers",
+                     marker=dict(size=9, color="#212529")))
+    # zoom onto the words and where C + (A − B) lands (the background stays for context)
+    ends = np.vstack([pts, pts[2] + pts[0] - pts[1]])
+    lo, hi = ends.min(0), ends.max(0)
+    pad = 0.25 * np.maximum(hi - lo, 1e-6)
+    lay["xaxis"]["range"] = [float(lo[0] - pad[0]), float(hi[0] + pad[0])]
+    lay["yaxis"]["range"] = [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+    return figure(data, lay)

@@ -476,21 +476,10 @@ def analogy_section():
     rows = [a, b, cc] + idx.tolist()
     pts = Z[np.asarray(rows)][:, comps]
     shown = lp.sample_indices(n, min(DISPLAY_CAP, 20000), seed=1)
-    fig = fp.scatter(Z[shown][:, comps], labels=ds.labels[shown], axis_titles=[pcs[i] for i in comps],
-                     title=f"{ds.labels[a]} − {ds.labels[b]} + {ds.labels[cc]} in the {pcs[comps[0]]}/{pcs[comps[1]]} plane",
-                     neighbors=None, index=shown, height=520, marker_size=4)
-    fig.update_traces(marker=dict(color="#ced4da"), selector=dict(name="points"))
-    fp.add_analogy_arrows(fig, {"A": (ds.labels[a], pts[0]), "B": (ds.labels[b], pts[1]),
-                                "C": (ds.labels[cc], pts[2]), "D": (ds.labels[idx[0]], pts[3])})
-    fig.add_scatter(x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32), mode="markers+text",
-                    text=[str(ds.labels[r]) for r in rows], textposition="top center", name="A, B, C and answers",
-                    marker=dict(size=9, color="#212529"))
-    # zoom onto the words involved (the background stays for context)
-    ends = np.vstack([pts, pts[2] + pts[0] - pts[1]])
-    lo, hi = ends.min(0), ends.max(0)
-    pad = 0.25 * np.maximum(hi - lo, 1e-6)
-    fig.update_xaxes(range=[float(lo[0] - pad[0]), float(hi[0] + pad[0])])
-    fig.update_yaxes(range=[float(lo[1] - pad[1]), float(hi[1] + pad[1])])
+    fig = fp.analogy_figure(Z[shown][:, comps], pts, [ds.labels[r] for r in rows],
+                            axis_titles=[pcs[i] for i in comps], labels=ds.labels[shown], index=shown,
+                            title=f"{ds.labels[a]} − {ds.labels[b]} + {ds.labels[cc]} in the "
+                                  f"{pcs[comps[0]]}/{pcs[comps[1]]} plane")
     if len(shown) < n:
         right.caption(f"Background: {len(shown):,} of {n:,} points (seeded sample).")
     with right:
