@@ -5,7 +5,7 @@ import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, arrow, arrow3d, f32, figure, layout
+from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
 
 PALETTE = pc.qualitative.Dark24 + pc.qualitative.Light24 + pc.qualitative.Alphabet  # 74 distinct colours
 MAX_CATEGORIES = 40   # more than this: the 39 most frequent get a colour, the rest are grey "other"
@@ -191,30 +191,6 @@ def highlight_traces(coords, labels=None, selected: int | None = None, neighbors
     return data
 
 
-def analogy_arrows(points: dict) -> list[dict]:
-    """Arrows of ``A - B + C`` in the view's plane (or space), as trace dicts: B→A, then the same offset
-    moved to C, and C→D.
-
-    Parameters
-    ----------
-    points : dict
-        ``{"A": (label, xy), "B": (label, xy), "C": (label, xy)}`` with 2 or 3 coordinates each, plus
-        optionally ``"D"`` (the top result).
-    """
-    a, b, c = (np.asarray(points[k][1], float) for k in "ABC")
-
-    def arrows(start, end, color, name, dash=None) -> list[dict]:
-        return arrow3d(start, end, color, name, dash) if a.size == 3 else [arrow(start, end, color, name, dash,
-                                                                                  width=2.5)]
-
-    data = arrows(b, a, COLORS["e1"], f"{points['B'][0]} → {points['A'][0]} (A − B)")
-    data += arrows(c, c + (a - b), COLORS["u"], f"{points['C'][0]} + (A − B)", dash="dash")
-    if "D" in points:
-        d = np.asarray(points["D"][1], float)
-        data += arrows(c, d, COLORS["x"], f"{points['C'][0]} → {points['D'][0]} (top answer)")
-    return data
-
-
 def analogy_figure(coords, words_xy, words, axis_titles=("PC1", "PC2"), title: str = "", labels=None, index=None,
                    height: int = 520, marker_size: float = 4) -> go.Figure:
     """``A − B + C`` in a 2D view: the points in grey for context, the arrows, and the words involved, zoomed
@@ -232,8 +208,11 @@ def analogy_figure(coords, words_xy, words, axis_titles=("PC1", "PC2"), title: s
     pts = np.asarray(words_xy, float)                                   # (3 + r, 2)
     data, lay = _points(coords, labels, None, "", axis_titles, title, index, height, marker_size)
     data[0]["marker"] = {**data[0]["marker"], "color": "#ced4da"}
-    named = {k: (str(w), p) for k, w, p in zip("ABCD", words, pts)}
-    data += analogy_arrows(named)
+    a, b, c, d = pts[:4]
+    wa, wb, wc, wd = (str(w) for w in words[:4])
+    data += [arrow(b, a, COLORS["e1"], f"{wb} → {wa} (A − B)", width=2.5),             # the offset A − B
+             arrow(c, c + (a - b), COLORS["u"], f"{wc} + (A − B)", "dash", width=2.5),   # moved to C
+             arrow(c, d, COLORS["x"], f"{wc} → {wd} (top answer)", width=2.5)]
     data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="markers+text",
                      text=[str(w) for w in words], textposition="top center", name="A, B, C and answers",
                      marker=dict(size=9, color="#212529")))
