@@ -74,6 +74,8 @@ def as_fraction(v, name: str) -> float:
 
 def as_choice(v, name: str, choices) -> str:
     """One of ``choices`` (strings), or ``ValueError`` listing them."""
+    if isinstance(choices, str) or not isinstance(choices, (tuple, list, frozenset, set, dict)):
+        raise ValueError(f"choices for {name} must be a tuple of strings; got {choices!r}.")
     if not isinstance(v, str) or v not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {v!r}.")
     return v
