@@ -4,9 +4,9 @@
 ``S`` descending. Keeping the first ``r`` triplets gives the best rank-r approximation in the
 Frobenius and spectral norms; its error is exactly the tail of the spectrum.
 
-The SVD runs in torch on the la_core device (``torch.linalg.svd``, float32 by default): torch's
-gesdd was faster than ``numpy.linalg.svd`` on the same float32 matrix at every size the pages use
-(``bench/bench_svd.py``), so torch is the default everywhere; ``backend="numpy"`` is kept for comparison.
+The SVD runs in torch (``torch.linalg.svd``, float32 by default) on the la_core device, like the
+rest of la_core, so a GPU is used where there is one; ``backend="numpy"`` is kept as the reference
+that ``bench/bench_svd.py`` compares it with.
 
 :func:`factor_channels` decomposes a stack of channels (one matrix, a grey image, or R, G, B) once,
 into a :class:`FactoredChannels` that rebuilds any rank and the small previews of every rank.
