@@ -4,37 +4,44 @@
 ``S`` descending. Keeping the first ``r`` triplets gives the best rank-r approximation in the
 Frobenius and spectral norms; its error is exactly the tail of the spectrum.
 
-The SVD runs in torch on the la_core device (``torch.linalg.svd``, float32 by default). On the
-2-core CPU of the development machine torch's gesdd was 0.4–0.9× the time of
-``numpy.linalg.svd`` on the same float32 matrix from 64² to 1024² (see ``bench/bench_svd.py``), so
-torch is the default everywhere; ``backend="numpy"`` is kept for comparison.
+The SVD runs in torch (``torch.linalg.svd``, float32 by default) on the la_core device, like the
+rest of la_core, so a GPU is used where there is one; ``backend="numpy"`` is kept as the reference
+that ``bench/bench_svd.py`` compares it with.
+
+:func:`factor_channels` decomposes a stack of channels (one matrix, a grey image, or R, G, B) once,
+into a :class:`FactoredChannels` that rebuilds any rank and the small previews of every rank.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from la_core.checks import as_finite_float, as_float_array, as_int
+from la_core.checks import as_choice, as_dtype, as_finite_float, as_float_array, as_fraction, as_int
 from la_core.device import get_device, to_numpy, to_tensor
 
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+__all__ = ["SVDResult", "svd", "reconstruct", "reconstruct_many", "truncation_error", "energy",
+           "rank_for_energy", "ParamCounts", "lora_params", "storage", "effective_rank",
+           "FactoredChannels", "Previews", "factor_channels", "synthetic", "downsample",
+           "block_mean_matrix", "head_qk", "Geometry2D", "geometry_2d"]
 
 
-def _dtype(dtype: str) -> torch.dtype:
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}; got {dtype!r}.")
-    return _DTYPES[dtype]
+class SVDResult(NamedTuple):
+    """Thin SVD factors ``A = U diag(S) Vh`` (unpacks as ``U, S, Vh = svd(A)``)."""
+
+    U: np.ndarray   # (m, k)
+    S: np.ndarray   # (k,) descending, ≥ 0
+    Vh: np.ndarray  # (k, n)
 
 
-def _rank(rank, k: int, name: str = "rank") -> int:
-    """Validate a rank (non-negative integer) and clip it to ``k``."""
-    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
-        raise ValueError(f"{name} must be a non-negative integer; got {rank!r}.")
-    if rank < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {rank}.")
-    return int(min(rank, k))
+class ParamCounts(NamedTuple):
+    """How many numbers a full ``m×n`` matrix and its low-rank form hold."""
+
+    full: int
+    low_rank: int
 
 
 def _spectrum(S, name: str = "S") -> np.ndarray:
@@ -44,7 +51,7 @@ def _spectrum(S, name: str = "S") -> np.ndarray:
     return s
 
 
-def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def svd(A, dtype: str = "float32", backend: str = "torch") -> SVDResult:
     """Thin SVD ``A = U diag(S) Vh``.
 
     Parameters
@@ -58,25 +65,22 @@ def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, 
 
     Returns
     -------
-    U : numpy.ndarray, shape (m, k)
-    S : numpy.ndarray, shape (k,), descending, ≥ 0
-    Vh : numpy.ndarray, shape (k, n)
-        with ``k = min(m, n)``, all of ``dtype``.
+    SVDResult
+        ``U`` (m, k), ``S`` (k,) descending and ≥ 0, ``Vh`` (k, n), with ``k = min(m, n)``, all
+        of ``dtype``.
 
     Raises
     ------
     ValueError
         If ``A`` is not a finite 2-D numeric array, or ``dtype``/``backend`` is unknown.
     """
-    td = _dtype(dtype)
+    td = as_dtype(dtype)
+    backend = as_choice(backend, "backend", ("torch", "numpy"))
     a = A if isinstance(A, np.ndarray) and A.dtype == dtype and A.ndim == 2 and A.size else None
     if a is None or not np.isfinite(a).all():   # slow path: convert and explain what is wrong
         a = as_float_array(A, "A", ndim=2)
     if backend == "numpy":
-        U, S, Vh = np.linalg.svd(a.astype(dtype, copy=False), full_matrices=False)
-        return U, S, Vh
-    if backend != "torch":
-        raise ValueError(f"backend must be 'torch' or 'numpy'; got {backend!r}.")
+        return SVDResult(*np.linalg.svd(a.astype(dtype, copy=False), full_matrices=False))
     big = float(np.abs(a).max())
     if td == torch.float32 and big > 1e37:
         raise ValueError(f"A has entries up to {big:.3g}, beyond float32's range for an SVD; "
@@ -84,7 +88,8 @@ def svd(A, dtype: str = "float32", backend: str = "torch") -> tuple[np.ndarray, 
     c = big if (big > 1e150 or 0 < big < 1e-150) else 1.0      # keep products inside float64
     t = to_tensor(a if c == 1.0 else a / c, dtype=td)           # (m, n)
     U, S, Vh = torch.linalg.svd(t, full_matrices=False)         # (m, k), (k,), (k, n)
-    return to_numpy(U), to_numpy(S) * np.asarray(c, dtype=to_numpy(S).dtype), to_numpy(Vh)
+    S = to_numpy(S)
+    return SVDResult(to_numpy(U), S * np.asarray(c, dtype=S.dtype), to_numpy(Vh))
 
 
 def reconstruct(U, S, Vh, rank: int) -> np.ndarray:
@@ -105,7 +110,7 @@ def reconstruct(U, S, Vh, rank: int) -> np.ndarray:
     if U.ndim != 2 or S.ndim != 1 or Vh.ndim != 2 or U.shape[1] != S.shape[0] or Vh.shape[0] != S.shape[0]:
         raise ValueError("U, S, Vh must be thin SVD factors with shapes (m, k), (k,), (k, n); got "
                          f"{U.shape}, {S.shape}, {Vh.shape}.")
-    r = _rank(rank, S.shape[0])
+    r = min(as_int(rank, "rank", 0), S.shape[0])
     dtype = U.dtype if U.dtype in (np.float32, np.float64) else np.float32
     if r == 0:
         return np.zeros((U.shape[0], Vh.shape[1]), dtype=dtype)
@@ -131,7 +136,7 @@ def reconstruct_many(U, S, Vh, ranks) -> np.ndarray:
         raise ValueError(f"U {U.shape}, S {S.shape} and Vh {Vh.shape} do not fit together (thin SVD shapes).")
     if isinstance(ranks, (str, bytes)) or not np.iterable(ranks):
         raise ValueError(f"ranks must be a list of non-negative integers; got {ranks!r}.")
-    ranks = [_rank(as_int(r, "rank", 0), S.shape[0]) for r in ranks]
+    ranks = [min(as_int(r, "rank", 0), S.shape[0]) for r in ranks]
     dev = get_device()
     u, s, vh = to_tensor(U, device=dev), to_tensor(S, device=dev), to_tensor(Vh, device=dev)
     out = torch.empty((len(ranks), U.shape[0], Vh.shape[1]), device=dev)   # (F, m, n)
@@ -163,6 +168,7 @@ def truncation_error(S, rank, kind: str = "frobenius"):
     -------
     float or numpy.ndarray (same shape as ``rank``)
     """
+    kind = as_choice(kind, "kind", ("frobenius", "relative", "spectral"))
     s = np.sort(_spectrum(S))[::-1]
     k = s.shape[0]
     scalar = np.isscalar(rank) or isinstance(rank, (int, np.integer))
@@ -173,15 +179,13 @@ def truncation_error(S, rank, kind: str = "frobenius"):
     if kind == "spectral":
         padded = np.append(s, 0.0)
         out = padded[rk]
-    elif kind in ("frobenius", "relative"):
+    else:
         sq = s ** 2
         tail = np.append(np.cumsum(sq[::-1])[::-1], 0.0)       # tail[r] = Σ_{i≥r} σ_i² (0-based)
         out = np.sqrt(np.maximum(tail[rk], 0.0))
         if kind == "relative":
             total = np.sqrt(sq.sum())
             out = out / total if total > 0 else np.zeros_like(out)
-    else:
-        raise ValueError(f"kind must be 'frobenius', 'relative' or 'spectral'; got {kind!r}.")
     return float(out[0]) if scalar else out.reshape(np.shape(rank))
 
 
@@ -212,35 +216,31 @@ def rank_for_energy(S, fraction: float) -> int:
     ValueError
         If ``fraction`` is not in (0, 1] or the spectrum is all zeros.
     """
-    if not isinstance(fraction, (int, float, np.floating)) or not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be a number in (0, 1], e.g. 0.9 for 90 %; got {fraction!r}.")
+    fraction = as_fraction(fraction, "fraction")
     e = energy(S)
     if e.size == 0 or e[-1] == 0:
         raise ValueError("S is all zeros: no rank keeps a fraction of zero energy.")
     return int(np.searchsorted(e, fraction - 1e-12) + 1)
 
 
-def lora_params(m: int, n: int, r: int) -> tuple[int, int]:
+def lora_params(m: int, n: int, r: int) -> ParamCounts:
     """Parameter counts of a full ``m×n`` update and a rank-r LoRA update ``ΔW = B A``.
 
     ``B`` is ``(m, r)`` and ``A`` is ``(r, n)``, so LoRA trains ``r(m + n)`` numbers instead of ``mn``.
 
     Returns
     -------
-    (full, low_rank) : tuple of int
+    ParamCounts
+        ``full = mn`` and ``low_rank = r(m + n)``.
     """
-    for name, v in (("m", m), ("n", n)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer; got {v!r}.")
-    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
-        raise ValueError(f"r must be a non-negative integer; got {r!r}.")
-    return int(m) * int(n), int(r) * (int(m) + int(n))
+    m, n, r = as_int(m, "m", 1), as_int(n, "n", 1), as_int(r, "r", 0)
+    return ParamCounts(m * n, r * (m + n))
 
 
-def storage(m: int, n: int, r: int) -> tuple[int, int]:
-    """Numbers stored by a rank-r SVD ``r(m + n + 1)`` vs the full matrix ``mn``: (full, truncated)."""
+def storage(m: int, n: int, r: int) -> ParamCounts:
+    """Numbers stored by the full matrix ``mn`` and by a rank-r SVD ``r(m + n + 1)``."""
     full, low = lora_params(m, n, r)
-    return full, low + int(r)
+    return ParamCounts(full, low + r)
 
 
 def effective_rank(S) -> float:
@@ -260,6 +260,126 @@ def effective_rank(S) -> float:
     p = s / total
     p = p[p > 0]                                                  # 0·log 0 = 0 (also for underflow)
     return float(np.exp(-(p * np.log(p)).sum()))
+
+
+# ----------------------------------------------------------------------------- channels
+class Previews(NamedTuple):
+    """Small block-mean previews of the rank-r approximations for a list of ranks."""
+
+    frames: np.ndarray   # (F, h, w) for one channel, (F, h, w, C) for several; float32
+    ranks: list          # F ranks, ascending
+    factor: int          # block side: each preview pixel is the mean of factor×factor entries
+
+
+@dataclass
+class FactoredChannels:
+    """A stack of channels (one matrix, a grey image, or R, G, B) with one thin SVD per channel.
+
+    Built by :func:`factor_channels`; only arrays, numbers and strings, so it pickles.
+
+    Attributes
+    ----------
+    A : numpy.ndarray, shape (C, m, n), float32
+    U, S, Vh : numpy.ndarray, shapes (C, m, k), (C, k), (C, k, n), float32
+        Thin SVD factors of each channel, ``k = min(m, n)``.
+    s : numpy.ndarray, shape (k,), float64
+        Combined spectrum ``√(Σ_c S_c²)``: its tail is the error over all channels together,
+        ``‖A − A_r‖_F = √(Σ_{i>r} s_i²)``.
+    lo, hi, signed : float, float, bool
+        Display range: 0…255 for an image, zero-centred ``±max|A|`` (signed) for a matrix.
+    image : bool
+        Grey levels of an image in 0…255, rather than a matrix.
+    t_svd : float
+        Seconds the SVDs took.
+    note : str
+        A description of the source, for display.
+    """
+
+    A: np.ndarray
+    U: np.ndarray
+    S: np.ndarray
+    Vh: np.ndarray
+    s: np.ndarray
+    lo: float
+    hi: float
+    signed: bool
+    image: bool
+    t_svd: float
+    note: str = ""
+
+    @property
+    def colour(self) -> bool:
+        """Three channels: R, G, B."""
+        return self.A.shape[0] == 3
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(C, m, n, k)``: channels, rows, columns and the rank of the full SVD."""
+        C, m, n = self.A.shape
+        return C, m, n, self.S.shape[1]
+
+    def reconstruct(self, rank: int) -> np.ndarray:
+        """The best rank-r approximation of every channel, shape (C, m, n) (see :func:`reconstruct`)."""
+        return np.stack([reconstruct(u, s, vh, rank) for u, s, vh in zip(self.U, self.S, self.Vh)])
+
+    def previews(self, max_side: int = 128) -> Previews:
+        """Block-mean previews (longest side ≤ ``max_side``) of ranks 1…64 and log-spaced ranks up to k.
+
+        Built from block means of the factors (a block mean is linear: ``D_L A_r D_Rᵀ =
+        (D_L U_r) diag(S_r) (D_R V_r)ᵀ``), so they are exact without any full-size ``A_r``.
+        """
+        max_side = as_int(max_side, "max_side", 1)
+        C, m, n, k = self.shape
+        f = int(np.ceil(max(m, n) / max_side))
+        ranks = list(range(1, min(64, k) + 1))
+        if k > 64:
+            ranks += sorted(set(int(x) for x in np.geomspace(64, k, 14)[1:]) | {k})
+        DL, DR = block_mean_matrix(m, f), block_mean_matrix(n, f)                 # (m', m), (n', n)
+        frames = np.stack([reconstruct_many(DL @ self.U[c], self.S[c], self.Vh[c] @ DR.T, ranks)
+                           for c in range(C)], axis=-1)                           # (F, m', n', C)
+        return Previews(frames[..., 0] if C == 1 else frames, ranks, f)
+
+
+def factor_channels(chans, image: bool, note: str = "") -> FactoredChannels:
+    """One thin SVD (float32, :func:`svd`) per channel of ``chans``.
+
+    Parameters
+    ----------
+    chans : array_like, shape (C, m, n)
+        Finite channels: ``C = 1`` for a matrix or a grey image, 3 for R, G, B.
+    image : bool
+        An image (values in 0…255, shown on that range) rather than a matrix (zero-centred range).
+    note : str, optional
+        A description of the source, kept with the result.
+
+    Raises
+    ------
+    ValueError
+        If ``chans`` is not a finite 3-D numeric array within float32's range, or ``image`` is not
+        a bool.
+    """
+    if not isinstance(image, (bool, np.bool_)):
+        raise ValueError(f"image must be True or False; got {image!r}.")
+    a = chans if isinstance(chans, np.ndarray) and chans.dtype == np.float32 and chans.ndim == 3 else None
+    if a is None or not a.size or not np.isfinite(a).all():   # slow path: convert and explain what is wrong
+        a = as_float_array(chans, "chans", ndim=3)
+        if np.abs(a).max() > np.finfo(np.float32).max:
+            raise ValueError("chans has entries beyond float32's range (about ±3.4e38); rescale it.")
+        a = a.astype(np.float32)
+    t0 = time.perf_counter()
+    facs = [svd(c) for c in a]
+    t_svd = time.perf_counter() - t0
+    U = np.stack([f.U for f in facs])                                             # (C, m, k)
+    S = np.stack([f.S for f in facs])                                             # (C, k)
+    Vh = np.stack([f.Vh for f in facs])                                           # (C, k, n)
+    s = np.sqrt((S.astype(np.float64) ** 2).sum(0))                              # (k,) exact for the total error
+    if image:
+        lo, hi, signed = 0.0, 255.0, False
+    else:
+        hi = float(np.abs(a).max()) or 1.0
+        lo, signed = -hi, True
+    return FactoredChannels(A=a, U=U, S=S, Vh=Vh, s=s, lo=lo, hi=hi, signed=signed, image=bool(image),
+                            t_svd=t_svd, note=str(note))
 
 
 # ----------------------------------------------------------------------------- sources
@@ -333,13 +453,12 @@ def head_qk(w_q, w_k, head: int, n_heads: int) -> np.ndarray:
     """
     wq = as_float_array(w_q, "w_q", ndim=2)
     wk = as_float_array(w_k, "w_k", ndim=2)
-    head, n_heads = as_int(head, "head", 0), as_int(n_heads, "n_heads", 1)
+    n_heads = as_int(n_heads, "n_heads", 1)
     if wq.shape != wk.shape or wq.shape[0] % n_heads:
         raise ValueError(f"w_q and w_k must have the same shape (d_model, d_in) with d_model divisible by "
                          f"n_heads={n_heads}; got {wq.shape} and {wk.shape}.")
     d_k = wq.shape[0] // n_heads
-    if not 0 <= head < n_heads:
-        raise ValueError(f"head must be in 0…{n_heads - 1}; got {head}.")
+    head = as_int(head, "head", 0, n_heads - 1)
     rows = slice(head * d_k, (head + 1) * d_k)
     q = to_tensor(wq[rows])                                       # (d_k, d_in)
     k = to_tensor(wk[rows])                                       # (d_k, d_in)
@@ -371,6 +490,7 @@ def geometry_2d(A, n_points: int = 200) -> Geometry2D:
     a = as_float_array(A, "A", ndim=2)
     if a.shape != (2, 2):
         raise ValueError(f"A must be a 2×2 matrix; got shape {a.shape}.")
+    n_points = as_int(n_points, "n_points", 2)
     U, S, Vh = np.linalg.svd(a)
     t = np.linspace(0.0, 2.0 * np.pi, n_points)
     c = np.stack([np.cos(t), np.sin(t)], axis=1)                  # (N, 2)

@@ -6,8 +6,10 @@ import time
 import numpy as np
 import pandas as pd
 import streamlit as st
+from sklearn.datasets import load_sample_image
 
 from figures import svd as fs
+from la_core import io as lio
 from la_core import models
 from la_core import svd as ls
 from pages._shared import cached_figure, chart
@@ -49,8 +51,6 @@ def minilm_matrix(layer: int, label: str, head: int = 0) -> tuple[np.ndarray, st
 
 
 def image_channels(name: str, colour: bool, max_side: int) -> tuple[np.ndarray, str]:
-    from sklearn.datasets import load_sample_image
-
     img = load_sample_image(name).astype(np.float32)                 # (h, w, 3) in 0…255
     small = ls.downsample(img, max_side)
     note = (f"{name}: {img.shape[0]}×{img.shape[1]} pixels, downsampled to {small.shape[0]}×{small.shape[1]} "
@@ -63,9 +63,8 @@ def image_channels(name: str, colour: bool, max_side: int) -> tuple[np.ndarray, 
 
 
 @st.cache_data(max_entries=12, show_spinner="Computing the SVD…")
-def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> dict:
+def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> ls.FactoredChannels:
     """Load a source and compute its SVD once; a rank change then only rebuilds."""
-    t0 = time.perf_counter()
     if kind == "image":
         name, colour, max_side = params
         chans, note = image_channels(name, colour, max_side)
@@ -78,8 +77,6 @@ def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: 
         chans = ls.synthetic(m, n, decay, noise, seed)[None]
         note = f"random {m}×{n} matrix with σᵢ = i^(−{decay:g}) plus noise {noise:g}."
     else:
-        from la_core import io as lio
-
         emb = lio.load_embeddings(upload, upload_name)
         if emb.vectors.size > MAX_UPLOAD:
             raise ValueError(f"{upload_name} has {emb.vectors.shape[0]}×{emb.vectors.shape[1]} = "
@@ -87,53 +84,27 @@ def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: 
                              f"{MAX_UPLOAD:,} (e.g. 2048×2048). Upload a slice of it.")
         chans = np.array(emb.vectors, np.float32)[None]
         note = f"{emb.source}: {chans.shape[1]}×{chans.shape[2]} matrix." + (f" {emb.note}." if emb.note else "")
-    t_load = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    facs = [ls.svd(c) for c in chans]
-    t_svd = time.perf_counter() - t0
-    U = np.stack([f[0] for f in facs])                                     # (C, m, k)
-    S = np.stack([f[1] for f in facs])                                     # (C, k)
-    Vh = np.stack([f[2] for f in facs])                                    # (C, k, n)
-    s_comb = np.sqrt((S.astype(np.float64) ** 2).sum(0))                   # (k,) exact for the total error
-    image = kind == "image"
-    if image:
-        lo, hi, signed = 0.0, 255.0, False
-    else:
-        hi = float(np.abs(chans).max()) or 1.0
-        lo, signed = -hi, True
-    return dict(A=chans, U=U, S=S, Vh=Vh, s=s_comb, note=note, image=image, colour=chans.shape[0] == 3,
-                lo=lo, hi=hi, signed=signed, t_svd=t_svd, t_load=t_load, kind=kind)
+    return ls.factor_channels(chans, image=kind == "image", note=note)
 
 
 @st.cache_data(max_entries=12, show_spinner="Precomputing the frames for the client-side slider…")
-def scrub_frames(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = ""):
-    """Small previews of every rank in RANKS, from block-mean-downsampled factors (exact, linear)."""
-    d = prepare(kind, params, upload, upload_name)
-    C, m, k = d["U"].shape
-    n = d["Vh"].shape[2]
-    f = int(np.ceil(max(m, n) / PREVIEW_SIDE))
-    ranks = list(range(1, min(64, k) + 1))
-    if k > 64:
-        ranks += sorted(set(int(x) for x in np.geomspace(64, k, 14)[1:]) | {k})
-    DL, DR = ls.block_mean_matrix(m, f), ls.block_mean_matrix(n, f)        # (m', m), (n', n)
-    frames = np.stack([ls.reconstruct_many(DL @ d["U"][c], d["S"][c], d["Vh"][c] @ DR.T, ranks)
-                       for c in range(C)], axis=-1)                       # (F, m', n', C)
-    frames = frames if C == 3 else frames[..., 0]
-    return frames, ranks, f
+def scrub_frames(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> ls.Previews:
+    """Small previews of ranks 1…64 and log-spaced ranks beyond, from block means of the factors."""
+    return prepare(kind, params, upload, upload_name).previews(PREVIEW_SIDE)
 
 
 def scrub_figure(kind: str, params: tuple, upload: bytes | None, upload_name: str):
-    """The client-side rank scrubber of one source (built once per source: ~80 frames)."""
+    """The client-side rank scrubber of one source (built once per source, with all its frames)."""
     data = prepare(kind, params, upload, upload_name)
     frames, f_ranks, factor = scrub_frames(kind, params, upload, upload_name)
-    M, N = data["U"].shape[1], data["Vh"].shape[2]
+    _, M, N, _ = data.shape
     h, w = frames.shape[1:3]
     note = (f"{len(f_ranks)} precomputed frames, showing {h}×{w} block means of {M}×{N}" if factor > 1
             else f"{len(f_ranks)} precomputed frames at full size {M}×{N}")
-    if not data["colour"]:
+    if not data.colour:
         note += " · 256 colour levels"
-    return fs.scrubber(frames, f_ranks, data["lo"], data["hi"], data["signed"], data["colour"], note,
-                       "grey level" if data["image"] else "matrix entry", data["image"])
+    return fs.scrubber(frames, f_ranks, data.lo, data.hi, data.signed, data.colour, note,
+                       "grey level" if data.image else "matrix entry", data.image)
 
 
 def block_view(a: np.ndarray) -> tuple[np.ndarray, str]:
@@ -158,10 +129,9 @@ st.markdown(
 
 # ----------------------------------------------------------------------------- 1. rank slider
 @st.fragment
-def rank_section(data: dict):
-    C, M, K = data["U"].shape                           # channels, rows, rank of the full SVD
-    N = data["Vh"].shape[2]
-    s = data["s"]
+def rank_section(data: ls.FactoredChannels):
+    C, M, N, K = data.shape                             # channels, rows, columns, rank of the full SVD
+    s = data.s
     en = ls.energy(s)
     marks = {f: ls.rank_for_energy(s, f) for f in (0.9, 0.95, 0.99)} if en[-1] > 0 else {}
     st.header("1. Rank slider")
@@ -169,23 +139,22 @@ def rank_section(data: dict):
     r = st.slider("Rank r (server-side: each release rebuilds A_r at full resolution)", 1, K, default,
                   key="svd_rank")
     t0 = time.perf_counter()
-    rec = np.stack([ls.reconstruct(data["U"][c], data["S"][c], data["Vh"][c], r) for c in range(C)])  # (C, m, n)
+    rec = data.reconstruct(r)                                          # (C, m, n)
     t_rebuild = time.perf_counter() - t0
-    A = data["A"]
+    A = data.A
     err = A - rec
-    measured = float(np.sqrt(np.square(err, dtype=np.float64).sum()))  # ‖A − A_r‖_F; not BLAS: its threads
-    # waited for a free core while the browser drew (np.linalg.norm took 7 ms here, this 0.2 ms)
+    # ‖A − A_r‖_F without BLAS (np.linalg.norm): BLAS threads wait for a free core while the browser draws
+    measured = float(np.sqrt(np.square(err, dtype=np.float64).sum()))
     predicted = ls.truncation_error(s, r)
     total = float(np.sqrt((s ** 2).sum()))
     full, stored = ls.storage(M, N, r)
     # the numbers are written into this box after the three panels: the panels' messages then reach the
-    # browser first, and the picture under the slider is redrawn sooner (Longest side press → first chart
-    # redrawn: 162/159 → 144/141 ms, A/B on the same machine); the page looks the same
+    # browser first, so the picture under the slider is redrawn sooner; the page looks the same
     box = st.container()
     same = st.toggle("Error image on the same colour range as the original", value=True, key="svd_err_same",
                      help="Off: the error gets its own zero-centred range, so small errors become visible.")
-    lo, hi = data["lo"], data["hi"]
-    if data["image"]:
+    lo, hi = data.lo, data.hi
+    if data.image:
         err_show = err.mean(0)
         ebound = 127.5 if same else float(np.abs(err_show).max()) or 1.0
         etitle = "error, grey levels" + (" (mean of R, G, B)" if C == 3 else "")
@@ -194,7 +163,7 @@ def rank_section(data: dict):
         ebound = hi if same else float(np.abs(err_show).max()) or 1.0
         etitle = "error A − A_r"
     p = st.columns(3)
-    if data["colour"]:
+    if data.colour:
         clipped = float(((rec < 0) | (rec > 255)).mean())
         with p[0]:
             chart(cached_figure(fs.rgb_panel, np.moveaxis(A, 0, 2), "Original"), key="svd_orig")
@@ -204,19 +173,18 @@ def rank_section(data: dict):
     else:
         a_show, note = block_view(A[0])
         r_show, _ = block_view(rec[0])
-        cbar = "grey level (0–255)" if data["image"] else "matrix entry"
+        cbar = "grey level (0–255)" if data.image else "matrix entry"
         with p[0]:
-            chart(cached_figure(fs.matrix_panel, a_show, "Original A", cbar, lo, hi, data["signed"], data["image"]),
+            chart(cached_figure(fs.matrix_panel, a_show, "Original A", cbar, lo, hi, data.signed, data.image),
                   key="svd_orig")                                 # the same on every rank
         with p[1]:
-            chart(fs.matrix_panel(r_show, f"Rank-{r} reconstruction A_r", cbar, lo, hi, data["signed"],
-                                  data["image"]), key="svd_rec")
+            chart(fs.matrix_panel(r_show, f"Rank-{r} reconstruction A_r", cbar, lo, hi, data.signed, data.image),
+                  key="svd_rec")
         if note:
             st.caption(note + " (the numbers above use every entry).")
     e_show, _ = block_view(err_show)
     with p[2]:
-        chart(fs.matrix_panel(e_show, "Error A − A_r", etitle, -ebound, ebound, True, data["image"]),
-              key="svd_err")
+        chart(fs.matrix_panel(e_show, "Error A − A_r", etitle, -ebound, ebound, True, data.image), key="svd_err")
     with box:
         cols = st.columns(6)
         cols[0].metric("rank r", f"{r} of {K}")
@@ -234,7 +202,7 @@ def rank_section(data: dict):
     st.caption(("For colour, σᵢ = √(σ²_R,i + σ²_G,i + σ²_B,i), so the tail still predicts the total error. "
                 if C == 3 else "") +
                ("A photo is all positive, so σ₁ mostly carries its average brightness and the energy starts high. "
-                if data["image"] else "") +
+                if data.image else "") +
                " · ".join(f"{f:.0%} of the energy needs rank {v}" for f, v in marks.items()))
 
 
@@ -279,22 +247,17 @@ def matrix_sections():
 
     try:
         data = prepare(kind, params, upload, upload_name)
-    except ImportError:
-        st.error("Uploads need la_core.io, which this version does not have yet; pick another source.")
-        data = prepare("image", ("china.jpg", False, 320))
-        kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
     except ValueError as exc:
         st.error(f"{exc} Accepted: a finite 2-D numeric matrix (at least 2×2) in .npy, .npz, .csv, .tsv, .txt or "
                  ".safetensors. Showing the built-in image instead.")
         kind, params, upload, upload_name = "image", ("china.jpg", False, 320), None, ""
         data = prepare(kind, params)
 
-    C, M, K = data["U"].shape
-    N = data["Vh"].shape[2]
-    s = data["s"]
-    info = (f"**{data['note']}** Shape {M}×{N}{' ×3 channels' if C == 3 else ''}; SVD in "
-            f"{data['t_svd'] * 1e3:.0f} ms (computed once and cached; a rank change only rebuilds).")
-    if not data["image"] and s[0] > 0:
+    C, M, N, K = data.shape
+    s = data.s
+    info = (f"**{data.note}** Shape {M}×{N}{' ×3 channels' if C == 3 else ''}; SVD in "
+            f"{data.t_svd * 1e3:.0f} ms (computed once and cached; a rank change only rebuilds).")
+    if not data.image and s[0] > 0:
         info += f" Effective rank (Roy & Vetterli): **{ls.effective_rank(s):.1f}** of {K}."
     st.markdown(info)
     if kind == "minilm" and MINILM_MATS[params[1]] == "qk":
@@ -357,14 +320,14 @@ def lora_section():
     r = st.slider("LoRA rank r", 1, 256, 8, key="svd_lora_r")
     full, low = ls.lora_params(m, n, r)
     d = prepare("minilm", (layer, label, 0))
-    rel = ls.truncation_error(d["s"], np.arange(1, d["s"].shape[0] + 1), kind="relative")
-    rr = min(r, d["s"].shape[0])
+    rel = ls.truncation_error(d.s, np.arange(1, d.s.shape[0] + 1), kind="relative")
+    rr = min(r, d.s.shape[0])
     cols = st.columns(4)
     cols[0].metric("full ΔW: m·n", f"{full:,}")
     cols[1].metric("LoRA: r(m+n)", f"{low:,}")
     cols[2].metric("fraction trained", f"{low / full:.3%}")
     cols[3].metric(f"best rank-{rr} error of W (rel.)", f"{rel[rr - 1]:.1%}")
-    chart(fs.lora(np.arange(1, rel.shape[0] + 1), rel, r, m, n, d["note"]), key="svd_lora")
+    chart(fs.lora(np.arange(1, rel.shape[0] + 1), rel, r, m, n, d.note), key="svd_lora")
     st.caption("The right chart is how well the best rank-r matrix can replace the trained weight W itself "
                "(Eckart–Young, from its spectrum). Trained weights are far from low rank; LoRA's bet is that "
                "the *change* a fine-tune needs is, which is why a small r usually suffices for ΔW.")

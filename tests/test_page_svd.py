@@ -1,5 +1,6 @@
 """The SVD page through the real navigation: the rank slider changes the error exactly as the spectrum says."""
 import io
+import re
 
 import numpy as np
 import pytest
@@ -8,7 +9,6 @@ from sklearn.datasets import load_sample_image
 from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 
 ORIG, REC, ERR, SPEC, SCRUB, GEO, LORA = range(7)
-
 
 
 def metric(at, label: str) -> str:
@@ -135,8 +135,6 @@ def test_upload_good_and_bad_files():
 
 def test_every_image_size_is_a_different_block_mean(at):
     """Each option of 'Longest side' is a distinct size (block means of 4×4, 3×3, 2×2, 1×1 pixels)."""
-    import re
-
     assert at.select_slider(key="svd_side").options == ["160", "213", "320", "640"]   # the labels
     seen = {}
     for v in (160, 214, 320, 640):

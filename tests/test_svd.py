@@ -1,4 +1,6 @@
 """la_core.svd against numpy: singular values, Eckart–Young, energy, LoRA counts, bad input."""
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -21,6 +23,62 @@ def test_singular_values_match_numpy(shape):
     np.testing.assert_allclose(U.T @ U, np.eye(k), atol=1e-4)
     np.testing.assert_allclose(Vh @ Vh.T, np.eye(k), atol=1e-4)
     np.testing.assert_allclose(ls.reconstruct(U, S, Vh, k), A, atol=1e-4)
+
+
+def test_svd_result_is_a_named_tuple():
+    A = RNG.standard_normal((6, 4))
+    res = ls.svd(A, dtype="float64")
+    assert isinstance(res, ls.SVDResult) and len(res) == 3
+    U, S, Vh = res
+    assert res.U is U and res.S is S and res.Vh is Vh
+    np.testing.assert_allclose((res.U * res.S) @ res.Vh, A, atol=1e-12)
+    assert isinstance(ls.svd(A, backend="numpy"), ls.SVDResult)
+
+
+@pytest.mark.parametrize("C, shape, image", [(1, (30, 20), False), (3, (12, 17), True), (1, (9, 9), True)])
+def test_factor_channels_matches_numpy_per_channel(C, shape, image):
+    chans = (RNG.random((C, *shape)) * (255 if image else 1) - (0 if image else 0.5)).astype(np.float32)
+    f = ls.factor_channels(chans, image, note="test")
+    k = min(shape)
+    assert f.shape == (C, *shape, k) and f.colour == (C == 3) and f.image is image and f.note == "test"
+    assert f.U.shape == (C, shape[0], k) and f.S.shape == (C, k) and f.Vh.shape == (C, k, shape[1])
+    assert f.A is chans and f.t_svd >= 0
+    ref = np.linalg.svd(chans.astype(np.float64), full_matrices=False)       # stacked: one per channel
+    np.testing.assert_allclose(f.S, ref.S, rtol=1e-4, atol=1e-4 * ref.S.max())
+    np.testing.assert_allclose(f.s, np.sqrt((ref.S ** 2).sum(0)), rtol=1e-4)
+    for r in (0, 1, k // 2, k):
+        ref_r = (ref.U[..., :r] * ref.S[:, None, :r]) @ ref.Vh[:, :r]          # (C, m, n)
+        rec = f.reconstruct(r)
+        assert rec.shape == chans.shape
+        np.testing.assert_allclose(rec, ref_r, atol=2e-4 * ref.S.max())
+        # Eckart–Young over all channels together: the combined spectrum's tail is the total error
+        err = np.linalg.norm(chans.astype(np.float64) - ref_r)
+        assert ls.truncation_error(f.s, r) == pytest.approx(err, rel=1e-3, abs=1e-4 * ref.S.max())
+    if image:
+        assert (f.lo, f.hi, f.signed) == (0.0, 255.0, False)
+    else:
+        assert f.hi == pytest.approx(np.abs(chans).max()) and f.lo == -f.hi and f.signed
+
+
+def test_factor_channels_previews_are_block_means_of_the_approximations():
+    chans = RNG.standard_normal((3, 70, 45)).astype(np.float32)
+    f = ls.factor_channels(chans, False)
+    p = f.previews(max_side=20)                                  # blocks of 4×4: 17×11 previews
+    assert p.factor == 4 and p.ranks == list(range(1, 46)) and p.frames.shape == (45, 17, 11, 3)
+    for i in (0, 9, 44):
+        full = f.reconstruct(p.ranks[i])[:, :68, :44]                             # (3, 68, 44)
+        block = full.reshape(3, 17, 4, 11, 4).mean(axis=(2, 4))
+        np.testing.assert_allclose(p.frames[i], np.moveaxis(block, 0, -1), atol=1e-4)
+    grey = ls.factor_channels(RNG.standard_normal((1, 300, 100)), False).previews()
+    assert grey.factor == 3 and grey.frames.shape[1:] == (100, 33)            # one channel: no channel axis
+    assert grey.ranks[:64] == list(range(1, 65)) and grey.ranks[-1] == 100 and grey.ranks == sorted(set(grey.ranks))
+
+
+def test_factor_channels_pickles():
+    f = ls.factor_channels(RNG.standard_normal((1, 5, 4)), False, note="n")
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(g.U, f.U)
+    assert g.note == "n" and g.hi == f.hi
 
 
 def test_float64_and_numpy_backend():
@@ -80,6 +138,8 @@ def test_energy_and_rank_for_energy():
 
 def test_lora_params_and_storage():
     assert ls.lora_params(384, 384, 8) == (147456, 6144)
+    counts = ls.storage(np.int64(100), 50, 3)                  # NumPy integers are integers
+    assert (counts.full, counts.low_rank) == (5000, 3 * 151) and type(counts.full) is int
     assert ls.lora_params(1536, 384, 16) == (1536 * 384, 16 * 1920)
     assert ls.lora_params(4096, 4096, 0) == (4096 ** 2, 0)
     assert ls.storage(100, 50, 3) == (5000, 3 * 151)
@@ -126,13 +186,27 @@ def test_synthetic_spectrum_and_downsample():
     (lambda: ls.svd([["a", "b"]]), "numeric array"),
     (lambda: ls.svd(np.zeros((0, 3))), "at least 1 entries"),
     (lambda: ls.svd(np.eye(2), dtype="int8"), "dtype must be"),
-    (lambda: ls.reconstruct(np.eye(2), np.ones(2), np.eye(2), -1), "non-negative integer"),
+    (lambda: ls.reconstruct(np.eye(2), np.ones(2), np.eye(2), -1), "rank must be at least 0"),
+    (lambda: ls.reconstruct(np.eye(2), np.ones(2), np.eye(2), 1.0), "rank must be an integer"),
+    (lambda: ls.reconstruct_many(np.eye(2), np.ones(2), np.eye(2), [1, 2.0]), "rank must be an integer"),
+    (lambda: ls.svd(np.eye(2), backend="scipy"), "backend must be one of"),
     (lambda: ls.reconstruct(np.eye(2), np.ones(3), np.eye(2), 1), "thin SVD factors"),
     (lambda: ls.truncation_error([1.0, -1.0], 1), "all ≥ 0"),
     (lambda: ls.truncation_error([1.0], 1, kind="nuclear"), "kind must be"),
     (lambda: ls.rank_for_energy([1.0], 1.5), r"in \(0, 1\]"),
     (lambda: ls.rank_for_energy([0.0, 0.0], 0.5), "all zeros"),
-    (lambda: ls.lora_params(0, 3, 1), "positive integer"),
+    (lambda: ls.lora_params(0, 3, 1), "m must be at least 1"),
+    (lambda: ls.lora_params(3.0, 3, 1), "m must be an integer"),
+    (lambda: ls.lora_params(3, 3, True), "r must be an integer"),
+    (lambda: ls.lora_params(3, 3, -1), "r must be at least 0"),
+    (lambda: ls.storage(3, np.float64(3), 1), "n must be an integer"),
+    (lambda: ls.rank_for_energy([1.0], True), "must be a number"),
+    (lambda: ls.head_qk(np.eye(4), np.eye(4), 2, 2), "head must be at most 1"),
+    (lambda: ls.geometry_2d(np.eye(2), 50.0), "n_points must be an integer"),
+    (lambda: ls.factor_channels(np.ones((2, 3)), False), "must be 3-D"),
+    (lambda: ls.factor_channels(np.ones((1, 3, 3)), 1), "image must be True or False"),
+    (lambda: ls.factor_channels(np.full((1, 2, 2), 1e300), False), "float32's range"),
+    (lambda: ls.factor_channels(np.ones((1, 3, 3), np.float32), False).reconstruct(2.0), "rank must be an integer"),
     (lambda: ls.effective_rank([0.0]), "undefined"),
     (lambda: ls.geometry_2d(np.eye(3)), "2×2"),
 ])
