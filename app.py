@@ -7,8 +7,10 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import streamlit as st  # noqa: E402
 
 from la_core.device import device_label, get_device  # noqa: E402
-from pages._shared import freeze_long_lived  # noqa: E402
 from page_registry import available_topics  # noqa: E402
+from ui import runtime  # noqa: E402
+
+runtime.setup()            # once per server process: freeze the heap, serve the chart assets
 
 st.set_page_config(page_title="LA Lens", page_icon=":material/lens_blur:", layout="wide")
 
@@ -26,4 +28,4 @@ with st.sidebar:
 try:
     nav.run()
 finally:
-    freeze_long_lived()    # keeps Streamlit's post-run GC pass short (pages/_shared.py)
+    runtime.freeze_long_lived()    # keeps Streamlit's post-run GC pass short (ui/runtime.py)
