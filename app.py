@@ -7,14 +7,16 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import streamlit as st  # noqa: E402
 
 from la_core.device import device_label, get_device  # noqa: E402
-from pages._shared import freeze_long_lived  # noqa: E402
-from page_registry import available_topics  # noqa: E402
+from page_registry import TOPICS  # noqa: E402
+from ui import runtime  # noqa: E402
+
+runtime.setup()            # once per server process: freeze the heap, serve the chart assets
 
 st.set_page_config(page_title="LA Lens", page_icon=":material/lens_blur:", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True)
-topics = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url) for t in available_topics()]
-nav = st.navigation({"LA Lens": [home], "Topics": topics} if topics else [home])
+topics = [st.Page(t.path, title=t.title, icon=t.icon, url_path=t.url) for t in TOPICS]
+nav = st.navigation({"LA Lens": [home], "Topics": topics})
 
 with st.sidebar:
     try:
@@ -26,4 +28,4 @@ with st.sidebar:
 try:
     nav.run()
 finally:
-    freeze_long_lived()    # keeps Streamlit's post-run GC pass short (pages/_shared.py)
+    runtime.freeze_long_lived()    # keeps Streamlit's post-run GC pass short (ui/runtime.py)

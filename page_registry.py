@@ -1,11 +1,8 @@
-"""The topic pages of LA Lens, in menu order. A page appears in the navigation and on the
-home page only once its file exists, so no empty page is ever shipped."""
+"""The topic pages of LA Lens, in menu order: app.py builds the navigation from this list and the
+home page shows a card for each (tests/test_page_registry.py checks every file exists)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,3 @@ TOPICS = [
           "Rotary position embeddings, norms, and what high dimensions do to distances."),
 ]
 
-
-def available_topics() -> list[Topic]:
-    """Topics whose page file exists, in menu order."""
-    return [t for t in TOPICS if (ROOT / t.path).exists()]

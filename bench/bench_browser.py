@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench.common import Row
-from page_registry import available_topics
+from page_registry import TOPICS
 
 # Runs in the page: remember each chart's data array, then check every animation frame.
 _WATCH = """() => {
@@ -168,7 +168,7 @@ def measure(presses_per_slider: int = 6, sliders_per_page: int = 3,
                 proc.wait(timeout=10)
         proc, url = start_server()
         try:
-            for topic in available_topics():
+            for topic in TOPICS:
                 if only and only.lower() not in topic.title.lower():
                     continue
                 open_page(page, url, topic.url, wait_charts=1)

@@ -1,6 +1,6 @@
 """The second reference for the browser benchmark: the smallest page built the way LA Lens pages are:
 one slider and one 50-point chart inside ``st.fragment``, the chart drawn by LA Lens's chart component
-(pages/_shared.chart, updated in place with Plotly.react). Its latency is what a fragment rerun and a
+(ui/chart.py, updated in place with Plotly.react). Its latency is what a fragment rerun and a
 chart update cost on this machine; what a page takes beyond it is that page's own elements and charts.
 
 The harness (bench/bench_browser.py) links bench/static to the app's static/ folder, where the chart
@@ -14,7 +14,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pages._shared import chart  # noqa: E402
+from ui import runtime  # noqa: E402
+from ui.chart import chart  # noqa: E402
+
+runtime.setup()            # as app.py does: the chart component's assets served from static/
 
 
 @st.fragment

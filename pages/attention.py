@@ -6,7 +6,8 @@ import streamlit as st
 from figures import attention as fa
 from la_core import attention as la
 from la_core import models
-from pages._shared import chart, minilm
+from ui.chart import chart
+from ui.models import minilm
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 MULTIPLIERS = [float(f"{x:.3g}") for x in np.logspace(-2, 2, 41)]  # 0.01× … 100× of 1/√d_k, log-spaced

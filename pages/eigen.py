@@ -9,7 +9,7 @@ import streamlit as st
 from figures import eigen as fe
 from la_core import eigen as le
 from la_core.device import device_label
-from pages._shared import cached_figure, chart
+from ui.chart import cached_figure, chart
 
 PRESETS = {
     "general (non-symmetric)": [[1.0, 1.0], [0.5, 1.5]],

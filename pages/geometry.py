@@ -9,7 +9,8 @@ from figures import geometry as fg
 from la_core import geometry as lg
 from la_core import models
 from la_core.device import device_label
-from pages._shared import cached_figure, chart, minilm
+from ui.chart import cached_figure, chart
+from ui.models import minilm
 
 BASES = [100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 DIMS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]

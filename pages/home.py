@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 from la_core.device import device_label, get_device
-from page_registry import available_topics
+from page_registry import TOPICS
 
 st.title("LA Lens")
 st.markdown(
@@ -15,9 +15,8 @@ st.markdown(
     "embeddings, and look inside a real small model (all-MiniLM-L6-v2) running on your machine."
 )
 
-topics = available_topics()
-cols = st.columns(min(3, max(1, len(topics))))
-for i, topic in enumerate(topics):
+cols = st.columns(3)
+for i, topic in enumerate(TOPICS):
     with cols[i % len(cols)].container(border=True):
         st.page_link(topic.path, label=topic.title, icon=topic.icon)
         st.caption(topic.summary)

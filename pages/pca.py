@@ -13,7 +13,7 @@ import streamlit as st
 
 from figures import pca as fp
 from la_core import pca as lp
-from pages._shared import chart, clicked_point, kept_figure
+from ui.chart import chart, clicked_point, kept_figure
 
 try:  # the loader module (issue 8, la_core/io.py)
     from la_core import io as lio

@@ -7,7 +7,7 @@ import streamlit as st
 
 from figures import projections as fp
 from la_core import projections as lp
-from pages._shared import cached_figure, chart
+from ui.chart import cached_figure, chart
 
 PRESETS = {
     "identity": [[1.0, 0.0], [0.0, 1.0]],

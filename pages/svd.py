@@ -12,7 +12,7 @@ from figures import svd as fs
 from la_core import io as lio
 from la_core import models
 from la_core import svd as ls
-from pages._shared import cached_figure, chart
+from ui.chart import cached_figure, chart
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
 MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix

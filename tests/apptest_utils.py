@@ -1,4 +1,5 @@
-"""Helpers for Streamlit AppTest: open a page through the real navigation and read chart specs."""
+"""The one place for Streamlit AppTest helpers: every page test opens its page through the real
+navigation with :func:`open_page` and reads the charts with :func:`charts` / :func:`chart_specs`."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,12 @@ from tests.conftest import ROOT
 TIMEOUT = 120
 
 
-def open_page(path: str | None = None) -> AppTest:
-    """Run app.py, switch to ``path`` (e.g. ``"pages/svd.py"``) and return the AppTest."""
+def open_page(path: str | None = None, query_params: dict | None = None) -> AppTest:
+    """Run app.py, switch to ``path`` (e.g. ``"pages/svd.py"``) and return the AppTest.
+
+    ``query_params``: the URL's query parameters when the app is first opened (a shared link)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update(query_params or {})
     at.run()
     if path is not None:
         at.switch_page(path)
@@ -22,7 +26,7 @@ def open_page(path: str | None = None) -> AppTest:
 
 def charts(at: AppTest) -> list:
     """Every Plotly chart on the page, in page order: ``st.plotly_chart`` elements and LA Lens's
-    in-place chart component (pages/_shared.chart)."""
+    in-place chart component (ui.chart.chart)."""
     return [e for e in at.main if e.type == "plotly_chart"
             or (e.type == "bidi_component" and e.proto.component_name == "la_lens_plotly")]
 

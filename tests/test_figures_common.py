@@ -1,5 +1,5 @@
-"""figures.common.style sets the same layout as Plotly's update_layout / update_xaxes calls it
-replaced (they take about three times as long)."""
+"""figures.common: the common layout (style, layout), subplot grids checked against make_subplots,
+arrows, heatmaps and the frame encoding, on what the figures show."""
 import json
 
 import numpy as np
@@ -8,20 +8,6 @@ import pytest
 from plotly.subplots import make_subplots
 
 from figures.common import FONT, style
-
-
-def reference(fig, title=None, x_title=None, y_title=None, height=420, equal_axes=False):
-    fig.update_layout(
-        title=dict(text=title, x=0.01, xanchor="left") if title else None,
-        height=height, font=FONT, margin=dict(l=55, r=20, t=50 if title else 20, b=50),
-        plot_bgcolor="white", paper_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
-    fig.update_xaxes(title_text=x_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
-    fig.update_yaxes(title_text=y_title, showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb")
-    if equal_axes:
-        fig.update_xaxes(constrain="domain")
-        fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
-    return fig
 
 
 def layout(fig):
@@ -43,14 +29,33 @@ def grid():
 
 
 @pytest.mark.parametrize("make", [single, grid])
-@pytest.mark.parametrize("kw", [dict(), dict(title="T", x_title="x", y_title="y", height=300),
-                                dict(x_title="only x", equal_axes=True)])
-def test_style_matches_update_layout(make, kw):
-    assert layout(style(make(), **kw)) == layout(reference(make(), **kw))
+def test_style_titles_the_chart_and_every_axis(make):
+    fig = style(make(), title="T", x_title="x", y_title="y", height=300)
+    lay = fig.layout
+    assert lay.title.text == "T" and lay.title.x == 0.01 and lay.title.xanchor == "left"
+    assert lay.height == 300 and lay.font.family == FONT["family"] and lay.font.size == FONT["size"]
+    assert lay.margin.t == 50 and lay.plot_bgcolor == lay.paper_bgcolor == "white"
+    assert lay.legend.orientation == "h" and lay.legend.y == 1.0
+    xs, ys = list(fig.select_xaxes()), list(fig.select_yaxes())
+    assert len(xs) == len(ys) == (1 if make is single else 4)
+    for ax, text in [(ax, "x") for ax in xs] + [(ax, "y") for ax in ys]:
+        assert ax.title.text == text and ax.showgrid and ax.gridcolor == "#eee"
+        assert ax.zeroline and ax.zerolinecolor == "#bbb"
+    assert lay.yaxis.scaleanchor is None                                 # free aspect unless asked
+
+
+@pytest.mark.parametrize("make", [single, grid])
+def test_style_without_title_drops_the_old_one_and_equal_axes_lock_the_aspect(make):
+    fig = style(make(), x_title="only x", equal_axes=True)
+    lay = fig.layout
+    assert lay.title.text is None and lay.margin.t == 20 and lay.height == 420
+    assert lay.xaxis.title.text == "only x" and lay.yaxis.title.text is None
+    assert lay.yaxis.scaleanchor == "x" and lay.yaxis.scaleratio == 1
+    assert lay.xaxis.constrain == lay.yaxis.constrain == "domain"
 
 
 # ----------------------------------------------------------------------------- one-step figures
-from figures.common import add_arrow, arrow, figure, layout as common_layout, subplots  # noqa: E402
+from figures.common import arrow, figure, layout as common_layout, subplots  # noqa: E402
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(title="T", x_title="x", y_title="y", height=300),
@@ -86,10 +91,15 @@ def test_subplot_titles_are_filled_in_per_call_and_the_cache_is_not_changed():
     assert subplots(1, 2, subplot_titles=("x", "y"))[0]["annotations"][0]["text"] == "x"
 
 
-def test_arrow_trace_is_add_arrows():
-    old = add_arrow(go.Figure(), [0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)
-    new = figure([arrow([0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False)], {})
-    assert new.data[0].to_json() == old.data[0].to_json()
+def test_arrow_is_a_line_with_a_head_at_its_end():
+    fig = figure([arrow([0, 0], [1, 2], "#123456", "v", dash="dot", showlegend=False, xaxis="x2", yaxis="y2")], {})
+    tr = fig.data[0]
+    assert tr.type == "scatter" and tr.mode == "lines+markers" and tr.name == "v"
+    assert list(tr.x) == [0, 1] and list(tr.y) == [0, 2]
+    assert list(tr.marker.symbol) == ["circle", "arrow"] and list(tr.marker.size) == [1, 14]
+    assert tr.marker.angleref == "previous"                             # the head points along the line
+    assert tr.line.color == tr.marker.color == "#123456" and tr.line.dash == "dot" and tr.line.width == 3
+    assert tr.showlegend is False and tr.xaxis == "x2" and tr.yaxis == "y2"
 
 
 def test_heatmap_has_one_trace_and_a_titled_colour_bar():

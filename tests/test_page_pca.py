@@ -4,10 +4,9 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from la_core import pca as lp
-from tests.apptest_utils import TIMEOUT, arr, assert_no_exception, chart_specs, open_page
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 from tests.bad_files import bad_files, good_files
 from tests.conftest import ROOT
 
@@ -145,11 +144,8 @@ def test_analogy_and_semantic_axes(at, example):
 
 
 def test_url_reproduces_the_view():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.query_params.update({"x": "PC2", "y": "PC4", "color": "kind", "point": "queen", "metric": "dot"})
-    at.run()
-    at.switch_page("pages/pca.py")
-    at.run()
+    at = open_page("pages/pca.py", query_params={"x": "PC2", "y": "PC4", "color": "kind", "point": "queen",
+                                                 "metric": "dot"})
     assert_no_exception(at)
     assert at.selectbox(key="pca_x").value == "PC2" and at.selectbox(key="pca_y").value == "PC4"
     assert at.selectbox(key="pca_color").value == "kind"

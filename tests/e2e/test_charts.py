@@ -1,4 +1,4 @@
-"""LA Lens's chart component (pages/_shared.chart, pages/plotly_live.js) in Chromium: charts update in
+"""LA Lens's chart component (ui/chart.py, ui/plotly_live.js) in Chromium: charts update in
 place, keep their animation frames, and look like st.plotly_chart's."""
 import json
 from pathlib import Path
@@ -60,7 +60,7 @@ def test_an_animation_still_plays_after_its_figure_changed(page, server):
 
 
 def test_template_is_the_one_st_plotly_chart_applies(page):
-    """pages/plotly_template.json is what Streamlit's "streamlit" chart theme makes of this app's
+    """ui/plotly_template.json is what Streamlit's "streamlit" chart theme makes of this app's
     theme: compare with a chart drawn by st.plotly_chart itself (bench/floor_app.py)."""
     proc, url = start_server(script=str(ROOT / "bench" / "floor_app.py"))
     try:
@@ -70,8 +70,8 @@ def test_template_is_the_one_st_plotly_chart_applies(page):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    ours = json.loads((Path(ROOT) / "pages" / "plotly_template.json").read_text())
-    assert native == ours, "Streamlit's chart theme changed: regenerate pages/plotly_template.json"
+    ours = json.loads((Path(ROOT) / "ui" / "plotly_template.json").read_text())
+    assert native == ours, "Streamlit's chart theme changed: regenerate ui/plotly_template.json"
 
 
 def test_the_fragment_reference_of_the_benchmark_draws_and_updates_its_chart(page):

@@ -1,4 +1,4 @@
-// LA Lens chart (pages/_shared.chart): draws a Plotly figure, and when a rerun sends the same chart a
+// LA Lens chart (ui/chart.chart): draws a Plotly figure, and when a rerun sends the same chart a
 // new figure, updates the plot in place with Plotly.react instead of building a new one.
 // Loaded once per page from Streamlit's static file serving (app/static/): plotly.min.js, the copy
 // shipped with the Python plotly package, and plotly_template.json, the template st.plotly_chart's
@@ -64,7 +64,7 @@ function bindClicks(gd) {
 
 // One chart at a time, and a frame painted between two: when a rerun changes several charts, the
 // first (usually the one under the slider) is on screen before the others are drawn, instead of
-// after all of them (Plotly.react draws synchronously, 15–40 ms per chart here).
+// after all of them (Plotly.react draws synchronously: drawn back to back, they appear together).
 let turn = Promise.resolve();
 let painted = null;     // settles once a frame has been painted after the last draw
 function afterPaint() {

@@ -1,4 +1,5 @@
-"""Issue 9: awkward input on the pages never shows a traceback; the page keeps working."""
+"""The attention page with awkward text for the real model (emoji, CJK, one huge word, text past the
+512-token limit, empty text): never a traceback, the charts still render, and the page recovers (issue 9)."""
 import pytest
 
 from tests.apptest_utils import assert_no_exception, chart_specs, open_page

@@ -1,11 +1,12 @@
-"""pages._shared.cached_figure: one build per distinct arguments, separate entries per builder."""
+"""ui.chart: cached and kept figures (one build per distinct arguments or key, JSON encoded once) and the
+in-place chart component, with st.plotly_chart as its fallback."""
 import json
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from pages._shared import cached_figure
+from ui.chart import cached_figure
 
 CALLS = []
 
@@ -47,20 +48,20 @@ def animation(n):
 
 def test_a_cached_figure_is_serialised_once(monkeypatch):
     """chart() sends a cached figure's JSON kept from its first use, not a new encoding per rerun."""
-    import pages._shared as shared
+    import ui.chart as ui_chart
 
     CALLS.clear()
     first = cached_figure(animation, 4)
     expected = pio.to_json(first, validate=False)
     encoded = []
     real = pio.to_json
-    monkeypatch.setattr(shared.pio, "to_json", lambda *a, **k: encoded.append(1) or real(*a, **k))
+    monkeypatch.setattr(ui_chart.pio, "to_json", lambda *a, **k: encoded.append(1) or real(*a, **k))
     for _ in range(3):
         fig = cached_figure(animation, 4)
-        assert fig is first and shared._figure_json(fig) == expected
+        assert fig is first and ui_chart._figure_json(fig) == expected
     assert CALLS == [("animation", 4, 1.0)] and encoded == []           # built and encoded once
     other = animation(2)                                                 # not cached: encoded each time
-    shared._figure_json(other), shared._figure_json(other)
+    ui_chart._figure_json(other), ui_chart._figure_json(other)
     assert len(encoded) == 2
 
 
@@ -70,8 +71,10 @@ def _chart_script():
     import plotly.graph_objects as go
     import streamlit as st
 
-    from pages._shared import chart
+    from ui import runtime
+    from ui.chart import chart
 
+    runtime.setup()                                                        # as app.py does
     x = np.linspace(0, 1, 5, dtype=np.float32)
     fig = go.Figure(go.Scatter(x=x, y=x * st.slider("k", 1, 5, 2)))
     chart(fig, key="live")
@@ -102,24 +105,36 @@ def test_keyed_charts_use_the_component_and_carry_the_figure():
     np.testing.assert_allclose(y, np.linspace(0, 1, 5) * 4, rtol=1e-6)
 
 
-def test_static_folder_holds_the_installed_plotly_js_and_the_template():
-    import filecmp
-    from pathlib import Path
+def _unset_up_script():
+    import numpy as np
+    import plotly.graph_objects as go
 
-    import plotly
+    from ui.chart import chart
 
-    import pages._shared as shared
+    x = np.linspace(0, 1, 5, dtype=np.float32)
+    chart(go.Figure(go.Scatter(x=x, y=x)), key="live")
+    chart(go.Figure(go.Scatter(x=x, y=x)), key="select", on_click=lambda: None)
 
-    assert shared._serve_chart_assets()
-    assert filecmp.cmp(shared.STATIC / "plotly.min.js",
-                       Path(plotly.__file__).parent / "package_data" / "plotly.min.js", shallow=False)
-    assert filecmp.cmp(shared.STATIC / "plotly_template.json",
-                       Path(shared.__file__).with_name("plotly_template.json"), shallow=False)
+
+def test_without_set_up_keyed_charts_fall_back_to_st_plotly_chart(monkeypatch):
+    """A page run without app.py's ui.runtime.setup() (assets not served): every chart is an
+    st.plotly_chart, clicks included."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest_utils import charts
+    from ui import runtime
+
+    monkeypatch.setattr(runtime, "_assets_served", None)
+    at = AppTest.from_function(_unset_up_script, default_timeout=30).run()
+    assert not at.exception
+    els = charts(at)
+    assert [e.type for e in els] == ["plotly_chart", "plotly_chart"]
+    assert els[1].proto.selection_mode
 
 
 # ----------------------------------------------------------------------------- kept figures + extra traces
 from figures import pca as fp  # noqa: E402
-from pages._shared import _figure_json, _with_traces, kept_figure  # noqa: E402
+from ui.chart import _figure_json, _with_traces, kept_figure  # noqa: E402
 from tests.e2e.browser_utils import _plain  # noqa: E402
 
 
