@@ -235,13 +235,6 @@ def heatmap_parts(z, colorbar_title: str, title: str | None = None, x_labels=Non
     return trace, lay
 
 
-def add_arrow(fig: go.Figure, start, end, color: str, name: str, dash: str | None = None,
-              width: float = 3.0, showlegend: bool = True, row=None, col=None) -> go.Figure:
-    """Draw a 2D arrow from ``start`` to ``end`` as a line with a triangle head (legend-able)."""
-    fig.add_trace(arrow(start, end, color, name, dash, width, showlegend), row=row, col=col)
-    return fig
-
-
 def arrow3d(start, end, color: str, name: str, dash: str | None = None) -> list[dict]:
     """A 3D arrow as trace dicts: a line, and a cone at the tip (none for a zero-length arrow)."""
     start, end = np.asarray(start, float), np.asarray(end, float)
