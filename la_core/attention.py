@@ -17,10 +17,11 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from la_core.checks import as_float_array
+from la_core.checks import as_dtype, as_finite_float, as_float_array, as_int, as_positive_float, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
-_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+__all__ = ["AttentionSteps", "Entropy", "ScalingStudy", "attention_steps", "causal_mask", "sliding_window_mask",
+           "padding_mask", "attention_entropy", "entropy_by_scale", "attention_rollout", "scaling_study"]
 
 
 @dataclass
@@ -57,27 +58,15 @@ class AttentionSteps:
 def _softmax(x: torch.Tensor) -> torch.Tensor:
     """Softmax over the last axis.
 
-    ``torch.softmax`` splits even a few rows across its CPU threads. In the app's server, with the
-    browser busy on the other core, each call then waited 3–5 ms for a sleeping worker thread (it
-    took 4 µs alone). Below 32k elements, torch runs the max, exp and sum here on the calling
-    thread, so small inputs use them; large ones keep the fused kernel.
+    ``torch.softmax`` splits even a few rows across its CPU threads, and in the app's server (the
+    browser busy on another core) each call then waits for a sleeping worker thread far longer
+    than the work itself takes. Below 32k elements, torch runs the max, exp and sum here on the
+    calling thread, so small inputs use them; large ones keep the fused kernel.
     """
     if x.numel() >= 32_768:
         return torch.softmax(x, dim=-1)
     e = (x - x.amax(dim=-1, keepdim=True)).exp()                 # (..., n); exp(−∞) = 0 exactly
     return e / e.sum(dim=-1, keepdim=True)
-
-
-def _check_scale(scale, d_k: int) -> float:
-    if scale is None:
-        return 1.0 / math.sqrt(d_k)
-    try:
-        s = float(scale)
-    except (TypeError, ValueError):
-        raise ValueError(f"scale must be a positive finite number; got {scale!r}.") from None
-    if not math.isfinite(s) or s <= 0:
-        raise ValueError(f"scale must be a positive finite number; got {scale!r}.")
-    return s
 
 
 def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
@@ -133,8 +122,7 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
         Bad shapes (d_k of q and k differ, T_k of k and v differ, leading dims do not broadcast),
         non-finite values, a non-positive scale, or a mask row with no True.
     """
-    if dtype not in _DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}; got {dtype!r}.")
+    dt = as_dtype(dtype)
     q_ = as_float_array(q, "q")
     k_ = as_float_array(k, "k")
     v_ = as_float_array(v, "v")
@@ -153,12 +141,11 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
         raise ValueError(f"leading (batch/head) dims of q {q_.shape}, k {k_.shape}, v {v_.shape} "
                          "do not broadcast.") from None
     d_k = q_.shape[-1]
-    s = _check_scale(scale, d_k)
+    s = 1.0 / math.sqrt(d_k) if scale is None else as_positive_float(scale, "scale")
     score_shape = (*lead, q_.shape[-2], k_.shape[-2])
     keep = None if mask is None else _check_mask(mask, score_shape)
 
     dev = get_device()
-    dt = _DTYPES[dtype]
     Q = to_tensor(q_, dtype=dt, device=dev)                      # (..., T_q, d_k)
     K = to_tensor(k_, dtype=dt, device=dev)                      # (..., T_k, d_k)
     V = to_tensor(v_, dtype=dt, device=dev)                      # (..., T_k, d_v)
@@ -178,12 +165,6 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
 
 
 # --------------------------------------------------------------------------------------- masks
-def _check_T(T, name: str = "T") -> int:
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"{name} must be a positive integer; got {T!r}.")
-    return int(T)
-
-
 def causal_mask(T: int) -> np.ndarray:
     """Causal mask: query i may attend to keys 0..i.
 
@@ -192,7 +173,7 @@ def causal_mask(T: int) -> np.ndarray:
     numpy.ndarray of bool, shape (T, T)
         Lower-triangular, True = may attend.
     """
-    T = _check_T(T)
+    T = as_int(T, "T", 1)
     return np.tril(np.ones((T, T), dtype=bool))
 
 
@@ -211,8 +192,8 @@ def sliding_window_mask(T: int, window: int, causal: bool = True) -> np.ndarray:
     -------
     numpy.ndarray of bool, shape (T, T)
     """
-    T = _check_T(T)
-    window = _check_T(window, "window")
+    T = as_int(T, "T", 1)
+    window = as_int(window, "window", 1)
     i = np.arange(T)[:, None]
     j = np.arange(T)[None, :]
     if causal:
@@ -240,13 +221,13 @@ def padding_mask(keep, T: int | None = None) -> np.ndarray:
     if arr.dtype == bool:
         if arr.ndim not in (1, 2) or arr.shape[-1] < 1:
             raise ValueError(f"a boolean keep-vector must have shape (T,) or (B, T); got {arr.shape}.")
-        if T is not None and _check_T(T) != arr.shape[-1]:
+        if T is not None and as_int(T, "T", 1) != arr.shape[-1]:
             raise ValueError(f"keep-vector has length {arr.shape[-1]} but T={T}.")
         keys = arr
     elif arr.dtype.kind in "iu" and arr.ndim in (0, 1):
         if T is None:
             raise ValueError("padding_mask with lengths needs T (the padded length).")
-        T = _check_T(T)
+        T = as_int(T, "T", 1)
         if arr.size == 0 or (arr < 0).any() or (arr > T).any():
             raise ValueError(f"lengths must be integers between 1 and T={T}; got {arr.tolist()}.")
         keys = np.arange(T) < arr[..., None]                   # (T,) or (B, T)
@@ -307,7 +288,7 @@ def entropy_by_scale(q, k, scales, mask=None) -> np.ndarray:
 
     The same numbers as ``attention_entropy(attention_steps(q, k, v, scale=s, mask=mask).weights)
     .per_row.mean()`` for every ``s``, with one softmax over all scales instead of one call per
-    scale (41 calls cost the attention page over 100 ms in the server; one costs under 1 ms).
+    scale (the attention page draws its entropy curve from dozens of scales on every rerun).
 
     Parameters
     ----------
@@ -373,7 +354,7 @@ def attention_rollout(attentions, residual: float = 0.5) -> np.ndarray:
     a = _check_weights(attentions, "attentions", ndim=(3, 4))
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"attentions must be square self-attention maps (T, T); got {a.shape}.")
-    r = float(residual)
+    r = as_finite_float(residual, "residual")
     if not 0.0 <= r < 1.0:
         raise ValueError(f"residual must be in [0, 1); got {residual!r}.")
     A = to_tensor(a, dtype=torch.float64)                         # (L, [H,] T, T)
@@ -435,11 +416,9 @@ def scaling_study(d_ks=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), n_keys: in
     dims = np.asarray(d_ks)
     if dims.ndim != 1 or dims.size == 0 or dims.dtype.kind not in "iu" or (dims < 1).any():
         raise ValueError(f"d_ks must be a non-empty list of positive integers; got {d_ks!r}.")
-    n_keys = _check_T(n_keys, "n_keys")
-    n_samples = _check_T(n_samples, "n_samples")
-    if n_keys < 2:
-        raise ValueError("n_keys must be at least 2 for the softmax to have a choice.")
-    gen = torch.Generator().manual_seed(int(seed))
+    n_keys = as_int(n_keys, "n_keys", 2)        # the softmax needs a choice
+    n_samples = as_int(n_samples, "n_samples", 1)
+    gen = torch.Generator().manual_seed(as_seed(seed))
     rows = {k: [] for k in ("vr", "vs", "mr", "ms", "er", "es")}
     for d in dims.tolist():
         q = torch.randn(n_samples, 1, d, generator=gen, dtype=torch.float64)       # (N, 1, d)

@@ -5,7 +5,7 @@ Every public function of la_core checks its arguments with these helpers, so eac
 everywhere (``tests/test_fuzz.py`` feeds them bad input).
 
 - :func:`as_int`: strict integers (``3.0`` and ``True`` are refused everywhere, not only in some
-  functions), with optional bounds.
+  functions), with optional bounds; :func:`as_seed` is the one rule for random seeds.
 - :func:`as_finite_float`, :func:`as_positive_float`, :func:`as_fraction`: numbers.
 - :func:`as_float_array`: a finite float64 array of a given number of dimensions (small inputs).
 - :func:`as_square_matrix`: the same, square.
@@ -20,27 +20,44 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["as_int", "as_finite_float", "as_positive_float", "as_fraction", "as_float_array",
+__all__ = ["as_int", "as_seed", "as_finite_float", "as_positive_float", "as_fraction", "as_float_array",
            "as_square_matrix", "as_matrix", "as_choice", "as_dtype", "DTYPES"]
 
 # The one dtype table: public functions take the string, compute with the torch dtype.
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+MAX_SEED = 2**63 - 1
 
 
 def as_int(v, name: str, min_value: int | None = None, max_value: int | None = None) -> int:
     """A Python int within ``[min_value, max_value]``, or ``ValueError``.
 
     Strict: Python and NumPy integers only. Booleans and floats (even ``3.0``) are refused, so a
-    caller that passes a float by mistake hears about it instead of getting a silent cast.
+    caller that passes a float by mistake hears about it instead of getting a silent cast. With
+    bounds, the message ends with the whole accepted range.
     """
+    both = min_value is not None and max_value is not None
+    if both:
+        accepted = f" Accepted: integers in [{min_value}, {max_value}]."
+    elif min_value is not None:
+        accepted = f" Accepted: integers ≥ {min_value}."
+    elif max_value is not None:
+        accepted = f" Accepted: integers ≤ {max_value}."
+    else:
+        accepted = ""
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer; got {v!r} ({type(v).__name__}).")
+        raise ValueError(f"{name} must be an integer; got {v!r} ({type(v).__name__}).{accepted}")
     v = int(v)
     if min_value is not None and v < min_value:
-        raise ValueError(f"{name} must be at least {min_value}; got {v}.")
+        raise ValueError(f"{name} must be at least {min_value}; got {v}.{accepted if both else ''}")
     if max_value is not None and v > max_value:
-        raise ValueError(f"{name} must be at most {max_value}; got {v}.")
+        raise ValueError(f"{name} must be at most {max_value}; got {v}.{accepted if both else ''}")
     return v
+
+
+def as_seed(v, name: str = "seed") -> int:
+    """A random seed: an integer in ``[0, 2**63 - 1]`` (what ``torch.Generator.manual_seed`` and
+    NumPy's generators both accept), or ``ValueError``."""
+    return as_int(v, name, 0, MAX_SEED)
 
 
 def as_finite_float(v, name: str) -> float:
@@ -58,18 +75,26 @@ def as_finite_float(v, name: str) -> float:
 
 def as_positive_float(v, name: str) -> float:
     """A finite float greater than zero, or ``ValueError``."""
-    f = as_finite_float(v, name)
-    if f <= 0:
-        raise ValueError(f"{name} must be a positive number; got {v!r}.")
+    f = _float_or_none(v)
+    if f is None or f <= 0:
+        raise ValueError(f"{name} must be a positive finite number; got {v!r}.")
     return f
 
 
 def as_fraction(v, name: str) -> float:
     """A float in (0, 1], or ``ValueError`` (e.g. the share of energy to keep)."""
-    f = as_finite_float(v, name)
-    if not 0 < f <= 1:
-        raise ValueError(f"{name} must be in (0, 1]; got {v!r}.")
+    f = _float_or_none(v)
+    if f is None or not 0 < f <= 1:
+        raise ValueError(f"{name} must be a number in (0, 1]; got {v!r}.")
     return f
+
+
+def _float_or_none(v) -> float | None:
+    """``v`` as a finite float, or None when :func:`as_finite_float` would refuse it."""
+    try:
+        return as_finite_float(v, "")
+    except ValueError:
+        return None
 
 
 def as_choice(v, name: str, choices) -> str:
@@ -112,12 +137,15 @@ def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None, min_
     """
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
-    if np.iscomplexobj(x):
-        raise ValueError(f"{name} must be real-valued; got a complex array.")
+    if x is None:                                # np.asarray(None, float) would be a NaN scalar
+        raise ValueError(f"{name} must be a numeric array; got None.")
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        is_complex = np.iscomplexobj(x)          # may convert x, so ragged lists fail here
+        arr = None if is_complex else np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array; got {type(x).__name__} ({exc}).") from None
+    if is_complex:
+        raise ValueError(f"{name} must be real-valued; got a complex array.")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:

@@ -73,12 +73,16 @@ def device_label(device: torch.device | None = None) -> str:
 def to_tensor(array, dtype: torch.dtype = torch.float32, device: torch.device | None = None) -> torch.Tensor:
     """Move a NumPy array (or array-like) to a tensor on the la_core device.
 
+    The one NumPy -> torch bridge of la_core: modules that compute elsewhere (e.g. eigen's float64
+    device, which is never ``mps``) pass their ``device``.
+
     Parameters
     ----------
     array : array_like
-        Input values.
+        Input values. Arrays torch cannot share (negative strides, read-only memory) are copied.
     dtype : torch.dtype, default torch.float32
-        Dtype of the result. ``mps`` has no float64, so float64 falls back to float32 there.
+        Dtype of the result (``la_core.checks.as_dtype`` turns the public ``"float32"`` /
+        ``"float64"`` strings into one). ``mps`` has no float64, so float64 falls back to float32 there.
     device : torch.device, optional
         Target device; defaults to :func:`get_device`.
 
@@ -86,12 +90,16 @@ def to_tensor(array, dtype: torch.dtype = torch.float32, device: torch.device | 
     -------
     torch.Tensor
     """
+    if not isinstance(dtype, torch.dtype):
+        raise ValueError(f"dtype must be a torch.dtype (see la_core.checks.as_dtype); got {dtype!r}.")
     device = device or get_device()
     if device.type == "mps" and dtype == torch.float64:
         dtype = torch.float32
     if isinstance(array, torch.Tensor):
         return array.to(device=device, dtype=dtype)
     arr = np.asarray(array)
+    if not arr.flags.writeable or any(s < 0 for s in arr.strides):
+        arr = np.array(arr)     # torch cannot view these: it refuses negative strides, warns on read-only
     return torch.as_tensor(arr, dtype=dtype, device=device)
 
 

@@ -15,17 +15,53 @@ Public contract (NumPy in, NumPy out; compute in torch on :func:`la_core.device.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from la_core.checks import as_float_array, as_square_matrix
-from la_core.device import get_device, to_numpy
+from la_core.checks import (as_choice, as_finite_float, as_float_array, as_int, as_positive_float, as_seed,
+                            as_square_matrix)
+from la_core.device import get_device, to_numpy, to_tensor
+
+__all__ = ["EigResult", "UnitCircleImage", "PowerIteration", "ComplexRotation", "SymmetricFactors",
+           "eigen", "is_symmetric", "eigvec_condition", "is_defective", "iterate", "unit_circle_image",
+           "line_angle", "power_iteration", "complex_rotation", "symmetric_factors", "sample_cloud",
+           "random_matrix", "spectrum", "MAX_STEPS", "MAX_N", "DEFECTIVE_COND", "RANDOM_KINDS"]
 
 MAX_STEPS = 10_000
 MAX_N = 4096
 DEFECTIVE_COND = 1e8          # cond(V) above this: the eigenvectors do not (numerically) span
 RANDOM_KINDS = ("gaussian", "symmetric", "orthogonal", "stochastic")
+_F64 = torch.float64
+
+
+class EigResult(NamedTuple):
+    """What :func:`eigen` returns; unpacks as ``eigenvalues, eigenvectors = eigen(A)``."""
+
+    eigenvalues: np.ndarray    # (n,) float64, or complex128 when some eigenvalue is complex
+    eigenvectors: np.ndarray   # (n, n) unit-norm columns, real when the eigenvalues are
+
+
+class UnitCircleImage(NamedTuple):
+    """What :func:`unit_circle_image` returns: points of the unit circle and their images."""
+
+    circle: np.ndarray         # (n_points, 2)
+    image: np.ndarray          # (n_points, 2) = circle @ Aᵀ, an ellipse (or a segment)
+
+
+class ComplexRotation(NamedTuple):
+    """The complex pair ``r e^{±iθ}`` of a 2×2 matrix (see :func:`complex_rotation`)."""
+
+    modulus: float             # r = |λ|: the scale per step
+    angle_deg: float           # θ in degrees, 0 … 180: the turn per step
+
+
+class SymmetricFactors(NamedTuple):
+    """``A = Q diag(λ) Qᵀ`` (see :func:`symmetric_factors`); unpacks as ``q, lam``."""
+
+    eigenvectors: np.ndarray   # (n, n) Q: orthonormal columns, det Q = +1
+    eigenvalues: np.ndarray    # (n,) real λ, sorted like :func:`eigen`
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -35,23 +71,24 @@ def _compute_device() -> torch.device:
     return torch.device("cpu") if dev.type == "mps" else dev
 
 
-def _t(a: np.ndarray, dtype=torch.float64) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=_compute_device())
+def _as_vectors(x, name: str, ndim: int | None = None) -> np.ndarray:
+    """A finite real (float64) or complex (complex128) array: eigenvectors may be complex."""
+    try:
+        is_complex = np.iscomplexobj(x)
+    except (TypeError, ValueError):          # ragged or odd input: as_float_array says what is wrong
+        is_complex = False
+    if is_complex:
+        x = np.asarray(x)
+        return as_float_array(x.real, name, ndim) + 1j * as_float_array(x.imag, name, ndim)
+    return as_float_array(x, name, ndim)
 
 
 def is_symmetric(a, tol: float = 1e-10) -> bool:
     """True when ``A`` equals its transpose up to ``tol`` relative to its largest entry."""
     arr = as_square_matrix(a, "A")
+    tol = as_finite_float(tol, "tol")
     scale = max(1.0, float(np.abs(arr).max()))
     return bool(np.all(np.abs(arr - arr.T) <= tol * scale))
-
-
-def _as_int(x, name: str, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {x!r}.")
-    if not lo <= int(x) <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]; got {x}.")
-    return int(x)
 
 
 def _sort_order(vals: torch.Tensor) -> torch.Tensor:
@@ -71,7 +108,7 @@ def _real_phase(vecs: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- eigen
-def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> EigResult:
     """Eigen-decomposition ``A V = V diag(λ)`` sorted by ``|λ|`` descending.
 
     Parameters
@@ -86,6 +123,8 @@ def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np
 
     Returns
     -------
+    EigResult
+        Unpacks as ``eigenvalues, eigenvectors``.
     eigenvalues : numpy.ndarray, shape (n,)
         float64 when every eigenvalue is real, else complex128 (conjugate pairs adjacent).
     eigenvectors : numpy.ndarray, shape (n, n)
@@ -98,14 +137,15 @@ def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np
         If ``a`` is not a finite numeric square matrix.
     """
     arr = as_square_matrix(a, "A")
+    real_tol = as_finite_float(real_tol, "real_tol")
     if symmetric is None:
         symmetric = is_symmetric(arr)
     arr, c = _rescaled(arr)
-    A = _t(arr)                                                        # (n, n)
+    A = to_tensor(arr, _F64, _compute_device())                        # (n, n)
     if symmetric:
         vals, vecs = _solve(torch.linalg.eigh, A)                      # (n,), (n, n) real
         order = _sort_order(vals)
-        return to_numpy(vals[order]) * c, to_numpy(vecs[:, order])
+        return EigResult(to_numpy(vals[order]) * c, to_numpy(vecs[:, order]))
     vals, vecs = _solve(torch.linalg.eig, A)                           # (n,), (n, n) complex
     vals = vals * c
     order = _sort_order(vals)
@@ -113,8 +153,8 @@ def eigen(a, symmetric: bool | None = None, real_tol: float = 1e-10) -> tuple[np
     vecs = vecs / torch.linalg.vector_norm(vecs, dim=0, keepdim=True).clamp_min(1e-300)
     scale = torch.clamp(vals.abs(), min=1.0)
     if bool(torch.all(vals.imag.abs() <= real_tol * scale)):
-        return to_numpy(vals.real), to_numpy(_real_phase(vecs))
-    return to_numpy(vals), to_numpy(vecs)
+        return EigResult(to_numpy(vals.real), to_numpy(_real_phase(vecs)))
+    return EigResult(to_numpy(vals), to_numpy(vecs))
 
 
 def _rescaled(arr: np.ndarray) -> tuple[np.ndarray, float]:
@@ -138,14 +178,11 @@ def eigvec_condition(vectors) -> float:
 
     1 for an orthonormal basis (symmetric A); huge when eigenvectors are nearly parallel.
     """
-    try:
-        v = np.asarray(vectors, dtype=np.complex128 if np.iscomplexobj(vectors) else np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("vectors must be a numeric (n, n) matrix.") from None
-    if v.ndim != 2 or v.shape[0] != v.shape[1] or v.size == 0 or not np.all(np.isfinite(v)):
-        raise ValueError(f"vectors must be a finite square (n, n) matrix of eigenvector columns; got shape {v.shape}.")
-    dtype = torch.complex128 if np.iscomplexobj(v) else torch.float64
-    s = torch.linalg.svdvals(_t(v, dtype))                             # (n,)
+    v = _as_vectors(vectors, "vectors", ndim=2)
+    if v.shape[0] != v.shape[1]:
+        raise ValueError(f"vectors must be a square (n, n) matrix of eigenvector columns; got shape {v.shape}.")
+    dtype = torch.complex128 if np.iscomplexobj(v) else _F64
+    s = torch.linalg.svdvals(to_tensor(v, dtype, _compute_device()))  # (n,)
     smin, smax = float(s[-1]), float(s[0])
     return float("inf") if smin <= smax * 1e-300 or smin == 0.0 else smax / smin
 
@@ -156,8 +193,8 @@ def is_defective(a, cond_limit: float = DEFECTIVE_COND) -> bool:
     A defective matrix (e.g. a shear ``[[1, 1], [0, 1]]``) has a repeated eigenvalue with fewer
     independent eigenvectors than its multiplicity; the solver then returns parallel columns.
     """
-    _, vecs = eigen(a)
-    return eigvec_condition(vecs) > cond_limit
+    cond_limit = as_positive_float(cond_limit, "cond_limit")
+    return eigvec_condition(eigen(a).eigenvectors) > cond_limit
 
 
 # ----------------------------------------------------------------------------- iterates
@@ -183,10 +220,11 @@ def iterate(a, v, steps: int, normalize: bool = False) -> np.ndarray:
     vec = as_float_array(v, "v", ndim=1)
     if vec.shape[0] != arr.shape[0]:
         raise ValueError(f"v must have length {arr.shape[0]} to match A {arr.shape}; got length {vec.shape[0]}.")
-    steps = _as_int(steps, "steps", 0, MAX_STEPS)
+    steps = as_int(steps, "steps", 0, MAX_STEPS)
     if normalize and not np.any(vec):
         raise ValueError("v must be non-zero to normalise the iterates; got the zero vector.")
-    A, x = _t(arr), _t(vec)                                            # (n, n), (n,)
+    dev = _compute_device()
+    A, x = to_tensor(arr, _F64, dev), to_tensor(vec, _F64, dev)        # (n, n), (n,)
     if normalize:
         x = x / torch.linalg.vector_norm(x)
     out = torch.empty(steps + 1, arr.shape[0], dtype=torch.float64, device=A.device)  # (steps+1, n)
@@ -200,31 +238,30 @@ def iterate(a, v, steps: int, normalize: bool = False) -> np.ndarray:
     return to_numpy(out)
 
 
-def unit_circle_image(a, n_points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+def unit_circle_image(a, n_points: int = 200) -> UnitCircleImage:
     """Points of the unit circle and their images under a 2×2 matrix (an ellipse, or a segment).
 
     Returns
     -------
-    circle, image : numpy.ndarray, shape (n_points, 2)
+    UnitCircleImage
+        Unpacks as ``circle, image``, both of shape (n_points, 2).
     """
     arr = as_square_matrix(a, "A")
     if arr.shape != (2, 2):
         raise ValueError(f"A must be 2×2 for the unit-circle picture; got shape {arr.shape}.")
-    n_points = _as_int(n_points, "n_points", 3, 100_000)
-    t = torch.linspace(0.0, 2.0 * np.pi, n_points, dtype=torch.float64, device=_compute_device())
+    n_points = as_int(n_points, "n_points", 3, 100_000)
+    dev = _compute_device()
+    t = torch.linspace(0.0, 2.0 * np.pi, n_points, dtype=_F64, device=dev)   # (n_points,)
     circle = torch.stack([torch.cos(t), torch.sin(t)], dim=1)          # (n_points, 2)
-    image = circle @ _t(arr).T                                         # (n_points, 2)
-    return to_numpy(circle), to_numpy(image)
+    image = circle @ to_tensor(arr, _F64, dev).T                       # (n_points, 2)
+    return UnitCircleImage(to_numpy(circle), to_numpy(image))
 
 
 def line_angle(u, v) -> float:
     """Angle in radians (0 … π/2) between the lines spanned by ``u`` and ``v`` (accurate near 0)."""
-    try:
-        u, v = np.asarray(u, dtype=np.complex128).ravel(), np.asarray(v, dtype=np.complex128).ravel()
-    except (TypeError, ValueError):
-        raise ValueError("line_angle needs two numeric vectors.") from None
-    if u.shape != v.shape or u.size == 0 or not (np.all(np.isfinite(u)) and np.all(np.isfinite(v))):
-        raise ValueError(f"line_angle needs two finite vectors of the same length; got {u.shape} and {v.shape}.")
+    u, v = _as_vectors(u, "u").astype(np.complex128).ravel(), _as_vectors(v, "v").astype(np.complex128).ravel()
+    if u.shape != v.shape:
+        raise ValueError(f"line_angle needs two vectors of the same length; got {u.shape} and {v.shape}.")
     nu, nv = np.linalg.norm(u), np.linalg.norm(v)
     if nu == 0 or nv == 0:
         raise ValueError("line_angle is undefined for a zero vector (it spans no line).")
@@ -284,22 +321,29 @@ def power_iteration(a, v0, steps: int) -> PowerIteration:
 
 
 # ----------------------------------------------------------------------------- 2×2 and symmetric helpers
-def complex_rotation(a) -> tuple[float, float]:
-    """For a 2×2 matrix with complex eigenvalues ``r e^{±iθ}``: ``(r, θ in degrees, 0 … 180)``."""
+def complex_rotation(a) -> ComplexRotation:
+    """For a 2×2 matrix with complex eigenvalues ``r e^{±iθ}``: ``(r, θ in degrees, 0 … 180)``.
+
+    Returns
+    -------
+    ComplexRotation
+        Unpacks as ``modulus, angle_deg``.
+    """
     vals, _ = eigen(a)
     if not np.iscomplexobj(vals):
         raise ValueError("A has real eigenvalues; the rotation angle is defined only for a complex pair.")
     lam = vals[0]
-    return float(abs(lam)), float(np.degrees(abs(np.angle(lam))))
+    return ComplexRotation(float(abs(lam)), float(np.degrees(abs(np.angle(lam)))))
 
 
-def symmetric_factors(a) -> tuple[np.ndarray, np.ndarray]:
+def symmetric_factors(a) -> SymmetricFactors:
     """``A = Q diag(λ) Qᵀ`` for symmetric ``A`` with ``det Q = +1`` (so Qᵀ is a pure rotation).
 
     Returns
     -------
-    q : numpy.ndarray, shape (n, n)   orthonormal eigenvector columns, sorted like :func:`eigen`
-    lam : numpy.ndarray, shape (n,)   real eigenvalues
+    SymmetricFactors
+        Unpacks as ``q, lam``: ``eigenvectors`` (n, n), orthonormal columns sorted like
+        :func:`eigen`, and the real ``eigenvalues`` (n,).
     """
     arr = as_square_matrix(a, "A")
     if not is_symmetric(arr, tol=1e-8):
@@ -308,7 +352,7 @@ def symmetric_factors(a) -> tuple[np.ndarray, np.ndarray]:
     if np.linalg.det(q) < 0:
         q = q.copy()
         q[:, -1] *= -1
-    return q, lam
+    return SymmetricFactors(q, lam)
 
 
 def sample_cloud(cov, n_points: int, seed: int = 0) -> np.ndarray:
@@ -319,10 +363,10 @@ def sample_cloud(cov, n_points: int, seed: int = 0) -> np.ndarray:
     lam, q = eigen(c, symmetric=True)
     if lam.min() < -1e-9 * max(1.0, abs(lam).max()):
         raise ValueError(f"cov must be positive semi-definite; its smallest eigenvalue is {lam.min():.3g}.")
-    n_points = _as_int(n_points, "n_points", 1, 2_000_000)
-    g = torch.Generator(device="cpu").manual_seed(int(seed))
-    z = torch.randn(n_points, c.shape[0], generator=g, dtype=torch.float64)   # (N, d)
-    root = _t(q * np.sqrt(np.clip(lam, 0, None))[None, :]).cpu()               # (d, d) = Q Λ^½
+    n_points = as_int(n_points, "n_points", 1, 2_000_000)
+    g = torch.Generator(device="cpu").manual_seed(as_seed(seed))
+    z = torch.randn(n_points, c.shape[0], generator=g, dtype=_F64)            # (N, d)
+    root = to_tensor(q * np.sqrt(np.clip(lam, 0, None))[None, :], _F64, torch.device("cpu"))  # (d, d) = Q Λ^½
     return to_numpy(z @ root.T)                                                # (N, d)
 
 
@@ -338,11 +382,10 @@ def random_matrix(kind: str, n: int, seed: int = 0) -> np.ndarray:
     ``stochastic``  row-wise softmax of N(0, 1) scores, like an attention matrix: λ = 1 with the
                     all-ones eigenvector, every other |λ| ≤ 1.
     """
-    if kind not in RANDOM_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(RANDOM_KINDS)}; got {kind!r}.")
-    n = _as_int(n, "n", 1, MAX_N)
-    g = torch.Generator(device="cpu").manual_seed(int(seed))
-    G = torch.randn(n, n, generator=g, dtype=torch.float64)           # (n, n)
+    kind = as_choice(kind, "kind", RANDOM_KINDS)
+    n = as_int(n, "n", 1, MAX_N)
+    g = torch.Generator(device="cpu").manual_seed(as_seed(seed))
+    G = torch.randn(n, n, generator=g, dtype=_F64)                    # (n, n)
     if kind == "gaussian":
         M = G / np.sqrt(n)
     elif kind == "symmetric":
@@ -358,7 +401,7 @@ def random_matrix(kind: str, n: int, seed: int = 0) -> np.ndarray:
 def spectrum(a) -> np.ndarray:
     """All eigenvalues of ``A`` on the la_core device (complex128, sorted by |λ| descending)."""
     arr, c = _rescaled(as_square_matrix(a, "A"))
-    A = _t(arr)                                                        # (n, n)
+    A = to_tensor(arr, _F64, _compute_device())                        # (n, n)
     if is_symmetric(arr):
         vals = _solve(torch.linalg.eigvalsh, A).to(torch.complex128)  # (n,)
     else:

@@ -8,28 +8,28 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from la_core.checks import as_float_array
+from la_core.checks import as_choice, as_finite_float, as_float_array, as_int, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
+__all__ = ["RopeRotation", "Norms", "Concentration", "ShapeResult", "rope_frequencies", "rope_rotate",
+           "rope_scores", "norms", "distance_concentration", "parse_shape", "shape_op", "matmul_shape",
+           "broadcast_shape", "OPS", "MAX_SHAPE_DIMS", "MAX_SHAPE_SIZE", "REAL_OP_NUMEL"]
+
+# float64 everywhere; la_core.device.to_tensor falls back to float32 on mps (which has no float64)
+_F64 = torch.float64
 MAX_SHAPE_DIMS = 8
 MAX_SHAPE_SIZE = 1_000_000   # largest accepted length of one axis in the shape checker
 REAL_OP_NUMEL = 4_000_000    # run the real CPU op only when inputs and output stay this small
 
 
-def _dtype(device: torch.device) -> torch.dtype:
-    return torch.float32 if device.type == "mps" else torch.float64
-
-
 def _check_base(base) -> float:
-    try:
-        b = float(base)
-    except (TypeError, ValueError):
-        raise ValueError(f"base must be a number greater than 1; got {base!r}.") from None
-    if not math.isfinite(b) or b <= 1.0:
+    b = as_finite_float(base, "base")
+    if b <= 1.0:
         raise ValueError(f"base must be a finite number greater than 1; got {base!r}.")
     return b
 
@@ -49,7 +49,8 @@ def rope_frequencies(d: int, base: float = 10000.0) -> np.ndarray:
     numpy.ndarray, shape (d // 2,)
         θ_0 = 1 (fastest pair) down to base^(−(d−2)/d) (slowest pair).
     """
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 2 or d % 2:
+    d = as_int(d, "d", 2)
+    if d % 2:
         raise ValueError(f"d must be an even integer ≥ 2 (RoPE rotates pairs of dimensions); got {d!r}.")
     b = _check_base(base)
     i = np.arange(d // 2, dtype=np.float64)
@@ -73,7 +74,14 @@ def _check_positions(positions, T: int) -> np.ndarray:
     return posf
 
 
-def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False):
+class RopeRotation(NamedTuple):
+    """:func:`rope_rotate` with ``return_angles=True``; unpacks as ``rotated, angles``."""
+
+    rotated: np.ndarray        # shape like x
+    angles: np.ndarray         # (T, d // 2) radians
+
+
+def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False) -> np.ndarray | RopeRotation:
     """Rotary position embedding of the rows of ``x``.
 
     Row t is split into pairs (x[2i], x[2i+1]); pair i is rotated by the angle
@@ -93,9 +101,9 @@ def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False
 
     Returns
     -------
-    rotated : numpy.ndarray, shape like ``x``
-    angles : numpy.ndarray, shape (T, d // 2)
-        Only when ``return_angles`` is True.
+    numpy.ndarray, shape like ``x``
+        The rotated rows; with ``return_angles``, a :class:`RopeRotation` ``(rotated, angles)``
+        with the angles of shape (T, d // 2).
 
     Raises
     ------
@@ -103,7 +111,7 @@ def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False
         If ``x`` is not 1-D/2-D finite numbers, d is odd, positions are not integers of length T,
         or base ≤ 1.
     """
-    arr = np.array(as_float_array(x, "x", ndim=(1, 2)))   # own writable copy for torch
+    arr = as_float_array(x, "x", ndim=(1, 2))
     one_row = arr.ndim == 1
     if one_row:
         arr = arr[None, :]
@@ -113,9 +121,8 @@ def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False
     theta = rope_frequencies(d, base)                    # (d/2,)
     pos = _check_positions(positions, T)                 # (T,)
     device = get_device()
-    dt = _dtype(device)
-    xt = to_tensor(arr, dtype=dt, device=device)          # (T, d)
-    ang = to_tensor(pos, dt, device)[:, None] * to_tensor(theta, dt, device)[None, :]  # (T, d/2)
+    xt = to_tensor(arr, _F64, device)                     # (T, d)
+    ang = to_tensor(pos, _F64, device)[:, None] * to_tensor(theta, _F64, device)[None, :]  # (T, d/2)
     cos, sin = torch.cos(ang), torch.sin(ang)             # (T, d/2)
     x_even, x_odd = xt[:, 0::2], xt[:, 1::2]              # (T, d/2) each
     out = torch.empty_like(xt)                            # (T, d)
@@ -125,7 +132,7 @@ def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False
     if one_row:
         res = res[0]
     if return_angles:
-        return res, to_numpy(ang).astype(np.float64)
+        return RopeRotation(res, to_numpy(ang).astype(np.float64))
     return res
 
 
@@ -149,17 +156,25 @@ def rope_scores(q, k, n_positions: int, base: float = 10000.0) -> np.ndarray:
     ka = as_float_array(k, "k", ndim=1)
     if qa.shape != ka.shape:
         raise ValueError(f"q and k must have the same shape (d,); got {qa.shape} and {ka.shape}.")
-    if isinstance(n_positions, bool) or not isinstance(n_positions, (int, np.integer)) or not 1 <= n_positions <= 4096:
-        raise ValueError(f"n_positions must be an integer in 1 … 4096; got {n_positions!r}.")
+    n_positions = as_int(n_positions, "n_positions", 1, 4096)
     pos = np.arange(n_positions)
     qr = rope_rotate(np.tile(qa, (n_positions, 1)), pos, base)   # (P, d)
     kr = rope_rotate(np.tile(ka, (n_positions, 1)), pos, base)   # (P, d)
     device = get_device()
-    dt = _dtype(device)
-    return to_numpy(to_tensor(qr, dt, device) @ to_tensor(kr, dt, device).T).astype(np.float64)  # (P, P)
+    return to_numpy(to_tensor(qr, _F64, device) @ to_tensor(kr, _F64, device).T).astype(np.float64)  # (P, P)
 
 
-def norms(x) -> dict:
+@dataclass
+class Norms:
+    """Result of :func:`norms`: floats for a vector, arrays of shape (T,) for the rows of a matrix."""
+
+    l1: float | np.ndarray     # Σ|x_i|
+    l2: float | np.ndarray     # √Σx_i²
+    linf: float | np.ndarray   # max|x_i|
+    fro: float                 # Frobenius norm of all entries (equals l2 for a vector)
+
+
+def norms(x) -> Norms:
     """L1, L2 and L∞ norms of a vector or of every row of a matrix (and Frobenius for a matrix).
 
     Parameters
@@ -168,25 +183,22 @@ def norms(x) -> dict:
 
     Returns
     -------
-    dict
+    Norms
         ``l1``, ``l2``, ``linf``: floats for a vector, arrays of shape (T,) for a matrix;
         ``fro``: the Frobenius norm (a float; for a vector it equals ``l2``).
     """
-    arr = np.array(as_float_array(x, "x", ndim=(1, 2)))   # own writable copy for torch
-    device = get_device()
-    t = to_tensor(arr, dtype=_dtype(device), device=device)   # (T, d) or (d,)
+    arr = as_float_array(x, "x", ndim=(1, 2))
+    t = to_tensor(arr, _F64, get_device())                      # (T, d) or (d,)
     a = t.abs()
-    out = {
-        "l1": a.sum(dim=-1),                                   # (T,) or ()
-        "l2": torch.linalg.vector_norm(t, ord=2, dim=-1),      # (T,) or ()
-        "linf": a.amax(dim=-1),                                # (T,) or ()
-        "fro": torch.linalg.vector_norm(t),                    # ()
-    }
-    res = {}
-    for name, v in out.items():
+
+    def out(v: torch.Tensor) -> float | np.ndarray:
         v = to_numpy(v).astype(np.float64)
-        res[name] = float(v) if v.ndim == 0 else v
-    return res
+        return float(v) if v.ndim == 0 else v
+
+    return Norms(l1=out(a.sum(dim=-1)),                         # (T,) or ()
+                 l2=out(torch.linalg.vector_norm(t, ord=2, dim=-1)),   # (T,) or ()
+                 linf=out(a.amax(dim=-1)),                      # (T,) or ()
+                 fro=out(torch.linalg.vector_norm(t)))          # ()
 
 
 @dataclass
@@ -230,13 +242,10 @@ def distance_concentration(dims, n_points: int = 200, seed: int = 0, distributio
         raise ValueError(f"dims must be a non-empty list of integers; got {dims!r}.")
     if d_arr.min() < 1 or d_arr.max() > 65536:
         raise ValueError(f"every dimension must be in 1 … 65536; got {d_arr.min()} … {d_arr.max()}.")
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or not 2 <= n_points <= 5000:
-        raise ValueError(f"n_points must be an integer in 2 … 5000; got {n_points!r}.")
-    if distribution not in ("gaussian", "uniform"):
-        raise ValueError(f"distribution must be 'gaussian' or 'uniform'; got {distribution!r}.")
+    n_points = as_int(n_points, "n_points", 2, 5000)
+    distribution = as_choice(distribution, "distribution", ("gaussian", "uniform"))
     device = get_device()
-    dt = _dtype(device)
-    gen = torch.Generator(device="cpu").manual_seed(int(seed))
+    gen = torch.Generator(device="cpu").manual_seed(as_seed(seed))
     iu = torch.triu_indices(n_points, n_points, offset=1, device=device)     # (2, P)
     out = {k: [] for k in ("contrast", "dist_mean", "dist_std", "cos_mean", "cos_std", "distances", "cosines")}
     for d in d_arr.tolist():
@@ -244,7 +253,7 @@ def distance_concentration(dims, n_points: int = 200, seed: int = 0, distributio
             x = torch.randn(n_points, d, generator=gen, dtype=torch.float64)  # (n, d)
         else:
             x = torch.rand(n_points, d, generator=gen, dtype=torch.float64)   # (n, d)
-        x = x.to(device=device, dtype=dt)
+        x = to_tensor(x, _F64, device)
         dist = torch.cdist(x, x)[iu[0], iu[1]]                               # (P,)
         xn = x / torch.linalg.vector_norm(x, dim=1, keepdim=True).clamp_min(1e-300)  # (n, d)
         cos = (xn @ xn.T)[iu[0], iu[1]].clamp(-1.0, 1.0)                      # (P,)
@@ -326,11 +335,12 @@ def _as_shape(s, name: str) -> tuple[int, ...]:
     if isinstance(s, str):
         return parse_shape(s, name)
     try:
-        shape = tuple(int(n) for n in s)
-    except (TypeError, ValueError, OverflowError):
+        items = tuple(s)
+    except TypeError:
         raise ValueError(f"{name} must be a tuple of integers or text like '4, 768'; got {s!r}.") from None
-    if any(n < 0 for n in shape) or len(shape) > MAX_SHAPE_DIMS or any(n > MAX_SHAPE_SIZE for n in shape):
-        raise ValueError(f"{name} {shape} must have ≤ {MAX_SHAPE_DIMS} non-negative axes ≤ {MAX_SHAPE_SIZE:,}.")
+    if len(items) > MAX_SHAPE_DIMS:
+        raise ValueError(f"{name} has {len(items)} axes; at most {MAX_SHAPE_DIMS} are accepted.")
+    shape = tuple(as_int(n, f"axis {i} of {name}", 0, MAX_SHAPE_SIZE) for i, n in enumerate(items))
     return _check_layout(shape, name)
 
 
@@ -359,8 +369,7 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
         For an unknown op or a shape that cannot be parsed (never for a torch shape error:
         that is the answer, in ``ShapeResult.error``).
     """
-    if not isinstance(op, str) or op not in OPS:
-        raise ValueError(f"op must be one of {', '.join(OPS)}; got {op!r}.")
+    op = as_choice(op, "op", tuple(OPS))
     a_s, b_s = _as_shape(a_shape, "shape of a"), _as_shape(b_shape, "shape of b")
     b_dtype = torch.bool if op == "masked_fill" else torch.float32
     fn = OPS[op]

@@ -6,18 +6,32 @@ Everything computes in float64 torch on the la_core device and returns NumPy.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from la_core.checks import as_finite_float, as_float_array
-from la_core.device import get_device, to_numpy, to_tensor
+from la_core.checks import as_finite_float, as_float_array, as_int, as_positive_float
+from la_core.device import to_numpy, to_tensor
+
+__all__ = ["Projection", "ColumnMix", "orthonormal_basis", "project", "dot", "cosine_similarity", "angle_deg",
+           "rotation", "map_2x2", "determinant", "rank", "apply", "grid_lines", "unit_cell", "column_mix"]
 
 _F64 = torch.float64
 
 
-def _t(a: np.ndarray) -> torch.Tensor:
-    return to_tensor(a, dtype=_F64, device=get_device())
+class Projection(NamedTuple):
+    """What :func:`project` returns; unpacks as ``projection, residual``."""
+
+    projection: np.ndarray     # shape like x: the part of x inside the subspace
+    residual: np.ndarray       # shape like x: x − projection, orthogonal to the subspace
+
+
+class ColumnMix(NamedTuple):
+    """What :func:`column_mix` returns; unpacks as ``contributions, total``."""
+
+    contributions: np.ndarray  # (n, m): row i is x_i · W[:, i]
+    total: np.ndarray          # (m,) = W @ x
 
 
 def orthonormal_basis(basis, rtol: float | None = None) -> np.ndarray:
@@ -42,16 +56,17 @@ def orthonormal_basis(basis, rtol: float | None = None) -> np.ndarray:
     """
     b = as_float_array(basis, "basis", ndim=(1, 2))
     b = b.reshape(1, -1) if b.ndim == 1 else b
-    B = _t(b)                                                     # (k, n)
+    rtol = max(b.shape) * np.finfo(np.float64).eps if rtol is None else as_finite_float(rtol, "rtol")
+    B = to_tensor(b, _F64)                                        # (k, n)
     _, S, Vh = torch.linalg.svd(B, full_matrices=False)           # S (min(k,n),), Vh (min, n)
-    tol = (rtol if rtol is not None else max(b.shape) * np.finfo(np.float64).eps) * float(S[0]) if S.numel() else 0
+    tol = rtol * float(S[0]) if S.numel() else 0
     r = int((S > tol).sum()) if S.numel() and float(S[0]) > 0 else 0
     if r == 0:
         raise ValueError("basis spans only the zero vector; give at least one non-zero row.")
     return to_numpy(Vh[:r])                                       # (r, n)
 
 
-def project(x, basis) -> tuple[np.ndarray, np.ndarray]:
+def project(x, basis) -> Projection:
     """Orthogonal projection of ``x`` onto the span of the rows of ``basis``.
 
     Parameters
@@ -63,8 +78,9 @@ def project(x, basis) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    projection, residual : numpy.ndarray, same shape as ``x``
-        ``projection + residual == x`` and ``residual`` is orthogonal to every basis row.
+    Projection
+        Unpacks as ``projection, residual``, both shaped like ``x``: ``projection + residual == x``
+        and ``residual`` is orthogonal to every basis row.
 
     Raises
     ------
@@ -76,11 +92,11 @@ def project(x, basis) -> tuple[np.ndarray, np.ndarray]:
     if xa.shape[-1] != q.shape[1]:
         raise ValueError(f"x has {xa.shape[-1]} coordinates but the basis rows have {q.shape[1]}; "
                          "they must live in the same space R^n.")
-    X = _t(xa.reshape(-1, xa.shape[-1]))                          # (m, n)
-    Q = _t(q)                                                     # (r, n)
+    X = to_tensor(xa.reshape(-1, xa.shape[-1]), _F64)             # (m, n)
+    Q = to_tensor(q, _F64)                                        # (r, n)
     P = (X @ Q.T) @ Q                                             # (m, n)
     proj = to_numpy(P).reshape(xa.shape)
-    return proj, xa - proj
+    return Projection(proj, xa - proj)
 
 
 def _vectors(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +113,7 @@ def _vectors(a, b) -> tuple[np.ndarray, np.ndarray]:
 def dot(a, b) -> np.ndarray | float:
     """Dot product of two vectors, or row-wise for batches (a (m, n) with b (n,) or (m, n))."""
     aa, bb = _vectors(a, b)
-    out = to_numpy((_t(aa) * _t(bb)).sum(-1))
+    out = to_numpy((to_tensor(aa, _F64) * to_tensor(bb, _F64)).sum(-1))
     return float(out) if out.ndim == 0 else out
 
 
@@ -119,7 +135,7 @@ def cosine_similarity(a, b) -> np.ndarray | float:
         If any vector is zero (its direction is undefined), or on bad shapes / non-finite values.
     """
     aa, bb = _vectors(a, b)
-    A, B = _t(aa), _t(bb)
+    A, B = to_tensor(aa, _F64), to_tensor(bb, _F64)
     na, nb = torch.linalg.vector_norm(A, dim=-1), torch.linalg.vector_norm(B, dim=-1)
     if bool((na == 0).any()) or bool((nb == 0).any()):
         raise ValueError("cosine similarity is undefined for a zero vector (it has no direction); "
@@ -162,7 +178,7 @@ def determinant(W) -> float:
     c = float(np.abs(w).max())
     if c == 0:
         return 0.0
-    sign, logabs = torch.linalg.slogdet(_t(w / c))                # det(W) = cⁿ det(W/c): no overflow inside
+    sign, logabs = torch.linalg.slogdet(to_tensor(w / c, _F64))   # det(W) = cⁿ det(W/c): no overflow inside
     if float(sign) == 0:
         return 0.0
     with np.errstate(over="ignore"):
@@ -172,10 +188,11 @@ def determinant(W) -> float:
 def rank(W, rtol: float | None = None) -> int:
     """Numerical rank: singular values above ``rtol * σ_max`` (default ``max(m, n) * eps``)."""
     w = as_float_array(W, "W", ndim=2)
-    S = torch.linalg.svdvals(_t(w))
+    rtol = max(w.shape) * np.finfo(np.float64).eps if rtol is None else as_finite_float(rtol, "rtol")
+    S = torch.linalg.svdvals(to_tensor(w, _F64))
     if float(S[0]) == 0:
         return 0
-    tol = (rtol if rtol is not None else max(w.shape) * np.finfo(np.float64).eps) * float(S[0])
+    tol = rtol * float(S[0])
     return int((S > tol).sum())
 
 
@@ -185,13 +202,19 @@ def apply(W, points) -> np.ndarray:
     p = as_float_array(points, "points", ndim=(1, 2, 3))
     if p.shape[-1] != w.shape[1]:
         raise ValueError(f"points have {p.shape[-1]} coordinates but W takes {w.shape[1]} (shape {w.shape}).")
-    return to_numpy(_t(p) @ _t(w).T)                               # (..., m)
+    return to_numpy(to_tensor(p, _F64) @ to_tensor(w, _F64).T)    # (..., m)
 
 
 def grid_lines(dim: int = 2, extent: float = 3.0, n_lines: int = 7, n_points: int = 2) -> np.ndarray:
-    """Lines of a square (dim=2) or cubic (dim=3) grid, shape (L, n_points, dim)."""
-    if dim not in (2, 3):
-        raise ValueError(f"grid dimension must be 2 or 3; got {dim!r}.")
+    """Lines of a square (dim=2) or cubic (dim=3) grid, shape (L, n_points, dim).
+
+    ``n_lines`` (1 … 51) lines per family, each sampled at ``n_points`` (2 … 1000) points from
+    ``-extent`` to ``extent`` (> 0). The bounds keep a 3-D grid within a few hundred MB.
+    """
+    dim = as_int(dim, "dim", 2, 3)
+    extent = as_positive_float(extent, "extent")
+    n_lines = as_int(n_lines, "n_lines", 1, 51)
+    n_points = as_int(n_points, "n_points", 2, 1000)
     ticks = np.linspace(-extent, extent, n_lines)
     t = np.linspace(-extent, extent, n_points)
     lines = []
@@ -209,16 +232,14 @@ def grid_lines(dim: int = 2, extent: float = 3.0, n_lines: int = 7, n_points: in
 def unit_cell(dim: int = 2) -> np.ndarray:
     """Closed outline of the unit square (dim=2, shape (5, 2)) or the edges of the unit cube
     (dim=3, shape (16, 3), one path)."""
-    if dim == 2:
+    if as_int(dim, "dim", 2, 3) == 2:
         return np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], float)
-    if dim == 3:
-        path = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1],
-                [0, 1, 1], [0, 0, 1], [1, 0, 1], [1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 1, 1], [0, 1, 0]]
-        return np.array(path, float)
-    raise ValueError(f"unit cell dimension must be 2 or 3; got {dim!r}.")
+    path = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1],
+            [0, 1, 1], [0, 0, 1], [1, 0, 1], [1, 0, 0], [1, 1, 0], [1, 1, 1], [0, 1, 1], [0, 1, 0]]
+    return np.array(path, float)
 
 
-def column_mix(W, x) -> tuple[np.ndarray, np.ndarray]:
+def column_mix(W, x) -> ColumnMix:
     """``Wx`` as the sum of W's columns weighted by x: ``Wx = Σ_i x_i · W[:, i]``.
 
     Parameters
@@ -228,15 +249,14 @@ def column_mix(W, x) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    contributions : numpy.ndarray, shape (n, m)
-        Row i is ``x_i * W[:, i]``; drawn tip-to-tail they end at ``Wx``.
-    total : numpy.ndarray, shape (m,)
-        ``W @ x``.
+    ColumnMix
+        Unpacks as ``contributions, total``: ``contributions`` (n, m), row i is ``x_i * W[:, i]``
+        (drawn tip-to-tail they end at ``Wx``), and ``total`` (m,) ``= W @ x``.
     """
     w = as_float_array(W, "W", ndim=2)
     xv = as_float_array(x, "x", ndim=1)
     if xv.shape[0] != w.shape[1]:
         raise ValueError(f"W has {w.shape[1]} columns but x has {xv.shape[0]} entries; Wx needs them equal.")
-    Wt, xt = _t(w), _t(xv)
+    Wt, xt = to_tensor(w, _F64), to_tensor(xv, _F64)
     contrib = (Wt * xt[None, :]).T                                # (n, m)
-    return to_numpy(contrib), to_numpy(contrib.sum(0))            # (n, m), (m,)
+    return ColumnMix(to_numpy(contrib), to_numpy(contrib.sum(0)))  # (n, m), (m,)

@@ -146,7 +146,7 @@ def section_symmetric(A) -> None:
 @st.fragment
 def matrix_sections() -> None:
     """Everything that depends on A (sections 1–4): a matrix slider reruns only this, not the
-    point cloud or the random spectra below (their messages delayed the plane chart by 40–60 ms)."""
+    point cloud or the random spectra below (whose messages would otherwise delay the plane chart)."""
     st.header("1. Stretching in 2D")
     # Layout order: controls, summary, plane. Run order: the plane first, so the chart under a
     # slider is redrawn before the text around it (the matrix sliders rerun this whole fragment).

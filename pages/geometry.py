@@ -149,7 +149,7 @@ def norms_section() -> None:
             rows["MiniLM unit"] = lg.norms(models.embed([word], m)[0])
         else:
             st.info("Type a word to see the norms of its embedding.")
-        table = pd.DataFrame({k: {"L1": r["l1"], "L2": r["l2"], "L∞": r["linf"]} for k, r in rows.items()}).T
+        table = pd.DataFrame({k: {"L1": r.l1, "L2": r.l2, "L∞": r.linf} for k, r in rows.items()}).T
         st.dataframe(table.style.format("{:.4f}"), width="stretch")
         st.caption(f"v = ({vx:.1f}, {vy:.1f}). MiniLM raw: the 384-d mean-pooled embedding of “{word[:40]}”; "
                    "MiniLM unit: the same after L2 normalisation (what the model returns). In 384 dimensions L1 is far larger than L2 and L∞ far smaller: the length is spread over "
@@ -162,8 +162,8 @@ def norms_section() -> None:
         a = edited.to_numpy(dtype=float)
         res = lg.norms(a)
         sv = np.linalg.svd(a, compute_uv=False)
-        st.markdown(f"‖A‖_F = **{res['fro']:.4f}**  ·  √(Σσ²) = {np.sqrt((sv ** 2).sum()):.4f}  ·  "
-                    f"row L2 norms = {', '.join(f'{x:.3f}' for x in res['l2'])}")
+        st.markdown(f"‖A‖_F = **{res.fro:.4f}**  ·  √(Σσ²) = {np.sqrt((sv ** 2).sum()):.4f}  ·  "
+                    f"row L2 norms = {', '.join(f'{x:.3f}' for x in res.l2)}")
     except (ValueError, TypeError) as exc:
         st.error(f"The matrix must hold finite numbers in every cell; {exc}")
 

@@ -153,10 +153,14 @@ def test_masks():
     pb = A.padding_mask([1, 3], 3)
     assert pb.shape == (2, 3, 3) and pb[0, :, 0].all() and not pb[0, :, 1:].any() and pb[1].all()
     np.testing.assert_array_equal(A.padding_mask(np.array([True, False, True])), [[1, 0, 1]] * 3)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="T must be at least 1; got 0"):
         A.causal_mask(0)
-    with pytest.raises(ValueError, match="window must be a positive integer"):
+    with pytest.raises(ValueError, match="window must be at least 1; got 0"):
         A.sliding_window_mask(4, 0)
+    for not_int in (4.0, True):                          # strict integers: no silent casts
+        with pytest.raises(ValueError, match=r"T must be an integer; got .* Accepted: integers ≥ 1"):
+            A.causal_mask(not_int)
+    assert A.causal_mask(np.int64(3)).shape == (3, 3)
     with pytest.raises(ValueError, match="needs T"):
         A.padding_mask(3)
     with pytest.raises(ValueError, match="between 1 and T"):
@@ -274,3 +278,20 @@ def test_small_softmax_matches_torch_softmax(shape):
     got = A._softmax(x)
     torch.testing.assert_close(got, torch.softmax(x, dim=-1), rtol=1e-12, atol=1e-15)
     assert (got[torch.isinf(x)] == 0).all()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: A.attention_steps(rand(2, 3), rand(2, 3), rand(2, 3), dtype=torch.float32),
+     "dtype must be one of 'float32', 'float64'"),
+    (lambda: A.attention_steps(rand(2, 3), rand(2, 3), rand(2, 3), scale="x"), "scale must be a positive finite number"),
+    (lambda: A.padding_mask(2, 4.0), "T must be an integer"),
+    (lambda: A.sliding_window_mask(4, 2.0), "window must be an integer"),
+    (lambda: A.scaling_study(n_keys=1), "n_keys must be at least 2"),
+    (lambda: A.scaling_study(n_samples=0), "n_samples must be at least 1"),
+    (lambda: A.scaling_study(seed=2.0), "seed must be an integer"),
+    (lambda: A.attention_rollout(np.full((1, 2, 2), 0.5), residual=np.nan), "residual must be finite"),
+    (lambda: A.attention_rollout(np.full((1, 2, 2), 0.5), residual=1.0), r"residual must be in \[0, 1\)"),
+])
+def test_strict_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -38,6 +40,28 @@ def test_roundtrip_float32(monkeypatch):
     assert t.dtype == torch.float32 and t.device.type == "cpu"
     np.testing.assert_array_equal(dev.to_numpy(t), a.astype(np.float32))
     assert dev.to_tensor(a, dtype=torch.float64).dtype == torch.float64
+
+
+def test_to_tensor_copies_what_torch_cannot_share(monkeypatch):
+    monkeypatch.setenv("LA_DEVICE", "cpu")
+    a = np.arange(6, dtype=np.float64)
+    rev = dev.to_tensor(a[::-1], dtype=torch.float64)                # negative stride: torch alone refuses
+    np.testing.assert_array_equal(rev.numpy(), a[::-1])
+    ro = a.copy()
+    ro.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                # torch warns when it views read-only memory
+        t = dev.to_tensor(ro, dtype=torch.float64)
+    t += 1                                                            # a copy: the read-only array is untouched
+    np.testing.assert_array_equal(ro, a)
+    w = a.copy()
+    assert np.shares_memory(dev.to_tensor(w, dtype=torch.float64).numpy(), w)   # writable float64: no copy
+
+
+@pytest.mark.parametrize("bad", ["float32", np.float32, None])
+def test_to_tensor_takes_a_torch_dtype(bad):
+    with pytest.raises(ValueError, match="dtype must be a torch.dtype"):
+        dev.to_tensor(np.ones(2), dtype=bad)
 
 
 def test_label_names_device(monkeypatch):

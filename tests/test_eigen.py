@@ -164,7 +164,7 @@ def test_bad_matrix_raises(bad, match):
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="v must have length 2"):
         le.iterate(np.eye(2), [1.0, 2.0, 3.0], 3)
-    with pytest.raises(ValueError, match=r"steps must be an integer in \[0, 10000\]"):
+    with pytest.raises(ValueError, match=r"steps must be at least 0; got -1\. Accepted: integers in \[0, 10000\]"):
         le.iterate(np.eye(2), [1.0, 2.0], -1)
     with pytest.raises(ValueError, match="v must be non-zero"):
         le.power_iteration(np.eye(2), [0.0, 0.0], 3)
@@ -242,3 +242,50 @@ def test_line_angle_is_sign_blind_and_accurate_near_zero():
     assert le.line_angle([1.0, 0.0], [1.0, 1e-12]) == pytest.approx(1e-12, rel=1e-6)
     with pytest.raises(ValueError, match="zero vector"):
         le.line_angle([0.0, 0.0], [1.0, 0.0])
+
+
+def test_results_have_names_and_still_unpack():
+    a = np.array([[2.0, 1.0], [1.0, 2.0]])
+    res = le.eigen(a)
+    assert isinstance(res, le.EigResult) and res._fields == ("eigenvalues", "eigenvectors")
+    lam, V = res
+    assert lam is res.eigenvalues and V is res.eigenvectors
+    ref = np.linalg.eigh(a)                                             # numpy's EighResult, the same idea
+    np.testing.assert_allclose(np.sort(res.eigenvalues), ref.eigenvalues)
+    f = le.symmetric_factors(a)
+    assert f._fields == ("eigenvectors", "eigenvalues")
+    np.testing.assert_allclose(f.eigenvectors @ np.diag(f.eigenvalues) @ f.eigenvectors.T, a, atol=1e-12)
+    ci = le.unit_circle_image(a, 8)
+    np.testing.assert_allclose(ci.image, ci.circle @ a.T)
+    rot = le.complex_rotation([[0.0, -2.0], [2.0, 0.0]])
+    assert rot == (rot.modulus, rot.angle_deg) and rot.modulus == pytest.approx(2.0)
+    assert rot.angle_deg == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: le.iterate(np.eye(2), [1.0, 0.0], 3.0), r"steps must be an integer; got 3\.0 \(float\)"),
+    (lambda: le.iterate(np.eye(2), [1.0, 0.0], True), "steps must be an integer; got True"),
+    (lambda: le.unit_circle_image(np.eye(2), 2), "n_points must be at least 3"),
+    (lambda: le.random_matrix("gaussian", 4.0), "n must be an integer"),
+    (lambda: le.random_matrix("gaussian", 4, seed=-1), "seed must be at least 0"),
+    (lambda: le.random_matrix("gaussian", 4, seed=1.5), "seed must be an integer"),
+    (lambda: le.sample_cloud(np.eye(2), 10, seed="a"), "seed must be an integer"),
+    (lambda: le.random_matrix(None, 4), "kind must be one of 'gaussian', 'symmetric', 'orthogonal', 'stochastic'"),
+    (lambda: le.eigen(np.eye(2), real_tol="x"), "real_tol must be a number"),
+    (lambda: le.is_symmetric(np.eye(2), tol=np.nan), "tol must be finite"),
+    (lambda: le.is_defective(np.eye(2), cond_limit=0), "cond_limit must be a positive finite number"),
+    (lambda: le.eigvec_condition(np.ones((2, 3))), "square"),
+    (lambda: le.eigvec_condition(np.array([[1, np.nan], [0, 1j]])), "vectors contains NaN"),
+    (lambda: le.line_angle([1.0, 0.0], [[1.0, "a"]]), "v must be a numeric array"),
+    (lambda: le.line_angle([1.0, 0.0], [1.0, 0.0, 0.0]), "same length"),
+])
+def test_strict_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+    assert le.iterate(np.eye(2), [1.0, 0.0], np.int64(2)).shape == (3, 2)   # NumPy integers are integers
+
+
+def test_complex_eigenvectors_accepted_where_documented():
+    _, vecs = le.eigen([[0.0, -1.0], [1.0, 0.0]])
+    assert np.iscomplexobj(vecs) and le.eigvec_condition(vecs) == pytest.approx(1.0)
+    assert le.line_angle(vecs[:, 0], 1j * vecs[:, 0]) == pytest.approx(0.0, abs=1e-12)

@@ -33,7 +33,10 @@ def test_rope_equals_block_diagonal_rotation_matrix():
 
 def test_rope_angles_and_frequencies():
     x = np.ones((3, 8))
-    _, ang = lg.rope_rotate(x, [0, 2, 7], base=500.0, return_angles=True)
+    res = lg.rope_rotate(x, [0, 2, 7], base=500.0, return_angles=True)
+    _, ang = res                                         # a RopeRotation unpacks as (rotated, angles)
+    np.testing.assert_array_equal(res.rotated, lg.rope_rotate(x, [0, 2, 7], base=500.0))
+    assert res.angles is ang
     theta = 500.0 ** (-np.arange(4) * 2 / 8)
     np.testing.assert_allclose(ang, np.array([0, 2, 7])[:, None] * theta[None, :])
     np.testing.assert_allclose(lg.rope_frequencies(8, 500.0), theta)
@@ -84,16 +87,17 @@ def test_rope_offset_invariance_and_norms(half, m, n, shift, seed, base):
 def test_norms_match_numpy(x):
     a = np.array(x)
     r = lg.norms(a)
-    np.testing.assert_allclose(r["l1"], np.linalg.norm(a, 1, axis=1), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(r["l2"], np.linalg.norm(a, 2, axis=1), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(r["linf"], np.linalg.norm(a, np.inf, axis=1), rtol=1e-12, atol=1e-12)
-    assert r["fro"] == pytest.approx(np.linalg.norm(a, "fro"), rel=1e-12, abs=1e-12)
-    assert np.all(r["linf"] <= r["l2"] + 1e-9) and np.all(r["l2"] <= r["l1"] + 1e-9)
+    np.testing.assert_allclose(r.l1, np.linalg.norm(a, 1, axis=1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r.l2, np.linalg.norm(a, 2, axis=1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(r.linf, np.linalg.norm(a, np.inf, axis=1), rtol=1e-12, atol=1e-12)
+    assert r.fro == pytest.approx(np.linalg.norm(a, "fro"), rel=1e-12, abs=1e-12)
+    assert np.all(r.linf <= r.l2 + 1e-9) and np.all(r.l2 <= r.l1 + 1e-9)
 
 
 def test_norms_of_a_vector_are_floats():
     r = lg.norms([3.0, -4.0])
-    assert r == {"l1": 7.0, "l2": 5.0, "linf": 4.0, "fro": 5.0}
+    assert r == lg.Norms(l1=7.0, l2=5.0, linf=4.0, fro=5.0)
+    assert all(type(v) is float for v in (r.l1, r.l2, r.linf, r.fro))
 
 
 def test_distance_concentration_matches_scipy_and_shrinks():
@@ -201,3 +205,31 @@ def test_bad_input_raises_clear_errors():
         lg.shape_op("//", "2", "2")
     with pytest.raises(ValueError, match="same shape"):
         lg.rope_scores(np.ones(4), np.ones(6), 5)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: lg.rope_frequencies(8.0), r"d must be an integer; got 8\.0 \(float\)"),
+    (lambda: lg.rope_frequencies(True), "d must be an integer"),
+    (lambda: lg.rope_frequencies(0), "d must be at least 2"),
+    (lambda: lg.rope_frequencies(8, base="big"), "base must be a number"),
+    (lambda: lg.rope_frequencies(8, base=np.inf), "base must be finite"),
+    (lambda: lg.rope_scores(np.ones(4), np.ones(4), 5.0), "n_positions must be an integer"),
+    (lambda: lg.rope_scores(np.ones(4), np.ones(4), 4097), r"n_positions must be at most 4096.*\[1, 4096\]"),
+    (lambda: lg.distance_concentration([2], 10.0), "n_points must be an integer"),
+    (lambda: lg.distance_concentration([2], 10, seed=-3), "seed must be at least 0"),
+    (lambda: lg.distance_concentration([2], 10, distribution="cauchy"), "distribution must be one of 'gaussian', 'uniform'"),
+    (lambda: lg.shape_op("@", (4.0, 3), (3,)), r"axis 0 of shape of a must be an integer; got 4\.0"),
+    (lambda: lg.shape_op("@", (2, 3), (3, True)), "axis 1 of shape of b must be an integer; got True"),
+    (lambda: lg.shape_op("@", (2, -1), (3,)), "axis 1 of shape of a must be at least 0"),
+    (lambda: lg.shape_op("@", 5, (3,)), "shape of a must be a tuple of integers"),
+    (lambda: lg.shape_op("@", (1,) * 9, (3,)), "9 axes; at most 8"),
+    (lambda: lg.shape_op(None, (1,), (1,)), "op must be one of '@', '\\+'"),
+])
+def test_strict_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_shapes_accept_numpy_integers():
+    r = lg.matmul_shape(np.array([2, 3]), (np.int64(3), 4))
+    assert r.ok and r.shape == (2, 4) and r.a_shape == (2, 3)

@@ -42,6 +42,10 @@ def test_1d_input_and_1d_basis():
     proj, resid = lp.project([3.0, 4.0], [1.0, 0.0])
     np.testing.assert_allclose(proj, [3, 0])
     np.testing.assert_allclose(resid, [0, 4])
+    res = lp.project([3.0, 4.0], [1.0, 0.0])
+    assert res._fields == ("projection", "residual")
+    np.testing.assert_allclose(res.projection, [3, 0])
+    np.testing.assert_allclose(res.residual, [0, 4])
 
 
 def test_cosine_dot_angle():
@@ -90,6 +94,10 @@ def test_column_mix():
     contrib, total = lp.column_mix(W, x)
     np.testing.assert_allclose(total, W @ x)
     np.testing.assert_allclose(contrib, (W * x).T)
+    res = lp.column_mix(W, x)
+    assert res._fields == ("contributions", "total")
+    np.testing.assert_allclose(res.total, W @ x)
+    np.testing.assert_allclose(res.contributions.sum(0), res.total)
 
 
 @pytest.mark.parametrize("call, msg", [
@@ -104,7 +112,12 @@ def test_column_mix():
     (lambda: lp.determinant(np.ones((2, 3))), "square"),
     (lambda: lp.column_mix(np.ones((2, 3)), [1, 2]), "columns"),
     (lambda: lp.apply(np.ones((2, 3)), np.ones((4, 2))), "coordinates"),
-    (lambda: lp.grid_lines(4), "2 or 3"),
+    (lambda: lp.grid_lines(4), r"dim must be at most 3; got 4\. Accepted: integers in \[2, 3\]"),
+    (lambda: lp.grid_lines(2.0), "dim must be an integer"),
+    (lambda: lp.unit_cell(1), r"dim must be at least 2; got 1\. Accepted: integers in \[2, 3\]"),
+    (lambda: lp.grid_lines(2, extent=0.0), "extent must be a positive finite number"),
+    (lambda: lp.grid_lines(2, n_lines=7.0), "n_lines must be an integer"),
+    (lambda: lp.grid_lines(2, n_points=1), "n_points must be at least 2"),
 ])
 def test_bad_input(call, msg):
     with pytest.raises(ValueError, match=msg):
