@@ -11,13 +11,14 @@ uncentred Gram to float64 precision even when the mean is large compared with th
 centring it later (``G - n μ μᵀ``) loses only float64 digits. Plain float32 ``X_bᵀX_b`` would lose
 about ``|μ|²/σ²`` times float32's 6e-8: measured 2e-4 relative error on the explained variance ratios
 for data whose mean is 33σ of its widest axis, against 5e-8 with the per-block centring
-(``tests/test_pca_dask.py``). The centred float32 product costs the same as the plain one, and NumPy's
-float32 ``X.T @ X`` is about 2x faster than float64 on the CPU.
+(``tests/test_pca_dask.py``). So the CPU keeps float32 products, which are faster than float64 ones
+and, centred this way, cost nothing in accuracy.
 
 Reading: :func:`read_shards` turns a folder or glob of ``.npy`` shards (memory-mapped on the worker)
 and Parquet files with a vector column (one block per row group, read with pyarrow on the worker) into
 a lazy ``dask.array.Array``; nothing is loaded on the client but file headers (and Parquet metadata
-columns, which are small).
+columns, which are small). The files are read by :mod:`la_core.io`'s readers (its ``.npy`` header
+parser, its Parquet layout rule), so a file the PCA page opens, the batch command opens too.
 """
 from __future__ import annotations
 
@@ -33,8 +34,12 @@ from la_core.io.errors import EmbeddingFormatError
 from la_core.io.npy import npy_from_path, read_npy_header
 from la_core.io.parquet import ParquetLayout, label_frame, parquet_layout, vectors_from_table
 
-BLOCK_BYTES = 32 * 2**20          # target bytes per dask block when splitting a large .npy shard (measured:
-                                  # 96 MB blocks peaked at 630 MB RSS per worker, ~2 queued + 1 loading + 1 reducing)
+__all__ = ["BLOCK_BYTES", "SHARD_EXTENSIONS", "finish_moments", "moments", "moments_delayed", "read_shards",
+           "transform_blocks"]
+
+# target bytes per dask block when splitting a large .npy shard: a worker holds a few blocks at once
+# (queued, loading, reducing), so blocks stay small next to its memory limit
+BLOCK_BYTES = 32 * 2**20
 _SYRK_ROWS = 16384                # rows per float32 product inside one block (bounded temporaries)
 
 
