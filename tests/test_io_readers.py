@@ -61,25 +61,23 @@ def test_parquet_in_several_row_groups(case, tmp_path):
     _same_labels(page.labels, meta)
 
 
-def test_ragged_vectors_are_located_by_file_row_in_both_readers(tmp_path):
-    rows = [[1.0, 2.0]] * 5 + [[1.0, 2.0, 3.0]]
+@pytest.mark.parametrize("groups, page_words, batch_words", [
+    # a ragged row in the second row group: the batch reader reads that group alone, and still counts
+    # rows from the file's start
+    ([[[1.0, 2.0]] * 4, [[1.0, 2.0], [1.0, 2.0, 3.0]]], "row 1 has 2 values, row 6 has 3",
+     "row 5 has 2 values, row 6 has 3"),
+    # two regular row groups of different widths
+    ([[[1.0, 2.0]] * 3, [[1.0, 2.0, 3.0]] * 3], "row 1 has 2 values, row 4 has 3", "row 1 has 2 values, row 4 has 3"),
+])
+def test_vectors_of_different_lengths_are_located_by_file_row(groups, page_words, batch_words, tmp_path):
     path = tmp_path / "r.parquet"
-    pq.write_table(pa.table({"v": pa.array(rows, type=pa.list_(pa.float32()))}), path, row_group_size=4)
-    with pytest.raises(ValueError, match=r"different lengths \(row 1 has 2 values, row 6 has 3\)"):
+    typ = pa.list_(pa.float32())
+    with pq.ParquetWriter(path, pa.schema({"v": typ})) as w:
+        for rows in groups:
+            w.write_table(pa.table({"v": pa.array(rows, type=typ)}))
+    with pytest.raises(ValueError, match=rf"'v' holds vectors of different lengths \({page_words}\)"):
         load_embeddings(path)
-    # the batch reader sees the second row group alone, and still counts rows from the file's start
-    with pytest.raises(ValueError, match=r"different lengths \(row 5 has 2 values, row 6 has 3\)"):
-        _batch(path)
-
-
-def test_row_groups_of_different_widths_are_refused(tmp_path):
-    path = tmp_path / "w.parquet"
-    with pq.ParquetWriter(path, pa.schema({"v": pa.list_(pa.float32())})) as w:
-        w.write_table(pa.table({"v": pa.array([[1.0, 2.0]] * 3, type=pa.list_(pa.float32()))}))
-        w.write_table(pa.table({"v": pa.array([[1.0, 2.0, 3.0]] * 3, type=pa.list_(pa.float32()))}))
-    with pytest.raises(ValueError, match=r"different lengths"):
-        load_embeddings(path)
-    with pytest.raises(ValueError, match=r"different lengths \(row 1 has 2 values, row 4 has 3\)"):
+    with pytest.raises(ValueError, match=rf"'v' holds vectors of different lengths \({batch_words}\)"):
         _batch(path)
 
 
