@@ -94,3 +94,16 @@ def test_batch_reader_uses_the_loaders_npy_checks(tmp_path):
     np.save(tmp_path / "obj.npy", obj, allow_pickle=True)
     with pytest.raises(ValueError, match=r"not a readable \.npy.*Python objects"):
         read_shards(tmp_path / "obj.npy")
+
+
+def test_decimal_columns_are_numbers_in_both_readers(tmp_path):
+    from decimal import Decimal
+
+    typ = pa.decimal128(6, 2)
+    a = [Decimal("1.50"), Decimal("-2.25"), Decimal("3.00")]
+    b = [Decimal("0.10"), Decimal("4.00"), Decimal("-0.75")]
+    path = tmp_path / "dec.parquet"
+    pq.write_table(pa.table({"a": pa.array(a, type=typ), "b": pa.array(b, type=typ)}), path)
+    want = np.array([[1.5, 0.1], [-2.25, 4.0], [3.0, -0.75]], np.float32)
+    np.testing.assert_array_equal(load_embeddings(path).vectors, want)
+    np.testing.assert_array_equal(_batch(path)[0].astype(np.float32), want)

@@ -5,11 +5,25 @@ is worded the same way.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 import numpy as np
 
 from la_core.io.errors import fail
 
-__all__ = ["finish", "first_nonfinite"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Read", "finish", "first_nonfinite"]
+
+
+class Read(NamedTuple):
+    """What a format's reader returns, before :func:`finish` checks the array."""
+
+    array: np.ndarray          # (n, d) as stored: any numeric dtype, maybe memory-mapped
+    labels: pd.DataFrame | None  # label columns found in the file itself (text, Parquet)
+    source: str                # the file name, with the array/tensor/column used: "emb.npz [X]"
+    note: str = ""             # remarks for the user (e.g. "decoded as cp1252")
 
 # elements checked per block, to keep the temporary mask small
 FINITE_CHUNK = 1 << 22

@@ -14,9 +14,9 @@ import pandas as pd
 
 from la_core.io.errors import (ACCEPTED, EMBEDDING_EXTENSIONS, EXTENSION_HINTS, EmbeddingFormatError, as_bytes,
                                ext, fail, friendly, head, is_path)
-from la_core.io.finish import finish
+from la_core.io.finish import Read, finish
 from la_core.io.metadata import load_metadata
-from la_core.io.npy import load_npz, npy_from_buffer, npy_from_path, npz_shapes
+from la_core.io.npy import load_npy, load_npz, npz_shapes
 from la_core.io.parquet import load_parquet
 from la_core.io.safetensors import load_safetensors, tensor_shapes
 from la_core.io.text import read_text_table
@@ -84,21 +84,17 @@ def list_tensors(data, filename: str | None = None) -> dict[str, tuple[int, ...]
     return npz_shapes(data, name) if kind == ".npz" else tensor_shapes(data, name)
 
 
-def _read(data, name: str, kind: str, key: str | None) -> tuple[np.ndarray, pd.DataFrame | None, str, str]:
-    """The format's reader: (array, labels or None, source, note)."""
+def _read(data, name: str, kind: str, key: str | None) -> Read:
+    """The reader of this extension."""
     if kind == ".npy":
-        return (npy_from_path(data, name) if is_path(data) else npy_from_buffer(data, name)), None, name, ""
+        return load_npy(data, name)
     if kind == ".npz":
-        arr, k = load_npz(data, name, key)
-        return arr, None, f"{name} [{k}]", ""
+        return load_npz(data, name, key)
     if kind == ".safetensors":
-        arr, k = load_safetensors(data, name, key)
-        return arr, None, f"{name} [{k}]", ""
+        return load_safetensors(data, name, key)
     if kind == ".parquet":
-        arr, labels, col = load_parquet(data, name, key)
-        return arr, labels, f"{name} [{col}]", ""
-    arr, labels, note = read_text_table(data, name, kind)
-    return arr, labels, name, note
+        return load_parquet(data, name, key)
+    return read_text_table(data, name, kind)
 
 
 @friendly

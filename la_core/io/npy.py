@@ -20,8 +20,9 @@ import numpy as np
 
 from la_core.io import errors
 from la_core.io.errors import EmbeddingFormatError, describe_magic, fail, head, is_path, pick_key
+from la_core.io.finish import Read
 
-__all__ = ["NpyHeader", "load_npz", "npy_from_buffer", "npy_from_path", "npz_shapes", "parse_npy_header",
+__all__ = ["NpyHeader", "load_npy", "load_npz", "npy_from_buffer", "npy_from_path", "npz_shapes", "parse_npy_header",
            "read_npy_header"]
 
 # bytes; NumPy writes a few hundred, and np.load's own default limit is 10,000
@@ -216,8 +217,13 @@ def _mapped_member(path: str, info: zipfile.ZipInfo, label: str) -> np.ndarray |
     return np.memmap(path, dtype=h.dtype, mode="r", offset=offset + h.offset, shape=h.shape, order=h.order)
 
 
-def load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
-    """The array ``key`` of an .npz (else ``embeddings``/``vectors``/``X``..., else the first) and its name."""
+def load_npy(data, name: str) -> Read:
+    """An .npy: memory-mapped from a path, viewed (no copy) from bytes."""
+    return Read(npy_from_path(data, name) if is_path(data) else npy_from_buffer(data, name), None, name)
+
+
+def load_npz(data, name: str, key: str | None) -> Read:
+    """The array ``key`` of an .npz (else ``embeddings``/``vectors``/``X``..., else the first)."""
     with _open_zip(data, name) as zf:
         members = _npz_members(zf)
         if not members:
@@ -228,7 +234,7 @@ def load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
         if is_path(data):  # np.savez stores arrays uncompressed: memory-map them in place
             arr = _mapped_member(data, info, label)
             if arr is not None:
-                return arr, k
+                return Read(arr, None, f"{name} [{k}]")
         limit = errors.MAX_INFLATED
         if info.file_size > limit:
             raise fail(label, f"would take {info.file_size / 2**30:.1f} GiB once uncompressed; at most "
@@ -237,7 +243,7 @@ def load_npz(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
             raw = zf.read(info)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as exc:
             raise fail(name, f"is a truncated or corrupt .npz archive (array {k!r}: {exc}).") from None
-    return npy_from_buffer(raw, label), k
+    return Read(npy_from_buffer(raw, label), None, f"{name} [{k}]")
 
 
 def npz_shapes(data, name: str) -> dict[str, tuple[int, ...]]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from la_core.io import errors
 from la_core.io.errors import EmbeddingFormatError, dedupe, describe_magic, fail, head, is_path, pick_key
+from la_core.io.finish import Read
 
 __all__ = ["ParquetLayout", "label_frame", "load_parquet", "parquet_layout", "read_parquet_table",
            "vectors_from_table"]
@@ -206,10 +207,10 @@ def read_parquet_table(data, name: str):
         raise fail(name, f"is not a Parquet file (it looks like {describe_magic(head(data))}).") from None
 
 
-def load_parquet(data, name: str, key: str | None) -> tuple[np.ndarray, pd.DataFrame | None, str]:
-    """The vectors, the label columns (or None) and where the vectors were found."""
+def load_parquet(data, name: str, key: str | None) -> Read:
+    """The vectors and the label columns (or None) of a whole Parquet file."""
     table = read_parquet_table(data, name)
     layout = parquet_layout(table.schema, key, name)
     arr = vectors_from_table(table, layout, name)
     labels = label_frame(table.select(list(layout.labels))) if layout.labels else None
-    return arr, labels, layout.source
+    return Read(arr, labels, f"{name} [{layout.source}]")

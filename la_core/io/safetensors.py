@@ -12,6 +12,7 @@ import struct
 import numpy as np
 
 from la_core.io.errors import PREFERRED_KEYS, describe_magic, fail, head, is_path, pick_key
+from la_core.io.finish import Read
 
 __all__ = ["load_safetensors", "tensor_shapes"]
 
@@ -71,7 +72,7 @@ def tensor_shapes(data, name: str) -> dict[str, tuple[int, ...]]:
     return {k: _st_entry(v, k, name)[1] for k, v in header.items()}
 
 
-def load_safetensors(data, name: str, key: str | None) -> tuple[np.ndarray, str]:
+def load_safetensors(data, name: str, key: str | None) -> Read:
     """The tensor ``key`` (else a preferred name among the 2-D ones, else the first 2-D one) and its name."""
     header, start, size = _safetensors_header(data, name)
     if not header:
@@ -100,4 +101,4 @@ def load_safetensors(data, name: str, key: str | None) -> tuple[np.ndarray, str]
         arr = np.frombuffer(data, dtype=np_dt, count=count, offset=start + a).reshape(shape)
     if dt == "BF16":  # bfloat16 is the top half of a float32
         arr = (arr.astype(np.uint32) << 16).view(np.float32)
-    return arr, k
+    return Read(arr, None, f"{name} [{k}]")

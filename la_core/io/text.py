@@ -16,13 +16,15 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from la_core.io.errors import dedupe, describe_magic, fail, is_path
+from la_core.io.finish import Read
 
-__all__ = ["Sniffed", "parse_numbers", "read_labels", "read_text_table", "sniff_table"]
+__all__ = ["Parsed", "Sniffed", "parse_numbers", "read_labels", "read_text_table", "sniff_table"]
 
 _TEXT_SAMPLE_BYTES = 256 * 1024
 _TEXT_SAMPLE_ROWS = 200
@@ -79,18 +81,19 @@ class Sniffed:
         return bool(self.labels) and self.ncols > _SPLIT_READ_COLUMNS
 
 
-def read_text_table(data, name: str, ext: str) -> tuple[np.ndarray, pd.DataFrame | None, str]:
-    """Read a text table.
+class Parsed(NamedTuple):
+    """The whole table, parsed."""
 
-    Returns
-    -------
-    (numpy.ndarray, pandas.DataFrame or None, str)
-        The numbers as float64 ``(n, d)``, the label columns (or None) and a note for the user.
-    """
+    vectors: np.ndarray  # (n, d) float64
+    frame: pd.DataFrame  # the numeric columns only when ``Sniffed.split_read``, else every column
+    encoding: str        # the one that decoded the file
+
+
+def read_text_table(data, name: str, ext: str) -> Read:
+    """Read a text table: the numbers as float64 ``(n, d)``, the label columns (or None), a note."""
     sn = sniff_table(data, name, ext)
-    vec, frame, encoding = parse_numbers(data, name, sn)
-    labels = read_labels(data, sn, frame, encoding)
-    return vec, labels, "; ".join(sn.notes)
+    parsed = parse_numbers(data, name, sn)
+    return Read(parsed.vectors, read_labels(data, sn, parsed), name, "; ".join(sn.notes))
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,37 +371,30 @@ def _to_matrix(block: pd.DataFrame, name: str, sn: Sniffed) -> np.ndarray:
     return vec
 
 
-def parse_numbers(data, name: str, sn: Sniffed) -> tuple[np.ndarray, pd.DataFrame, str]:
-    """Read the whole table as ``sn`` describes it.
-
-    Returns
-    -------
-    (numpy.ndarray, pandas.DataFrame, str)
-        The numbers as float64 ``(n, d)``; the parsed frame (numbers only when ``sn.split_read``,
-        else every column); the encoding that decoded the file.
-    """
+def parse_numbers(data, name: str, sn: Sniffed) -> Parsed:
+    """Read the whole table as ``sn`` describes it; a value that is not a number is located."""
     options = _csv_options(sn)
     if sn.split_read:
         options = {**options, "usecols": sn.numeric, "dtype": np.float64}
     frame, encoding = _read_csv(data, name, options, sn.notes)
     if frame.shape[1] != (len(sn.numeric) if sn.split_read else sn.ncols):
         raise fail(name, f"has rows of different lengths (expected {sn.ncols} columns, found {frame.shape[1]}).", "")
-    return _to_matrix(_numeric_block(frame, sn), name, sn), frame, encoding
+    return Parsed(_to_matrix(_numeric_block(frame, sn), name, sn), frame, encoding)
 
 
 # --------------------------------------------------------------------------------------------
 # 3. labels: the text columns, verbatim
 # --------------------------------------------------------------------------------------------
 
-def read_labels(data, sn: Sniffed, frame: pd.DataFrame, encoding: str) -> pd.DataFrame | None:
+def read_labels(data, sn: Sniffed, parsed: Parsed) -> pd.DataFrame | None:
     """The label columns (named from the header, else ``label`` / ``label_<column>``), or None."""
     if not sn.labels:
         return None
-    labels = None if sn.split_read else frame[sn.labels].copy()
+    labels = None if sn.split_read else parsed.frame[sn.labels].copy()
     # a word such as "NA" or "null" read as missing: read the labels again, verbatim
     if labels is None or labels.isna().any().any():
         options = {**_csv_options(sn), "dtype": str, "na_values": None, "usecols": sn.labels}
-        verbatim = pd.read_csv(_source(data), encoding=encoding, na_filter=False, **options)
+        verbatim = pd.read_csv(_source(data), encoding=parsed.encoding, na_filter=False, **options)
         labels = verbatim[sn.labels].copy()
     header = sn.header
     names = [header[j] if header and j < len(header) and header[j] else
