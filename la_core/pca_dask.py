@@ -11,13 +11,14 @@ uncentred Gram to float64 precision even when the mean is large compared with th
 centring it later (``G - n μ μᵀ``) loses only float64 digits. Plain float32 ``X_bᵀX_b`` would lose
 about ``|μ|²/σ²`` times float32's 6e-8: measured 2e-4 relative error on the explained variance ratios
 for data whose mean is 33σ of its widest axis, against 5e-8 with the per-block centring
-(``tests/test_pca_dask.py``). The centred float32 product costs the same as the plain one, and NumPy's
-float32 ``X.T @ X`` is about 2x faster than float64 on the CPU.
+(``tests/test_pca_dask.py``). So the CPU keeps float32 products, which are faster than float64 ones
+and, centred this way, cost nothing in accuracy.
 
 Reading: :func:`read_shards` turns a folder or glob of ``.npy`` shards (memory-mapped on the worker)
 and Parquet files with a vector column (one block per row group, read with pyarrow on the worker) into
 a lazy ``dask.array.Array``; nothing is loaded on the client but file headers (and Parquet metadata
-columns, which are small).
+columns, which are small). The files are read by :mod:`la_core.io`'s readers (its ``.npy`` header
+parser, its Parquet layout rule), so a file the PCA page opens, the batch command opens too.
 """
 from __future__ import annotations
 
@@ -28,8 +29,17 @@ from pathlib import Path
 
 import numpy as np
 
-BLOCK_BYTES = 32 * 2**20          # target bytes per dask block when splitting a large .npy shard (measured:
-                                  # 96 MB blocks peaked at 630 MB RSS per worker, ~2 queued + 1 loading + 1 reducing)
+from la_core.checks import as_float_array, as_int
+from la_core.io.errors import EmbeddingFormatError
+from la_core.io.npy import npy_from_path, read_npy_header
+from la_core.io.parquet import ParquetLayout, label_frame, parquet_layout, vectors_from_table
+
+__all__ = ["BLOCK_BYTES", "SHARD_EXTENSIONS", "finish_moments", "moments", "moments_delayed", "read_shards",
+           "transform_blocks"]
+
+# target bytes per dask block when splitting a large .npy shard: a worker holds a few blocks at once
+# (queued, loading, reducing), so blocks stay small next to its memory limit
+BLOCK_BYTES = 32 * 2**20
 _SYRK_ROWS = 16384                # rows per float32 product inside one block (bounded temporaries)
 
 
@@ -111,7 +121,7 @@ def moments_delayed(X, split_every: int = 8):
     ----------
     X : dask.array.Array, shape (n, d)
     split_every : int, default 8
-        Fan-in of the reduction tree (how many partial Grams one addition task takes).
+        Fan-in of the reduction tree (how many partial Grams one addition task takes), at least 2.
 
     Returns
     -------
@@ -121,10 +131,10 @@ def moments_delayed(X, split_every: int = 8):
     from dask import delayed
 
     X = _as_dask_matrix(X)
+    split_every = as_int(split_every, "split_every", min_value=2)
     parts = [delayed(_block_moments, pure=True)(b) for b in X.to_delayed().ravel()]
     if not parts:
         raise ValueError(f"X has no rows; got shape {X.shape}.")
-    split_every = max(2, int(split_every))
 
     def _sum(*xs):
         out = xs[0]
@@ -203,9 +213,9 @@ def transform_blocks(X, mean, components):
         Same row chunks as ``X``; float32 for float32 input, float64 for float64.
     """
     X = _as_dask_matrix(X)
-    comps = np.asarray(components, np.float64)
-    mean = np.asarray(mean, np.float64)
-    if comps.ndim != 2 or mean.shape != (comps.shape[1],):
+    comps = as_float_array(components, "components", ndim=2)            # (k, d)
+    mean = as_float_array(mean, "mean", ndim=1)                          # (d,)
+    if mean.shape != (comps.shape[1],):
         raise ValueError(f"components must be (k, d) and mean (d,); got {comps.shape} and {mean.shape}.")
     if not np.isnan(X.shape[1]) and X.shape[1] != comps.shape[1]:
         raise ValueError(f"X has {X.shape[1]} features but the components have {comps.shape[1]}.")
@@ -247,22 +257,8 @@ def _expand(paths_or_glob) -> list[str]:
     return files
 
 
-def _npy_header(path: str) -> tuple[tuple[int, ...], np.dtype, bool, int]:
-    with open(path, "rb") as f:
-        try:
-            version = np.lib.format.read_magic(f)
-            reader = {(1, 0): np.lib.format.read_array_header_1_0,
-                      (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if reader is None:
-                raise ValueError(f"unsupported .npy version {version}")
-            shape, fortran, dtype = reader(f)
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"{path!r} is not a readable .npy file ({exc}).") from None
-        return shape, dtype, fortran, f.tell()
-
-
 def _npy_rows(path: str, start: int, stop: int) -> np.ndarray:
-    mm = np.load(path, mmap_mode="r", allow_pickle=False)                # (n, d) memory map
+    mm = npy_from_path(path, path)                                       # (n, d) memory map
     out = np.array(mm[start:stop])                                       # copy just these rows
     del mm
     return out
@@ -272,13 +268,17 @@ def _npy_blocks(path: str, block_bytes: int):
     import dask.array as da
     from dask import delayed
 
-    shape, dtype, fortran, _ = _npy_header(path)
-    if len(shape) != 2 or dtype.hasobject or not (np.issubdtype(dtype, np.number) or dtype == bool):
+    try:
+        h = read_npy_header(path)                                        # the page loader's parser and checks
+    except EmbeddingFormatError as exc:
+        raise ValueError(f"{path!r} is not a readable .npy file ({exc.reason.rstrip('.')}).") from None
+    shape, dtype = h.shape, h.dtype
+    if len(shape) != 2 or not (np.issubdtype(dtype, np.number) or dtype == bool):
         raise ValueError(f"{path!r} must hold a 2-D numeric array (rows, features); got shape {shape}, dtype {dtype}.")
     if np.issubdtype(dtype, np.complexfloating):
         raise ValueError(f"{path!r} holds complex numbers; only real embeddings are accepted.")
     n, d = shape
-    rows = n if fortran else max(1, block_bytes // max(1, d * dtype.itemsize))
+    rows = n if h.fortran_order else max(1, block_bytes // max(1, d * dtype.itemsize))
     tag = _file_token(path)
     return d, dtype, [
         da.from_delayed(delayed(_npy_rows, name=f"npy-rows-{tag}-{i}-{rows}")(path, i, min(n, i + rows)),
@@ -296,6 +296,7 @@ def _file_token(path: str) -> str:
 
 
 def _parquet_layout(path: str, column: str | None):
+    """The file and its layout, decided by the page loader's rule (:func:`la_core.io.parquet.parquet_layout`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -303,77 +304,49 @@ def _parquet_layout(path: str, column: str | None):
         pf = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"{path!r} is not a readable Parquet file ({exc}).") from None
-    schema = pf.schema_arrow
-    lists = [f.name for f in schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
-             or pa.types.is_fixed_size_list(f.type)]
-    if column is not None:
-        if column not in schema.names:
-            raise ValueError(f"{path!r} has no column {column!r}; columns: {', '.join(schema.names)}.")
-        vec = [column]
-    elif len(lists) == 1:
-        vec = lists
-    elif len(lists) > 1:
-        raise ValueError(f"{path!r} has several list columns ({', '.join(lists)}); choose one with column=.")
-    else:
-        vec = [f.name for f in schema if pa.types.is_floating(f.type)]
-        if not vec:
-            raise ValueError(f"{path!r} has no vector column: expected a list column of numbers or float columns.")
-    meta = [n for n in schema.names if n not in vec]
-    return pf, vec, meta
+    return pf, parquet_layout(pf.schema_arrow, column, path)
 
 
-def _parquet_rows(path: str, group: int, vec: list[str], limit: int | None = None) -> np.ndarray:
+def _parquet_rows(path: str, group: int, layout: ParquetLayout, first_row: int = 0, d: int | None = None,
+                  limit: int | None = None) -> np.ndarray:
+    """The vectors of one row group (its first ``limit`` rows when given), float32 unless float64."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    cols = list(layout.vectors)
     if limit is None:
-        table = pf.read_row_group(group, columns=vec)
+        table = pf.read_row_group(group, columns=cols)
     else:
-        batch = next(pf.iter_batches(batch_size=limit, row_groups=[group], columns=vec))
-        table = pa.Table.from_batches([batch])
-    if len(vec) == 1 and not pa.types.is_floating(table.schema.field(vec[0]).type) \
-            and not pa.types.is_integer(table.schema.field(vec[0]).type):
-        arr = table.column(0).combine_chunks()
-        if arr.null_count:
-            raise ValueError(f"{path!r} row group {group}: column {vec[0]!r} has empty (null) vectors.")
-        if pa.types.is_fixed_size_list(arr.type):
-            d = arr.type.list_size
-        else:
-            lengths = np.asarray(arr.value_lengths())
-            d = int(lengths[0]) if len(lengths) else 0
-            if len(lengths) and np.any(lengths != d):
-                raise ValueError(f"{path!r} row group {group}: vectors of different lengths "
-                                 f"({int(lengths.min())}..{int(lengths.max())}); every row needs the same length.")
-        values = np.asarray(arr.flatten().to_numpy(zero_copy_only=False))
-        if values.dtype not in (np.float32, np.float64):
-            values = values.astype(np.float32)
-        return values.reshape(len(arr), d)
-    cols = [np.asarray(table.column(i).to_numpy(zero_copy_only=False)) for i in range(table.num_columns)]
-    return np.column_stack(cols)
+        table = pa.Table.from_batches([next(pf.iter_batches(batch_size=limit, row_groups=[group], columns=cols))])
+    arr = vectors_from_table(table, layout, path, first_row=first_row)   # (rows, d)
+    if d is not None and arr.shape[1] != d:                              # the first row group said d
+        raise ValueError(f"{path}: column {cols[0]!r} holds vectors of different lengths (row 1 has {d} values, "
+                         f"row {first_row + 1} has {arr.shape[1]}).")
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float32)
+    return arr
 
 
 def _parquet_blocks(path: str, column: str | None):
     import dask.array as da
     from dask import delayed
 
-    pf, vec, meta_cols = _parquet_layout(path, column)
+    pf, layout = _parquet_layout(path, column)
+    meta_cols = list(layout.labels)
     md = pf.metadata
     if md.num_row_groups == 0 or md.num_rows == 0:
         return None, None, [], meta_cols
-    # the vector length (and dtype) from the first row group's first rows
-    first = _parquet_rows(path, 0, vec, limit=1)                        # one row: d and dtype
+    first = _parquet_rows(path, 0, layout, limit=1)                     # one row: d and dtype
     d, dtype = first.shape[1], first.dtype
-    if dtype not in (np.float32, np.float64):
-        dtype = np.dtype(np.float32)
-    blocks, tag = [], _file_token(path)
+    blocks, tag, start = [], _file_token(path), 0
     for g in range(md.num_row_groups):
         n = md.row_group(g).num_rows
-        if n == 0:
-            continue
-        blocks.append(da.from_delayed(
-            delayed(_parquet_rows, name=f"parquet-rows-{tag}-{g}")(path, g, vec),
-            shape=(n, d), dtype=dtype))
+        if n:
+            blocks.append(da.from_delayed(
+                delayed(_parquet_rows, name=f"parquet-rows-{tag}-{g}")(path, g, layout, start, d),
+                shape=(n, d), dtype=dtype))
+        start += n
     return d, dtype, blocks, meta_cols
 
 
@@ -386,9 +359,12 @@ def read_shards(paths_or_glob, column: str | None = None, block_bytes: int = BLO
         A folder (every ``.npy`` and ``.parquet`` in it, sorted by name), a glob such as
         ``"shards/*.npy"``, a file, or a list of any of these. Shards are stacked in that order.
     column : str, optional
-        The Parquet vector column; by default the only list column, or else every float column.
+        The Parquet vector column (a list column, or one numeric column). By default the page
+        loader's rule decides (:func:`la_core.io.parquet.parquet_layout`): the list column of
+        numbers (``embeddings``/``embedding``/``vectors``/... when there are several, else the
+        first), or else the numeric columns; every other column is metadata.
     block_bytes : int
-        Large ``.npy`` shards are split into row blocks of about this many bytes.
+        Large ``.npy`` shards are split into row blocks of about this many bytes (at least 1).
 
     Returns
     -------
@@ -407,11 +383,12 @@ def read_shards(paths_or_glob, column: str | None = None, block_bytes: int = BLO
     import dask.array as da
     import pandas as pd
 
+    block_bytes = as_int(block_bytes, "block_bytes", min_value=1)
     files = _expand(paths_or_glob)
     blocks, widths, metas, any_meta = [], set(), [], False
     for f in files:
         if f.lower().endswith(".npy"):
-            d, _, bl = _npy_blocks(f, int(block_bytes))
+            d, _, bl = _npy_blocks(f, block_bytes)
             metas.append((f, None, sum(b.shape[0] for b in bl)))
         else:
             d, _, bl, meta_cols = _parquet_blocks(f, column)
@@ -437,7 +414,7 @@ def read_shards(paths_or_glob, column: str | None = None, block_bytes: int = BLO
         frames = []
         for f, cols, n in metas:
             if cols:
-                frames.append(pq.read_table(f, columns=cols).to_pandas())
+                frames.append(label_frame(pq.read_table(f, columns=cols)))  # as the page loader's labels
             elif n:
                 frames.append(pd.DataFrame(index=pd.RangeIndex(n)))
         metadata = pd.concat(frames, ignore_index=True) if frames else None

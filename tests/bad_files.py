@@ -276,6 +276,8 @@ def good_files() -> dict[str, tuple[str, bytes, np.ndarray, pd.DataFrame | None]
     ints = rng.integers(-5, 5, (4, 3)).astype(np.int64)
     fixed = pa.FixedSizeListArray.from_arrays(pa.array(x.ravel()), 4)
     bf16_src = x.view(np.uint32) >> 16
+    tags = [["royal"], ["royal", "f"], [], ["f"], ["royal"], ["x", "y", "z"]]
+    int_x = rng.integers(-9, 9, (6, 4))
     bf16 = (bf16_src.astype(np.uint32) << 16).view(np.float32)
     return {
         "npy_float32": ("emb.npy", _npy(x), x, None),
@@ -294,6 +296,15 @@ def good_files() -> dict[str, tuple[str, bytes, np.ndarray, pd.DataFrame | None]
         "parquet_fixed_list": ("fixed.parquet", _parquet(pa.table({"vec": fixed, "word": words})), x, lab),
         "parquet_columns": ("cols.parquet", _parquet(pd.DataFrame(
             {"word": words, **{f"d{i}": x[:, i] for i in range(4)}})), x, lab),
+        # a list column of vectors beside a list-of-strings column: the strings are labels
+        "parquet_list_and_tags": ("tags.parquet", _parquet(pd.DataFrame({"embedding": list(x), "tags": tags})), x,
+                                  pd.DataFrame({"tags": [np.array(t, dtype=object) for t in tags]})),
+        # integer dimensions (no float column): the integer columns are the vectors
+        "parquet_int_columns": ("intcols.parquet", _parquet(pd.DataFrame(
+            {"word": words, **{f"d{i}": int_x[:, i] for i in range(4)}})), int_x.astype(np.float32), lab),
+        # several list columns of numbers: the preferred name ("vectors") wins, the other is a label
+        "parquet_two_lists": ("two.parquet", _parquet(pd.DataFrame({"first": list(2.0 * x[:, :3]), "vectors": list(x)})),
+                              x, pd.DataFrame({"first": list(2.0 * x[:, :3])})),
         "safetensors_only": ("emb.safetensors", st_save({"weight": x}), x, None),
         "safetensors_first_2d": ("model.safetensors", st_save({"a_bias": np.ones(3, np.float32), "b_weight": x}),
                                  x, None),

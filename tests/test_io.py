@@ -372,9 +372,9 @@ def test_npz_from_path_memory_maps_stored_arrays(tmp_path):
 
 
 def test_npz_refuses_member_inflating_past_the_limit(monkeypatch):
-    import la_core.io as lio
+    from la_core.io import errors
 
-    monkeypatch.setattr(lio, "_MAX_INFLATED", 100)
+    monkeypatch.setattr(errors, "MAX_INFLATED", 100)
     from tests.bad_files import _npz
 
     with pytest.raises(EmbeddingFormatError, match=r"big\.npz.*uncompressed.*at most"):
@@ -419,9 +419,9 @@ def test_wide_rows_with_labels():
 
 
 def test_parquet_refuses_data_inflating_past_the_limit(monkeypatch):
-    import la_core.io as lio
+    from la_core.io import errors
 
-    monkeypatch.setattr(lio, "_MAX_INFLATED", 1000)
+    monkeypatch.setattr(errors, "MAX_INFLATED", 1000)
     raw = GOOD["parquet_columns"][1]
     load_embeddings(raw, "ok.parquet")  # 6 rows × 5 columns: under the limit
     big = bad_files_parquet_zeros()

@@ -114,7 +114,7 @@ def test_awkward_arguments_raise_only_embedding_format_error(fn, args):
 
 
 def test_unreadable_file_gives_a_message(tmp_path, monkeypatch):
-    import la_core.io as lio
+    from la_core.io import npy
 
     p = tmp_path / "locked.npy"
     np.save(p, np.ones((2, 2), np.float32))
@@ -122,7 +122,7 @@ def test_unreadable_file_gives_a_message(tmp_path, monkeypatch):
     def denied(path, *a, **k):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(lio, "open", denied, raising=False)  # module globals shadow the builtin
+    monkeypatch.setattr(npy, "open", denied, raising=False)  # module globals shadow the builtin
     with pytest.raises(EmbeddingFormatError, match=r"locked\.npy: cannot be read \(Permission denied\)"):
         load_embeddings(p)
 
