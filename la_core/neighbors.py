@@ -1,14 +1,8 @@
 """Exact nearest neighbours, analogies and semantic axes of embeddings, plus display helpers.
 
-Everything here uses every row of ``X`` (NumPy array or memmap, shape (n, d)) and streams it in
-row chunks where it has to score all of them, so memory stays near the size of one chunk:
-
-- :func:`nearest_neighbors`: the k rows closest to a row or a vector (cosine, dot, Euclidean).
-- :func:`analogy`: ``king - man + woman`` in gensim's ``most_similar`` convention.
-- :func:`semantic_axis`, :func:`semantic_axes`: project every row onto directions between the
-  centroids of two groups of anchor rows (the second axis made orthogonal to the first).
-- :func:`sample_indices`: a seeded uniform sample of rows to draw.
-- :func:`view_trustworthiness`: how faithful a low-dimensional view is (scikit-learn's score).
+Every function uses every row of ``X`` (NumPy array or memmap, shape (n, d)), streaming it in row
+chunks where all rows are scored, so memory stays near one chunk. :func:`sample_indices` picks the
+rows to draw and :func:`view_trustworthiness` scores how faithful a low-dimensional view is.
 """
 from __future__ import annotations
 
@@ -310,6 +304,7 @@ def semantic_axes(X, axis1, axis2=None) -> SemanticAxes:
     Returns
     -------
     SemanticAxes
+        Coordinates, orthonormal directions and the cosine before orthogonalisation.
 
     Raises
     ------
