@@ -1,4 +1,4 @@
-"""Exact PCA of embeddings, nearest neighbours, analogies and semantic axes.
+"""Exact PCA of embeddings with scikit-learn's interface.
 
 ``PCA`` mirrors :class:`sklearn.decomposition.PCA` (``fit``, ``transform``, ``mean_``, ``components_``,
 ``explained_variance_``…) but is exact on every row and streams the rows in chunks: it accumulates the
@@ -7,51 +7,35 @@ mean when the data sit far from the origin so that centring afterwards does not 
 takes the top k eigenvectors. Memory stays near the size of ``X`` plus d². With fewer rows than
 features and d above 2048, it uses the n×n Gram of the rows instead (:mod:`la_core.pca_rows`).
 
-Kernels, picked per device by measurement: on the CPU the chunk Gram is NumPy's float32 ``syrk``
-(0.38 s for 100k×768 vs 0.68 s for torch's matmul) and the eigenvectors come from LAPACK's ``syevr``
-for the top k only (16 ms vs 124 ms for a full ``torch.linalg.eigh`` at d=768); on CUDA the chunks go
-to the GPU, are multiplied in float64 and ``torch.linalg.eigh`` runs there.
+Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the chunk Gram is NumPy's
+float32 ``syrk`` (faster than torch's matmul there) and the eigenvectors come from LAPACK's ``syevr``
+for the top k only (a full ``torch.linalg.eigh`` computes all d of them); on CUDA the chunks go to the
+GPU, are multiplied in float64 and ``torch.linalg.eigh`` runs there.
 
 The same moments (n, column sums, Gram) come from a Dask array through :mod:`la_core.pca_dask` when one
-is passed, so a cluster can fit what does not fit in one machine.
+is passed, so a cluster can fit what does not fit in one machine; :meth:`PCA.fit_from_moments` is the
+step both paths share (the batch job :mod:`la_core.pca_batch` calls it too).
+
+Neighbours, analogies and semantic axes live in :mod:`la_core.neighbors`.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 import torch
 
-from la_core.checks import as_int
+from la_core.checks import as_int, as_matrix
 from la_core.device import get_device
 from la_core.pca_rows import ROWS_GRAM_ABOVE, fit_rows
 
-METRICS = ("cosine", "dot", "euclidean")
+__all__ = ["PCA"]
+
 _CPU_CHUNK = 16384     # rows per chunk on the CPU (float32 Gram per chunk, float64 running sum)
 _GPU_CHUNK = 131072    # rows per chunk sent to a GPU
 
 
 def _is_dask(x) -> bool:
     return type(x).__module__.startswith("dask")
-
-
-def _as_matrix(X, name: str = "X", min_rows: int = 1) -> np.ndarray:
-    """A 2-D float32/float64 NumPy view of ``X`` without copying when it already is one (memmaps stay mapped)."""
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    arr = np.asarray(X)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be a numeric matrix (n_samples, n_features); got dtype {arr.dtype}.")
-    if np.iscomplexobj(arr):
-        raise ValueError(f"{name} must be real-valued; got complex dtype {arr.dtype}.")
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got shape {arr.shape}.")
-    if arr.shape[0] < min_rows or arr.shape[1] < 1:
-        raise ValueError(f"{name} needs at least {min_rows} row(s) and 1 column; got shape {arr.shape}.")
-    if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float64 if arr.dtype.itemsize > 4 else np.float32)
-    return arr
 
 
 def _not_finite(name: str) -> ValueError:
@@ -163,7 +147,9 @@ class PCA:
         Share of the total variance (or, uncentred, of the total sum of squares); zeros when it is 0.
     singular_values_ : numpy.ndarray, shape (k,)
         Singular values of ``X_c``.
-    n_samples_, n_features_in_ : int
+    n_samples_, n_features_in_, n_components_ : int
+    total_variance_ : float
+        Total variance (uncentred: sum of squares over ``n - 1``), the denominator of the ratios.
     noise_variance_ : float
         Mean of the discarded eigenvalues (0 when none are discarded).
     """
@@ -182,13 +168,11 @@ class PCA:
         limit = min(n, d)
         if k is None:
             return limit
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise ValueError(f"n_components must be an integer between 1 and min(n_samples, n_features)={limit}; "
-                             f"got {k!r}.")
-        if not 1 <= int(k) <= limit:
+        k = as_int(k, "n_components")
+        if not 1 <= k <= limit:
             raise ValueError(f"n_components={k} must be between 1 and min(n_samples, n_features)={limit} "
                              f"for data of shape ({n}, {d}).")
-        return int(k)
+        return k
 
     def fit(self, X, y=None) -> "PCA":
         """Fit the principal axes on every row of ``X`` (NumPy array, memmap, tensor or Dask array)."""
@@ -196,8 +180,8 @@ class PCA:
             from la_core.pca_dask import moments
 
             n, s, G = moments(X)
-            return self._fit_from_moments(int(n), np.asarray(s, np.float64), np.asarray(G, np.float64))
-        X = _as_matrix(X, min_rows=2 if self.center else 1)
+            return self.fit_from_moments(int(n), np.asarray(s, np.float64), np.asarray(G, np.float64))
+        X = as_matrix(X, min_rows=2 if self.center else 1)
         n, d = X.shape
         k = self._check_k(n, d)
         if n < d and d > ROWS_GRAM_ABOVE:                                   # n×n instead of d×d
@@ -213,26 +197,44 @@ class PCA:
             shift = None
         with np.errstate(over="ignore", invalid="ignore"):                    # overflow -> inf -> checked
             s, G = _gram_moments(X, device, shift=shift)
-        return self._fit_from_moments(n, s, G, shift=shift)
+        return self.fit_from_moments(n, s, G, shift=shift)
 
-    def _fit_from_moments(self, n_samples: int, col_sum: np.ndarray, gram: np.ndarray,
-                          shift: np.ndarray | None = None) -> "PCA":
-        """Set every fitted attribute from the moments of ``X - shift``.
+    def fit_from_moments(self, n_samples: int, col_sum, gram, shift=None) -> "PCA":
+        """Fit from the moments of the rows instead of the rows themselves.
+
+        :meth:`fit` computes these moments by streaming ``X``; a batch job computes them block by
+        block on a cluster (:mod:`la_core.pca_batch`) and passes them here. Every fitted attribute
+        is set exactly as :meth:`fit` would set it on the same rows.
 
         Parameters
         ----------
         n_samples : int
-        col_sum : numpy.ndarray, shape (d,), float64
+            Number of rows n.
+        col_sum : array_like, shape (d,)
             Column sums of ``X - shift``.
-        gram : numpy.ndarray, shape (d, d), float64
+        gram : array_like, shape (d, d)
             Uncentred ``(X - shift)ᵀ(X - shift)``.
-        shift : numpy.ndarray, shape (d,), optional
-            The shift (zeros when None); the centred covariance does not depend on it.
+        shift : array_like, shape (d,), optional
+            The vector subtracted from every row (zeros when None); the centred covariance does not
+            depend on it, but a shift near the mean avoids cancellation in ``gram``.
+
+        Returns
+        -------
+        PCA
+            ``self``, fitted.
+
+        Raises
+        ------
+        ValueError
+            If the shapes disagree, there are too few rows, the moments hold NaN/inf, or
+            ``n_components`` is out of range.
         """
         col_sum = np.asarray(col_sum, np.float64)
         gram = np.asarray(gram, np.float64)
+        n = as_int(n_samples, "n_samples")
+        if gram.ndim != 2:
+            raise ValueError(f"gram must be a (d, d) matrix; got shape {gram.shape}.")
         d = gram.shape[0]
-        n = int(n_samples)
         if gram.shape != (d, d) or col_sum.shape != (d,):
             raise ValueError(f"moments must be col_sum (d,) and gram (d, d); got {col_sum.shape} and {gram.shape}.")
         if n < (2 if self.center else 1):
@@ -257,8 +259,8 @@ class PCA:
             evals = evals.flip(0)[:k].cpu().numpy()                          # (k,) descending
             V = evecs.flip(1)[:, :k].T.cpu().numpy()                         # (k, d)
         else:
-            # LAPACK's syevr for only the top k eigenpairs: measured 8x faster than a full
-            # torch.linalg.eigh on the CPU for d=768, k=3 (16 ms vs 124 ms).
+            # LAPACK's syevr for only the top k eigenpairs: the CPU does not compute the d - k
+            # eigenvectors nobody asked for, as a full torch.linalg.eigh would.
             evals, evecs = scipy.linalg.eigh(scatter, subset_by_index=[d - k, d - 1], driver="evr")
             evals, V = evals[::-1].copy(), evecs[:, ::-1].T.copy()          # (k,), (k, d)
         evals = evals.clip(min=0.0)
@@ -290,7 +292,7 @@ class PCA:
             from la_core.pca_dask import transform_blocks
 
             return transform_blocks(X, self.mean_ if self.center else np.zeros_like(self.mean_), self.components_)
-        X = _as_matrix(X)
+        X = as_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but this PCA was fitted on {self.n_features_in_}.")
         dt = X.dtype
@@ -304,6 +306,7 @@ class PCA:
         return out
 
     def fit_transform(self, X, y=None) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform` on the same rows, shape (n, k)."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, Z) -> np.ndarray:
@@ -311,267 +314,3 @@ class PCA:
         self._check_fitted()
         Z = np.asarray(Z, dtype=np.float64)
         return Z @ self.components_ + self.mean_
-
-
-# --------------------------------------------------------------------------------- neighbours
-def _query_vector(X: np.ndarray, query, name: str = "query"):
-    if isinstance(query, (int, np.integer)) and not isinstance(query, bool):
-        if not -X.shape[0] <= int(query) < X.shape[0]:
-            raise ValueError(f"{name} row index {query} is out of range for {X.shape[0]} rows.")
-        i = int(query) % X.shape[0]
-        return np.asarray(X[i], np.float64), i
-    q = np.asarray(query, dtype=np.float64) if not isinstance(query, str) else None
-    if q is None or q.ndim != 1 or q.shape[0] != X.shape[1]:
-        raise ValueError(f"{name} must be a row index or a vector of length {X.shape[1]}; got {query!r:.60}.")
-    if not np.all(np.isfinite(q)):
-        raise ValueError(f"{name} contains NaN or infinite values; only finite numbers are accepted.")
-    return q, None
-
-
-def _scores(chunk: np.ndarray, q: np.ndarray, metric: str, qnorm: float) -> np.ndarray:
-    c = np.asarray(chunk, dtype=np.float64)                                 # (B, d)
-    if metric == "euclidean":
-        diff = c - q
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff))                   # (B,)
-    dots = c @ q                                                             # (B,)
-    if metric == "dot":
-        return dots
-    norms = np.sqrt(np.einsum("ij,ij->i", c, c)) * qnorm
-    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-
-
-def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows: int = 8192,
-                      exclude=None):
-    """The k rows of ``X`` closest to ``query``, exactly, streaming over row chunks.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, d)
-    query : int or array_like, shape (d,)
-        A row index (that row is excluded from the result) or a vector.
-    k : int
-    metric : {"cosine", "dot", "euclidean"}
-        Cosine similarity and dot product rank highest first; Euclidean distance lowest first.
-    exclude : iterable of int, optional
-        More row indices to leave out.
-
-    Returns
-    -------
-    indices : numpy.ndarray, shape (k',), int64
-        k' = min(k, rows left), best first.
-    scores : numpy.ndarray, shape (k',), float64
-        Similarity (cosine, dot) or distance (euclidean).
-    """
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}.")
-    X = _as_matrix(X)
-    q, qi = _query_vector(X, query)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
-    skip = set() if exclude is None else {int(i) % X.shape[0] for i in exclude}
-    if qi is not None:
-        skip.add(qi)
-    sign = 1.0 if metric == "euclidean" else -1.0                           # sort key: smaller is better
-    qnorm = float(np.linalg.norm(q))
-    best_idx = np.empty(0, np.int64)
-    best_key = np.empty(0, np.float64)
-    for i in range(0, X.shape[0], chunk_rows):
-        key = sign * _scores(X[i:i + chunk_rows], q, metric, qnorm)         # (B,)
-        if not np.all(np.isfinite(key)):
-            raise _not_finite("X")
-        idx = np.arange(i, i + key.shape[0])
-        if skip:
-            keep = ~np.isin(idx, list(skip))
-            idx, key = idx[keep], key[keep]
-        kk = min(k + 0, key.shape[0])
-        if kk < key.shape[0]:
-            part = np.argpartition(key, kk - 1)[:kk]
-            idx, key = idx[part], key[part]
-        best_idx = np.concatenate([best_idx, idx])
-        best_key = np.concatenate([best_key, key])
-        if best_key.shape[0] > k:
-            part = np.argpartition(best_key, k - 1)[:k]
-            best_idx, best_key = best_idx[part], best_key[part]
-    order = np.lexsort((best_idx, best_key))
-    return best_idx[order][:k], sign * best_key[order][:k]
-
-
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, n, out=np.zeros_like(X), where=n > 0)
-
-
-def _indices(group, n: int, name: str) -> list[int]:
-    if isinstance(group, (int, np.integer)):
-        group = [group]
-    try:
-        out = [as_int(i, name) for i in group]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a list of row indices; got {group!r:.60}.") from None
-    for i in out:
-        if not -n <= i < n:
-            raise ValueError(f"{name} row index {i} is out of range for {n} rows.")
-    return [i % n for i in out]
-
-
-def analogy(X, positive, negative=(), k: int = 10, chunk_rows: int = 8192):
-    """Word-vector analogy in gensim's ``most_similar`` convention.
-
-    ``king - man + woman`` is ``positive=[king, woman], negative=[man]``: each input row is
-    L2-normalised, weighted +1 (positive) or -1 (negative), averaged and normalised; the result is
-    ranked by cosine similarity to every row, leaving the input rows out.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, d)
-    positive, negative : sequence of int
-        Row indices.
-    k : int
-
-    Returns
-    -------
-    indices : numpy.ndarray, shape (k',), int64
-    scores : numpy.ndarray, shape (k',), float64
-        Cosine similarity to the combined direction, best first.
-    """
-    X = _as_matrix(X)
-    n = X.shape[0]
-    pos = _indices(positive, n, "positive")
-    neg = _indices(negative, n, "negative")
-    if not pos and not neg:
-        raise ValueError("analogy needs at least one positive or negative row.")
-    rows = _unit_rows(np.asarray(X[pos + neg], np.float64))                 # (p+m, d)
-    weights = np.array([1.0] * len(pos) + [-1.0] * len(neg))
-    target = (weights[:, None] * rows).mean(0)                              # (d,)
-    norm = np.linalg.norm(target)
-    if norm == 0:
-        raise ValueError("the positive and negative rows cancel out exactly (or are zero vectors); "
-                         "pick different words.")
-    return nearest_neighbors(X, target / norm, k=k, metric="cosine", exclude=pos + neg, chunk_rows=chunk_rows)
-
-
-# --------------------------------------------------------------------------------- semantic axes
-@dataclass
-class SemanticAxes:
-    """Coordinates of every row on one or two semantic axes.
-
-    Attributes
-    ----------
-    coords : numpy.ndarray, shape (n, m)
-        ``X @ directions.T`` (m = 1 or 2 axes).
-    directions : numpy.ndarray, shape (m, d)
-        Orthonormal axis directions (the second made orthogonal to the first by Gram–Schmidt).
-    raw_cosine : float or None
-        Cosine between the two centroid differences before orthogonalisation (None for one axis).
-    """
-
-    coords: np.ndarray
-    directions: np.ndarray
-    raw_cosine: float | None
-
-
-def semantic_axis(X, group_a, group_b, orthogonal_to=None):
-    """Project every row onto the direction from the centroid of ``group_b`` to that of ``group_a``.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, d)
-    group_a, group_b : sequence of int
-        Anchor row indices (e.g. ``man, king, he`` vs ``woman, queen, she``).
-    orthogonal_to : array_like, shape (d,), optional
-        A unit direction to remove first (Gram–Schmidt), for a second axis.
-
-    Returns
-    -------
-    coords : numpy.ndarray, shape (n,)
-    direction : numpy.ndarray, shape (d,)
-        Unit vector.
-    """
-    X = _as_matrix(X)
-    n = X.shape[0]
-    a = _indices(group_a, n, "group_a")
-    b = _indices(group_b, n, "group_b")
-    if not a or not b:
-        raise ValueError("each side of a semantic axis needs at least one anchor row.")
-    with np.errstate(over="ignore", invalid="ignore"):
-        v = np.asarray(X[a], np.float64).mean(0) - np.asarray(X[b], np.float64).mean(0)   # (d,)
-        if orthogonal_to is not None:
-            u = np.asarray(orthogonal_to, np.float64)
-            u = u / np.linalg.norm(u)
-            v = v - (v @ u) * u
-        norm = np.linalg.norm(v)
-    if not np.isfinite(norm):
-        raise _not_finite("X (anchor rows)")
-    if norm <= 1e-12 * max(1.0, float(np.abs(X[a + b]).max())):
-        raise ValueError("the two anchor groups have the same centroid (or the axis lies along the first one); "
-                         "pick anchors that differ.")
-    v = v / norm
-    with np.errstate(over="ignore", invalid="ignore"):
-        coords = np.asarray(X @ v.astype(X.dtype), np.float64)                 # (n,)
-    if not np.all(np.isfinite(coords)):
-        raise _not_finite("X")
-    return coords, v
-
-
-def semantic_axes(X, axis1, axis2=None) -> SemanticAxes:
-    """One or two semantic axes; ``axis1``/``axis2`` are ``(group_a, group_b)`` pairs of row indices."""
-    for name, ax in (("axis1", axis1), ("axis2", axis2)):
-        if (ax is not None or name == "axis1") and (not isinstance(ax, (tuple, list)) or len(ax) != 2):
-            raise ValueError(f"{name} must be a pair (group_a, group_b) of row-index lists; got {ax!r}.")
-    c1, v1 = semantic_axis(X, *axis1)
-    if axis2 is None:
-        return SemanticAxes(c1[:, None], v1[None, :], None)
-    X = _as_matrix(X)
-    raw = np.asarray(X[_indices(axis2[0], X.shape[0], "group_a")], np.float64).mean(0) - \
-        np.asarray(X[_indices(axis2[1], X.shape[0], "group_b")], np.float64).mean(0)
-    rn = np.linalg.norm(raw)
-    raw_cos = float(raw @ v1 / rn) if rn > 0 else 0.0
-    c2, v2 = semantic_axis(X, *axis2, orthogonal_to=v1)
-    return SemanticAxes(np.stack([c1, c2], 1), np.stack([v1, v2]), raw_cos)
-
-
-# --------------------------------------------------------------------------------- display helpers
-def sample_indices(n: int, cap: int, seed: int = 0) -> np.ndarray:
-    """Sorted uniform random sample of ``min(n, cap)`` row indices (all rows when ``n <= cap``)."""
-    n, cap = as_int(n, "n", 0, 2**40), as_int(cap, "cap", 1, 2**40)
-    seed = as_int(seed, "seed", 0)
-    if n <= cap:
-        return np.arange(n)
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(n, size=cap, replace=False))
-
-
-def view_trustworthiness(X, Y, n_neighbors: int = 10, max_rows: int = 2000, seed: int = 0,
-                         metric: str = "euclidean") -> tuple[float, int]:
-    """How faithful a low-dimensional view ``Y`` of ``X`` is: scikit-learn's trustworthiness on a sample.
-
-    1 means every point's k nearest neighbours in the view were also near it in the original space;
-    values fall towards 0.5 (random) as the view invents neighbours.
-
-    Returns
-    -------
-    score : float
-    n_used : int
-        Rows sampled.
-    """
-    from sklearn.manifold import trustworthiness
-
-    X = _as_matrix(X)
-    Y = _as_matrix(Y, name="Y")
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y need the same rows; got {X.shape[0]} and {Y.shape[0]}.")
-    idx = sample_indices(X.shape[0], max_rows, seed)
-    m = len(idx)
-    k = min(n_neighbors, max(1, m // 2 - 1))
-    if m < 4:
-        raise ValueError(f"trustworthiness needs at least 4 rows; got {m}.")
-    Xs = np.asarray(X[idx], np.float64)
-    if metric == "cosine":
-        Xs = _unit_rows(Xs)
-    return float(trustworthiness(Xs, np.asarray(Y[idx], np.float64), n_neighbors=k)), m
-
-
-if __name__ == "__main__":
-    from la_core.pca_batch import main
-
-    main()

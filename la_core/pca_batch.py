@@ -1,4 +1,4 @@
-"""Batch PCA on a Dask cluster: ``python -m la_core.pca INPUT... --components 3 --out coords.parquet``.
+"""Batch PCA on a Dask cluster: ``python -m la_core.pca_batch INPUT... --components 3 --out coords.parquet``.
 
 Fits :class:`la_core.pca.PCA` on ``.npy`` shards and Parquet files read lazily by
 :func:`la_core.pca_dask.read_shards`, on an existing ``dask.distributed`` scheduler (``--scheduler
@@ -6,6 +6,9 @@ tcp://host:8786``) or a local cluster (default), then writes the coordinates PC1
 metadata columns to Parquet. The fit summary travels in the file's schema metadata under the key
 ``la_lens_pca`` (JSON), so :func:`read_coordinates` — and the PCA page — can show the scree and a sample
 of a job of any size.
+
+The command lives here only: :mod:`la_core.pca` does not import this module, so the two do not
+depend on each other in a cycle.
 """
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from la_core.checks import as_int
+from la_core.pca import PCA
+
+__all__ = ["META_KEY", "BatchResult", "read_coordinates", "main"]
 
 META_KEY = b"la_lens_pca"
 MAX_STORED_COMPONENTS = 4096 * 16      # store components_ in the metadata when k*d is at most this
@@ -96,7 +104,7 @@ def _meta(pca, center: bool) -> dict:
         "explained_variance_ratio": [float(v) for v in pca.explained_variance_ratio_],
         "explained_variance": [float(v) for v in pca.explained_variance_],
         "singular_values": [float(v) for v in pca.singular_values_],
-        "total_variance": float(getattr(pca, "total_variance_", float("nan"))),
+        "total_variance": float(pca.total_variance_),
         "n_samples": int(pca.n_samples_),
         "n_features": int(d),
         "n_components": int(k),
@@ -121,7 +129,7 @@ def _progress(futures, client, label: str, quiet: bool) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="python -m la_core.pca",
+        prog="python -m la_core.pca_batch",
         description="Exact PCA of embedding shards (.npy / .parquet) on a Dask cluster; writes PC coordinates "
                     "(+ metadata columns) to Parquet and prints the explained variance.")
     ap.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -146,13 +154,10 @@ def main(argv=None) -> int:
     import pyarrow.parquet as pq
     from distributed import Client, LocalCluster
 
-    from la_core.pca import PCA
     from la_core.pca_dask import finish_moments, moments_delayed, read_shards, transform_blocks
 
-    if args.components < 1:
-        print("error: --components must be at least 1", file=sys.stderr)
-        raise SystemExit(2)
     try:
+        as_int(args.components, "--components", 1)
         X, metadata = read_shards(args.inputs, column=args.column)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -175,7 +180,7 @@ def main(argv=None) -> int:
         _progress([fut], client, "fitting (column sums and XᵀX per block, tree reduction):", args.quiet)
         try:
             n, s, G = finish_moments(*fut.result())
-            pca = PCA(args.components, center=not args.no_center)._fit_from_moments(n, s, G)
+            pca = PCA(args.components, center=not args.no_center).fit_from_moments(n, s, G)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise SystemExit(2)

@@ -8,13 +8,38 @@ above :data:`ROWS_GRAM_ABOVE`; CPU (NumPy/LAPACK, float64), since the n×n probl
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.linalg
 
-from la_core.checks import as_float_array, as_int
+from la_core.checks import as_int, as_matrix
+
+__all__ = ["ROWS_GRAM_ABOVE", "RowGramFit", "fit_rows"]
 
 ROWS_GRAM_ABOVE = 2048   # features; with fewer rows than features above this, PCA uses the row Gram
 _BLOCK = 2048            # columns per block (an n × 2048 float64 temporary)
+
+
+class RowGramFit(NamedTuple):
+    """Top-k principal axes from the row Gram (unpacks as ``mean, evals, V, total``).
+
+    Attributes
+    ----------
+    mean : numpy.ndarray, shape (d,)
+        Column means (zeros when not centred).
+    evals : numpy.ndarray, shape (k,)
+        Eigenvalues of ``X_cᵀX_c``, descending, ≥ 0.
+    V : numpy.ndarray, shape (k, d)
+        Orthonormal axes (signs not yet normalised).
+    total : float
+        ``trace(X_cᵀX_c)``, the total sum of squares.
+    """
+
+    mean: np.ndarray
+    evals: np.ndarray
+    V: np.ndarray
+    total: float
 
 
 def _blocks(X: np.ndarray, shift: np.ndarray | None, block: int):
@@ -27,7 +52,8 @@ def _blocks(X: np.ndarray, shift: np.ndarray | None, block: int):
         yield sl, c
 
 
-def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = None, block: int = _BLOCK):
+def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = None,
+             block: int = _BLOCK) -> RowGramFit:
     """Top-k principal axes of ``X`` (n, d) from its n×n row Gram matrix.
 
     Parameters
@@ -41,29 +67,24 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
         Subtracted from every row before the products (centring removes it again); a value near
         the mean avoids cancellation when the data sit far from the origin.
 
+    block : int, default 2048
+        Columns per block (an n × block float64 temporary).
+
     Returns
     -------
-    mean : numpy.ndarray, shape (d,)
-        Column means (zeros when not centred).
-    evals : numpy.ndarray, shape (k,)
-        Eigenvalues of ``X_cᵀX_c``, descending, ≥ 0.
-    V : numpy.ndarray, shape (k, d)
-        Orthonormal axes (signs not yet normalised).
-    total : float
-        ``trace(X_cᵀX_c)``, the total sum of squares.
+    RowGramFit
+        ``mean``, ``evals``, ``V`` and ``total``.
 
     Raises
     ------
     ValueError
         If X is not a finite 2-D numeric matrix (or its products overflow) or k is out of range.
     """
-    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f"):
-        X = as_float_array(X, "X", ndim=2)                                  # float arrays stay as they are
-    n, d = X.shape
     center = bool(center)
-    if n < (2 if center else 1) or d < 1:
-        raise ValueError(f"X needs at least {2 if center else 1} row(s) and 1 column; got shape {X.shape}.")
+    X = as_matrix(X, "X", min_rows=2 if center else 1)                      # float arrays stay as they are
+    n, d = X.shape
     k = as_int(k, "k", 1, min(n, d))
+    block = as_int(block, "block", 1)
     shift = np.asarray(shift, np.float64) if (center and shift is not None) else None
     K = np.zeros((n, n))                                                    # (n, n)
     mean = np.zeros(d)                                                      # (d,)
@@ -99,4 +120,4 @@ def fit_rows(X: np.ndarray, k: int, center: bool, shift: np.ndarray | None = Non
         ng = int(good.sum())
         q[:ng] *= np.sign(np.sum(q[:ng] * V[good], axis=1))[:, None]
         V[np.concatenate([np.flatnonzero(good), np.flatnonzero(~good)])] = q
-    return mean, evals, V, total
+    return RowGramFit(mean, evals, V, total)

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from la_core import pca as lp
+from la_core.neighbors import nearest_neighbors, semantic_axes
+from la_core.pca import PCA
 from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 from tests.bad_files import bad_files, good_files
 from tests.conftest import ROOT
@@ -59,7 +60,7 @@ def test_example_renders_scree_and_view(at, example):
                                                "3. Semantic axes", "4. Export the coordinates"]
     specs = chart_specs(at)
     assert len(specs) == 4
-    ref = lp.PCA(30).fit(X)
+    ref = PCA(30).fit(X)
     bars = arr(specs[SCREE]["data"][0]["y"])
     np.testing.assert_allclose(bars, 100 * ref.explained_variance_ratio_, rtol=1e-4)
     np.testing.assert_allclose(arr(specs[SCREE]["data"][1]["y"]), 100 * np.cumsum(ref.explained_variance_ratio_),
@@ -79,7 +80,7 @@ def test_example_renders_scree_and_view(at, example):
 
 def test_axes_and_3d_follow_the_widgets(at, example):
     df, X = example
-    Z = lp.PCA(30).fit(X).transform(X)
+    Z = PCA(30).fit(X).transform(X)
     at.selectbox(key="pca_x").set_value("PC3").run()
     at.radio(key="pca_dims").set_value("3D").run()
     at.selectbox(key="pca_z").set_value("PC5").run()
@@ -100,7 +101,7 @@ def test_neighbours_match_la_core_and_are_highlighted(at, example):
     at.selectbox(key="pca_point").set_value(king).run()
     at.selectbox(key="pca_metric").set_value("euclidean").run()
     assert_no_exception(at)
-    idx, score = lp.nearest_neighbors(X, king, k=10, metric="euclidean")
+    idx, score = nearest_neighbors(X, king, k=10, metric="euclidean")
     table = at.table[0].value
     assert list(table["label"]) == list(df["label"].iloc[idx])
     np.testing.assert_allclose(table["Euclidean distance"], np.round(score, 4))
@@ -119,7 +120,7 @@ def test_centring_toggle_changes_pc1(at, example):
     at.toggle(key="pca_center").set_value(False).run()
     assert_no_exception(at)
     after = arr(chart_specs(at)[SCREE]["data"][0]["y"])
-    ref = lp.PCA(30, center=False).fit(X)
+    ref = PCA(30, center=False).fit(X)
     np.testing.assert_allclose(after, 100 * ref.explained_variance_ratio_, rtol=1e-4)
     assert after[0] > before[0]            # uncentred PC1 soaks up the mean
     at.toggle(key="pca_center").set_value(True).run()
@@ -136,9 +137,9 @@ def test_analogy_and_semantic_axes(at, example):
     xy, labels = points(axes)
     lab = list(df["label"])
     g = lambda ws: [lab.index(w) for w in ws]  # noqa: E731
-    res = lp.semantic_axes(X, (g(["man", "king", "he", "boy", "father"]), g(["woman", "queen", "she", "girl", "mother"])),
-                           (g(["king", "queen", "prince", "princess", "emperor", "empress"]),
-                            g(["man", "woman", "boy", "girl", "husband", "wife"])))
+    res = semantic_axes(X, (g(["man", "king", "he", "boy", "father"]), g(["woman", "queen", "she", "girl", "mother"])),
+                        (g(["king", "queen", "prince", "princess", "emperor", "empress"]),
+                         g(["man", "woman", "boy", "girl", "husband", "wife"])))
     rows = np.array([lab.index(w) for w in labels])
     np.testing.assert_allclose(xy, res.coords[rows], atol=1e-4)
 
@@ -167,7 +168,7 @@ def test_upload_good_files_through_the_uploader():
         assert len(specs) == 3, case               # scree, view, analogy (semantic axes wait for anchors)
         xy, hover = points(specs[SCATTER])
         assert len(xy) == len(x)
-        Z = lp.PCA(min(30, *x.shape)).fit(x).transform(x)
+        Z = PCA(min(30, *x.shape)).fit(x).transform(x)
         if labels is not None:
             assert sorted(hover) == sorted(labels.iloc[:, 0].astype(str))
         # the picture is PC1/PC2 of exactly this file (compare as point sets: traces group by colour)
@@ -233,7 +234,7 @@ def test_over_the_cap_only_a_sample_goes_to_the_browser():
     assert 100_000 <= len(xy) <= 100_011
     assert chart_specs(at)[SCATTER]["data"][0]["type"] == "scattergl"
     # but the scree is the PCA of all rows
-    ref = lp.PCA(4).fit(x)
+    ref = PCA(4).fit(x)
     np.testing.assert_allclose(arr(chart_specs(at)[SCREE]["data"][0]["y"]), 100 * ref.explained_variance_ratio_,
                                rtol=1e-4)
 
@@ -256,7 +257,7 @@ def test_data_folder_lists_and_opens_files(tmp_path, monkeypatch):
     assert_no_exception(at)
     assert "50 rows × 6 dimensions" in at.caption[0].value
     xy, _ = points(chart_specs(at)[SCATTER])
-    Z = lp.PCA(6).fit(x).transform(x)
+    Z = PCA(6).fit(x).transform(x)
     np.testing.assert_allclose(np.sort(xy[:, 1]), np.sort(Z[:, 1]), atol=1e-4)
 
 

@@ -82,11 +82,11 @@ def test_plain_float32_gram_would_fail_the_tolerance():
     G32 = np.zeros((24, 24))
     for i in range(0, 8000, 1100):
         G32 += (X[i:i + 1100].T @ X[i:i + 1100]).astype(np.float64)
-    naive = PCA(3)._fit_from_moments(8000, X.sum(0, dtype=np.float64), G32)
+    naive = PCA(3).fit_from_moments(8000, X.sum(0, dtype=np.float64), G32)
     err = np.max(np.abs(naive.explained_variance_ratio_ / ref.explained_variance_ratio_ - 1))
     assert err > 1e-5
     n, s, G = moments_delayed(da.from_array(X, chunks=(1100, 24))).compute(scheduler="sync")
-    ours = PCA(3)._fit_from_moments(n, s, G)
+    ours = PCA(3).fit_from_moments(n, s, G)
     assert np.max(np.abs(ours.explained_variance_ratio_ / ref.explained_variance_ratio_ - 1)) < 1e-6
 
 
@@ -311,7 +311,7 @@ def test_cli_end_to_end_local_cluster(tmp_path):
     out = tmp_path / "coords.parquet"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "la_core.pca", str(tmp_path / "shards" / "*.npy"), "--components", "3",
+        [sys.executable, "-m", "la_core.pca_batch", str(tmp_path / "shards" / "*.npy"), "--components", "3",
          "--scheduler", "local", "--workers", "1", "--memory-limit", "1GB", "--out", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
