@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Exact PCA of embedding shards (.npy / .parquet) on a Dask cluster; writes PC coordinates "
                     "(+ metadata columns) to Parquet and prints the explained variance.")
     ap.add_argument("inputs", nargs="+", metavar="INPUT",
-                    help="folders, globs ('shards/*.npy') or files: .npy (2-D) or .parquet (a list column of vectors)")
+                    help="folders, globs ('shards/*.npy') or files: .npy (2-D) or .parquet (a list column of vectors, or numeric columns)")
     ap.add_argument("--components", "-k", type=int, default=3, help="number of principal components (default 3)")
     ap.add_argument("--scheduler", default="local",
                     help="dask.distributed scheduler address (tcp://host:8786) or 'local' for a local cluster")
@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--workers", type=int, default=None, help="local cluster: number of worker processes")
     ap.add_argument("--threads-per-worker", type=int, default=1, help="local cluster: threads per worker (default 1)")
     ap.add_argument("--memory-limit", default="auto", help="local cluster: memory per worker, e.g. 2GB")
-    ap.add_argument("--column", default=None, help="Parquet vector column (default: the only list column)")
+    ap.add_argument("--column", default=None, help="Parquet vector column (default: the rule of la_core.io.parquet.parquet_layout, the same as the PCA page: a list column of numbers, preferring embeddings/embedding/vectors, else the numeric columns)")
     ap.add_argument("--no-center", action="store_true", help="uncentred PCA (directions of largest XᵀX)")
     ap.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     return ap
