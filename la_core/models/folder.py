@@ -148,8 +148,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
         return cfg is not None and _inside(root_real, cfg)
 
     def rel(path: str) -> str:
-        r = Path(os.path.relpath(path, root_real)).as_posix()
-        return r
+        return Path(os.path.relpath(path, root_real)).as_posix()
 
     out: list[str] = []
     for dirpath, dirnames, _files in os.walk(root_real, followlinks=False):
