@@ -290,6 +290,8 @@ def test_not_a_folder(tmp_path):
         models.load_model(tmp_path / "missing")
     with pytest.raises(ValueError, match="folder path"):
         models.load_model(3)
+    with pytest.raises(ValueError, match="must name a folder"):
+        models.load_model("  ")
 
 
 def test_text_over_the_limit(handles):

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from la_core.checks import as_int
 from la_core.models.spec import check_family
 
 INDEX = "model.safetensors.index.json"
@@ -101,9 +102,12 @@ def inspect_folder(path) -> ModelFolder:
         pickled ones, which are refused); no tokenizer files.
     """
     try:
-        folder = os.path.realpath(os.fspath(path))
+        raw = os.fspath(path)
     except TypeError:
         raise ValueError(f"A model path must be a folder path (str or Path); got {type(path).__name__}.") from None
+    if not str(raw).strip() or "\x00" in str(raw):
+        raise ValueError(f"A model path must name a folder; got {raw!r}.")
+    folder = os.path.realpath(raw)
     where = f"Model folder {os.fspath(path)!r}"
     if not os.path.isdir(folder):
         raise ValueError(f"{where} does not exist or is not a folder.")
@@ -139,6 +143,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
     -------
     list of str
     """
+    limit = as_int(limit, "limit", min_value=1)
     root_real = os.path.realpath(os.fspath(root))
     if not os.path.isdir(root_real):
         raise ValueError(f"Models folder {os.fspath(root)!r} does not exist or is not a folder.")
