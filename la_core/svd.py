@@ -8,12 +8,11 @@ The SVD runs in torch (``torch.linalg.svd``, float32 by default) on the la_core 
 rest of la_core, so a GPU is used where there is one; ``backend="numpy"`` is kept as the reference
 that ``bench/bench_svd.py`` compares it with.
 
-:func:`factor_channels` decomposes a stack of channels (one matrix, a grey image, or R, G, B) once,
-into a :class:`FactoredChannels` that rebuilds any rank and the small previews of every rank.
+The SVD page's sources (one matrix, a grey image, or R, G, B channels) are factored once by
+:func:`la_core.svd_channels.factor_channels`.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,8 +24,7 @@ from la_core.device import get_device, to_numpy, to_tensor
 
 __all__ = ["SVDResult", "svd", "reconstruct", "reconstruct_many", "truncation_error", "energy",
            "rank_for_energy", "ParamCounts", "lora_params", "storage", "effective_rank",
-           "FactoredChannels", "Previews", "factor_channels", "synthetic", "downsample",
-           "block_mean_matrix", "head_qk", "Geometry2D", "geometry_2d"]
+           "synthetic", "head_qk", "Geometry2D", "geometry_2d"]
 
 
 class SVDResult(NamedTuple):
@@ -262,126 +260,6 @@ def effective_rank(S) -> float:
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
-# ----------------------------------------------------------------------------- channels
-class Previews(NamedTuple):
-    """Small block-mean previews of the rank-r approximations for a list of ranks."""
-
-    frames: np.ndarray   # (F, h, w) for one channel, (F, h, w, C) for several; float32
-    ranks: list          # F ranks, ascending
-    factor: int          # block side: each preview pixel is the mean of factor×factor entries
-
-
-@dataclass
-class FactoredChannels:
-    """A stack of channels (one matrix, a grey image, or R, G, B) with one thin SVD per channel.
-
-    Built by :func:`factor_channels`; only arrays, numbers and strings, so it pickles.
-
-    Attributes
-    ----------
-    A : numpy.ndarray, shape (C, m, n), float32
-    U, S, Vh : numpy.ndarray, shapes (C, m, k), (C, k), (C, k, n), float32
-        Thin SVD factors of each channel, ``k = min(m, n)``.
-    s : numpy.ndarray, shape (k,), float64
-        Combined spectrum ``√(Σ_c S_c²)``: its tail is the error over all channels together,
-        ``‖A − A_r‖_F = √(Σ_{i>r} s_i²)``.
-    lo, hi, signed : float, float, bool
-        Display range: 0…255 for an image, zero-centred ``±max|A|`` (signed) for a matrix.
-    image : bool
-        Grey levels of an image in 0…255, rather than a matrix.
-    t_svd : float
-        Seconds the SVDs took.
-    note : str
-        A description of the source, for display.
-    """
-
-    A: np.ndarray
-    U: np.ndarray
-    S: np.ndarray
-    Vh: np.ndarray
-    s: np.ndarray
-    lo: float
-    hi: float
-    signed: bool
-    image: bool
-    t_svd: float
-    note: str = ""
-
-    @property
-    def colour(self) -> bool:
-        """Three channels: R, G, B."""
-        return self.A.shape[0] == 3
-
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        """``(C, m, n, k)``: channels, rows, columns and the rank of the full SVD."""
-        C, m, n = self.A.shape
-        return C, m, n, self.S.shape[1]
-
-    def reconstruct(self, rank: int) -> np.ndarray:
-        """The best rank-r approximation of every channel, shape (C, m, n) (see :func:`reconstruct`)."""
-        return np.stack([reconstruct(u, s, vh, rank) for u, s, vh in zip(self.U, self.S, self.Vh)])
-
-    def previews(self, max_side: int = 128) -> Previews:
-        """Block-mean previews (longest side ≤ ``max_side``) of ranks 1…64 and log-spaced ranks up to k.
-
-        Built from block means of the factors (a block mean is linear: ``D_L A_r D_Rᵀ =
-        (D_L U_r) diag(S_r) (D_R V_r)ᵀ``), so they are exact without any full-size ``A_r``.
-        """
-        max_side = as_int(max_side, "max_side", 1)
-        C, m, n, k = self.shape
-        f = int(np.ceil(max(m, n) / max_side))
-        ranks = list(range(1, min(64, k) + 1))
-        if k > 64:
-            ranks += sorted(set(int(x) for x in np.geomspace(64, k, 14)[1:]) | {k})
-        DL, DR = block_mean_matrix(m, f), block_mean_matrix(n, f)                 # (m', m), (n', n)
-        frames = np.stack([reconstruct_many(DL @ self.U[c], self.S[c], self.Vh[c] @ DR.T, ranks)
-                           for c in range(C)], axis=-1)                           # (F, m', n', C)
-        return Previews(frames[..., 0] if C == 1 else frames, ranks, f)
-
-
-def factor_channels(chans, image: bool, note: str = "") -> FactoredChannels:
-    """One thin SVD (float32, :func:`svd`) per channel of ``chans``.
-
-    Parameters
-    ----------
-    chans : array_like, shape (C, m, n)
-        Finite channels: ``C = 1`` for a matrix or a grey image, 3 for R, G, B.
-    image : bool
-        An image (values in 0…255, shown on that range) rather than a matrix (zero-centred range).
-    note : str, optional
-        A description of the source, kept with the result.
-
-    Raises
-    ------
-    ValueError
-        If ``chans`` is not a finite 3-D numeric array within float32's range, or ``image`` is not
-        a bool.
-    """
-    if not isinstance(image, (bool, np.bool_)):
-        raise ValueError(f"image must be True or False; got {image!r}.")
-    a = chans if isinstance(chans, np.ndarray) and chans.dtype == np.float32 and chans.ndim == 3 else None
-    if a is None or not a.size or not np.isfinite(a).all():   # slow path: convert and explain what is wrong
-        a = as_float_array(chans, "chans", ndim=3)
-        if np.abs(a).max() > np.finfo(np.float32).max:
-            raise ValueError("chans has entries beyond float32's range (about ±3.4e38); rescale it.")
-        a = a.astype(np.float32)
-    t0 = time.perf_counter()
-    facs = [svd(c) for c in a]
-    t_svd = time.perf_counter() - t0
-    U = np.stack([f.U for f in facs])                                             # (C, m, k)
-    S = np.stack([f.S for f in facs])                                             # (C, k)
-    Vh = np.stack([f.Vh for f in facs])                                           # (C, k, n)
-    s = np.sqrt((S.astype(np.float64) ** 2).sum(0))                              # (k,) exact for the total error
-    if image:
-        lo, hi, signed = 0.0, 255.0, False
-    else:
-        hi = float(np.abs(a).max()) or 1.0
-        lo, signed = -hi, True
-    return FactoredChannels(A=a, U=U, S=S, Vh=Vh, s=s, lo=lo, hi=hi, signed=signed, image=bool(image),
-                            t_svd=t_svd, note=str(note))
-
-
 # ----------------------------------------------------------------------------- sources
 def synthetic(m: int, n: int, decay: float = 0.5, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     """A random ``m×n`` matrix with spectrum ``σ_i = i^(−decay)`` plus Gaussian noise.
@@ -408,36 +286,6 @@ def synthetic(m: int, n: int, decay: float = 0.5, noise: float = 0.0, seed: int 
     if noise > 0:
         a = a + noise * torch.randn(m, n, generator=g, dtype=torch.float64) / np.sqrt(max(m, n))
     return a.float().numpy()
-
-
-def downsample(img, max_side: int) -> np.ndarray:
-    """Block-mean downsample of a 2-D (h, w) or 3-D (h, w, c) array so that max(h, w) ≤ ``max_side``.
-
-    The factor is the smallest integer that fits; trailing rows/columns that do not fill a block
-    are dropped. Returns float32.
-    """
-    a = as_float_array(img, "img", ndim=(2, 3)).astype(np.float32)
-    max_side = as_int(max_side, "max_side", 1)
-    f = int(np.ceil(max(a.shape[:2]) / max_side))
-    if f <= 1:
-        return a
-    h, w = a.shape[0] // f, a.shape[1] // f
-    a = a[:h * f, :w * f]
-    return a.reshape(h, f, w, f, *a.shape[2:]).mean(axis=(1, 3))
-
-
-def block_mean_matrix(n: int, factor: int) -> np.ndarray:
-    """``(n // factor, n)`` averaging matrix D so that ``D x`` is the block mean of ``x``.
-
-    A block mean is linear, so ``D_L A_r D_Rᵀ = (D_L U_r) diag(S_r) (D_R V_r)ᵀ``: small previews of
-    every rank come from the downsampled factors.
-    """
-    n, factor = as_int(n, "n", 1), as_int(factor, "factor", 1)
-    m = n // factor
-    d = np.zeros((m, n), np.float32)
-    for i in range(m):
-        d[i, i * factor:(i + 1) * factor] = 1.0 / factor
-    return d
 
 
 def head_qk(w_q, w_k, head: int, n_heads: int) -> np.ndarray:

@@ -12,6 +12,7 @@ from figures import svd as fs
 from la_core import io as lio
 from la_core import models
 from la_core import svd as ls
+from la_core import svd_channels as sc
 from ui.chart import cached_figure, chart
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
@@ -52,7 +53,7 @@ def minilm_matrix(layer: int, label: str, head: int = 0) -> tuple[np.ndarray, st
 
 def image_channels(name: str, colour: bool, max_side: int) -> tuple[np.ndarray, str]:
     img = load_sample_image(name).astype(np.float32)                 # (h, w, 3) in 0…255
-    small = ls.downsample(img, max_side)
+    small = sc.downsample(img, max_side)
     note = (f"{name}: {img.shape[0]}×{img.shape[1]} pixels, downsampled to {small.shape[0]}×{small.shape[1]} "
             "(block means) so every rank rebuilds at once." if small.shape[:2] != img.shape[:2]
             else f"{name}: {img.shape[0]}×{img.shape[1]} pixels.")
@@ -63,7 +64,7 @@ def image_channels(name: str, colour: bool, max_side: int) -> tuple[np.ndarray, 
 
 
 @st.cache_data(max_entries=12, show_spinner="Computing the SVD…")
-def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> ls.FactoredChannels:
+def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> sc.FactoredChannels:
     """Load a source and compute its SVD once; a rank change then only rebuilds."""
     if kind == "image":
         name, colour, max_side = params
@@ -84,11 +85,11 @@ def prepare(kind: str, params: tuple, upload: bytes | None = None, upload_name: 
                              f"{MAX_UPLOAD:,} (e.g. 2048×2048). Upload a slice of it.")
         chans = np.array(emb.vectors, np.float32)[None]
         note = f"{emb.source}: {chans.shape[1]}×{chans.shape[2]} matrix." + (f" {emb.note}." if emb.note else "")
-    return ls.factor_channels(chans, image=kind == "image", note=note)
+    return sc.factor_channels(chans, image=kind == "image", note=note)
 
 
 @st.cache_data(max_entries=12, show_spinner="Precomputing the frames for the client-side slider…")
-def scrub_frames(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> ls.Previews:
+def scrub_frames(kind: str, params: tuple, upload: bytes | None = None, upload_name: str = "") -> sc.Previews:
     """Small previews of ranks 1…64 and log-spaced ranks beyond, from block means of the factors."""
     return prepare(kind, params, upload, upload_name).previews(PREVIEW_SIDE)
 
@@ -111,7 +112,7 @@ def block_view(a: np.ndarray) -> tuple[np.ndarray, str]:
     f = int(np.ceil(max(a.shape[:2]) / DISPLAY_SIDE))
     if f <= 1:
         return a, ""
-    small = ls.downsample(a, DISPLAY_SIDE)
+    small = sc.downsample(a, DISPLAY_SIDE)
     return small, f"showing {small.shape[0]}×{small.shape[1]} block means ({f}×{f}) of {a.shape[0]}×{a.shape[1]}"
 
 
@@ -129,7 +130,7 @@ st.markdown(
 
 # ----------------------------------------------------------------------------- 1. rank slider
 @st.fragment
-def rank_section(data: ls.FactoredChannels):
+def rank_section(data: sc.FactoredChannels):
     C, M, N, K = data.shape                             # channels, rows, columns, rank of the full SVD
     s = data.s
     en = ls.energy(s)

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from la_core import svd as ls
+from la_core import svd_channels as sc
 
 RNG = np.random.default_rng(0)
 
@@ -38,7 +39,7 @@ def test_svd_result_is_a_named_tuple():
 @pytest.mark.parametrize("C, shape, image", [(1, (30, 20), False), (3, (12, 17), True), (1, (9, 9), True)])
 def test_factor_channels_matches_numpy_per_channel(C, shape, image):
     chans = (RNG.random((C, *shape)) * (255 if image else 1) - (0 if image else 0.5)).astype(np.float32)
-    f = ls.factor_channels(chans, image, note="test")
+    f = sc.factor_channels(chans, image, note="test")
     k = min(shape)
     assert f.shape == (C, *shape, k) and f.colour == (C == 3) and f.image is image and f.note == "test"
     assert f.U.shape == (C, shape[0], k) and f.S.shape == (C, k) and f.Vh.shape == (C, k, shape[1])
@@ -62,20 +63,20 @@ def test_factor_channels_matches_numpy_per_channel(C, shape, image):
 
 def test_factor_channels_previews_are_block_means_of_the_approximations():
     chans = RNG.standard_normal((3, 70, 45)).astype(np.float32)
-    f = ls.factor_channels(chans, False)
+    f = sc.factor_channels(chans, False)
     p = f.previews(max_side=20)                                  # blocks of 4×4: 17×11 previews
     assert p.factor == 4 and p.ranks == list(range(1, 46)) and p.frames.shape == (45, 17, 11, 3)
     for i in (0, 9, 44):
         full = f.reconstruct(p.ranks[i])[:, :68, :44]                             # (3, 68, 44)
         block = full.reshape(3, 17, 4, 11, 4).mean(axis=(2, 4))
         np.testing.assert_allclose(p.frames[i], np.moveaxis(block, 0, -1), atol=1e-4)
-    grey = ls.factor_channels(RNG.standard_normal((1, 300, 100)), False).previews()
+    grey = sc.factor_channels(RNG.standard_normal((1, 300, 100)), False).previews()
     assert grey.factor == 3 and grey.frames.shape[1:] == (100, 33)            # one channel: no channel axis
     assert grey.ranks[:64] == list(range(1, 65)) and grey.ranks[-1] == 100 and grey.ranks == sorted(set(grey.ranks))
 
 
 def test_factor_channels_pickles():
-    f = ls.factor_channels(RNG.standard_normal((1, 5, 4)), False, note="n")
+    f = sc.factor_channels(RNG.standard_normal((1, 5, 4)), False, note="n")
     g = pickle.loads(pickle.dumps(f))
     np.testing.assert_array_equal(g.U, f.U)
     assert g.note == "n" and g.hi == f.hi
@@ -172,11 +173,11 @@ def test_synthetic_spectrum_and_downsample():
     A = ls.synthetic(50, 30, decay=1.0, noise=0.0, seed=1)
     np.testing.assert_allclose(np.linalg.svd(A, compute_uv=False), 1.0 / np.arange(1, 31), rtol=1e-4, atol=1e-6)
     img = RNG.random((9, 13, 3))
-    d = ls.downsample(img, 5)
+    d = sc.downsample(img, 5)
     assert d.shape == (3, 4, 3)
     np.testing.assert_allclose(d[0, 0], img[:3, :3].mean(axis=(0, 1)), rtol=1e-5)
-    D = ls.block_mean_matrix(9, 3)
-    np.testing.assert_allclose(D @ img[:, :12, 0] @ ls.block_mean_matrix(12, 3).T, d[:, :, 0], rtol=1e-5)
+    D = sc.block_mean_matrix(9, 3)
+    np.testing.assert_allclose(D @ img[:, :12, 0] @ sc.block_mean_matrix(12, 3).T, d[:, :, 0], rtol=1e-5)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -203,10 +204,10 @@ def test_synthetic_spectrum_and_downsample():
     (lambda: ls.rank_for_energy([1.0], True), "must be a number"),
     (lambda: ls.head_qk(np.eye(4), np.eye(4), 2, 2), "head must be at most 1"),
     (lambda: ls.geometry_2d(np.eye(2), 50.0), "n_points must be an integer"),
-    (lambda: ls.factor_channels(np.ones((2, 3)), False), "must be 3-D"),
-    (lambda: ls.factor_channels(np.ones((1, 3, 3)), 1), "image must be True or False"),
-    (lambda: ls.factor_channels(np.full((1, 2, 2), 1e300), False), "float32's range"),
-    (lambda: ls.factor_channels(np.ones((1, 3, 3), np.float32), False).reconstruct(2.0), "rank must be an integer"),
+    (lambda: sc.factor_channels(np.ones((2, 3)), False), "must be 3-D"),
+    (lambda: sc.factor_channels(np.ones((1, 3, 3)), 1), "image must be True or False"),
+    (lambda: sc.factor_channels(np.full((1, 2, 2), 1e300), False), "float32's range"),
+    (lambda: sc.factor_channels(np.ones((1, 3, 3), np.float32), False).reconstruct(2.0), "rank must be an integer"),
     (lambda: ls.effective_rank([0.0]), "undefined"),
     (lambda: ls.geometry_2d(np.eye(3)), "2×2"),
 ])

@@ -7,9 +7,9 @@ and folders are not listed.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from la_core.checks import as_int
+from la_core.paths import inside, resolve_in_root
 from la_core.io.errors import EMBEDDING_EXTENSIONS, EmbeddingFormatError, ext, friendly
 from la_core.io.load import Embeddings, load_embeddings
 
@@ -19,13 +19,6 @@ __all__ = ["list_data_files", "open_data_file"]
 def _is_metadata_name(rel: str) -> bool:
     base = os.path.basename(rel).lower()
     return ext(base) in (".tsv", ".csv", ".txt") and "metadata" in base
-
-
-def _inside(root_real: str, path_real: str) -> bool:
-    try:
-        return os.path.commonpath([root_real, path_real]) == root_real
-    except ValueError:  # different drives
-        return False
 
 
 @friendly
@@ -61,7 +54,7 @@ def list_data_files(root, limit: int = 10_000) -> list[str]:
             if _is_metadata_name(rel):
                 continue
             real = os.path.realpath(full)
-            if not _inside(root_real, real) or not os.path.isfile(real):
+            if not inside(root_real, real) or not os.path.isfile(real):
                 continue
             out.append(rel)
             if len(out) >= limit:
@@ -70,21 +63,7 @@ def list_data_files(root, limit: int = 10_000) -> list[str]:
 
 
 def _resolve_in_root(root, name: str) -> str:
-    root_real = os.path.realpath(os.fspath(root))
-    name = str(name)
-    if not name or "\x00" in name:
-        raise EmbeddingFormatError("Empty or invalid file name; choose a file listed in the data folder.")
-    if os.path.isabs(name) or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise EmbeddingFormatError(f"{name!r}: absolute paths are not allowed; choose a file inside the data folder.")
-    parts = Path(name.replace("\\", "/")).parts
-    if ".." in parts:
-        raise EmbeddingFormatError(f"{name!r}: '..' is not allowed; choose a file inside the data folder.")
-    real = os.path.realpath(os.path.join(root_real, name))
-    if not _inside(root_real, real):
-        raise EmbeddingFormatError(f"{name!r} points outside the data folder (a link?); it is not opened.")
-    if not os.path.isfile(real):
-        raise EmbeddingFormatError(f"{name!r} does not exist in the data folder or is not a regular file.")
-    return real
+    return resolve_in_root(root, name, "data folder", error=EmbeddingFormatError)
 
 
 def _metadata_beside(root, name: str) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from la_core.checks import as_int
+from la_core.paths import inside, resolve_in_root
 from la_core.models.spec import check_family
 
 INDEX = "model.safetensors.index.json"
@@ -31,17 +32,10 @@ class ModelFolder(NamedTuple):
     weight_files: tuple[str, ...]  # safetensors files (absolute paths)
 
 
-def _inside(root_real: str, path_real: str) -> bool:
-    try:
-        return os.path.commonpath([root_real, path_real]) == root_real
-    except ValueError:  # different drives
-        return False
-
-
 def _regular_inside(folder_real: str, name: str) -> str | None:
     """Real path of ``folder/name`` if it is a regular file that stays inside ``folder``."""
     real = os.path.realpath(os.path.join(folder_real, name))
-    return real if _inside(folder_real, real) and os.path.isfile(real) else None
+    return real if inside(folder_real, real) and os.path.isfile(real) else None
 
 
 def _read_json(path: str, what: str, where: str) -> dict:
@@ -150,7 +144,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
 
     def is_model(folder_real: str) -> bool:
         cfg = _regular_inside(folder_real, "config.json")
-        return cfg is not None and _inside(root_real, cfg)
+        return cfg is not None and inside(root_real, cfg)
 
     def rel(path: str) -> str:
         return Path(os.path.relpath(path, root_real)).as_posix()
@@ -167,7 +161,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
                 continue
             if os.path.islink(full):
                 real = os.path.realpath(full)
-                if _inside(root_real, real) and os.path.isdir(real) and is_model(real):
+                if inside(root_real, real) and os.path.isdir(real) and is_model(real):
                     out.append(rel(full))
                 continue
             walk.append(d)
@@ -185,17 +179,4 @@ def resolve_model_folder(root, name: str) -> str:
     ValueError
         An absolute name, ``..``, a link leading outside ``root``, or not a folder.
     """
-    root_real = os.path.realpath(os.fspath(root))
-    name = str(name)
-    if not name or "\x00" in name:
-        raise ValueError("Empty or invalid model folder name; choose one listed in the models folder.")
-    if os.path.isabs(name) or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise ValueError(f"{name!r}: absolute paths are not allowed; choose a folder inside the models folder.")
-    if ".." in Path(name.replace("\\", "/")).parts:
-        raise ValueError(f"{name!r}: '..' is not allowed; choose a folder inside the models folder.")
-    real = os.path.realpath(os.path.join(root_real, name))
-    if not _inside(root_real, real):
-        raise ValueError(f"{name!r} points outside the models folder (a link?); it is not opened.")
-    if not os.path.isdir(real):
-        raise ValueError(f"{name!r} is not a folder inside the models folder.")
-    return real
+    return resolve_in_root(root, name, "models folder", want_dir=True)
