@@ -21,7 +21,7 @@ def _fmt_mult(x: float) -> str:
 
 @st.cache_resource(max_entries=6, show_spinner="Running MiniLM with attention weights…")
 def real_attention(text: str) -> models.ModelAttention:
-    return models.minilm_attention(text, minilm())
+    return minilm().attention(text, truncate=True)
 
 
 @st.cache_data(max_entries=16)

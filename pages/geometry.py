@@ -7,7 +7,6 @@ import streamlit as st
 
 from figures import geometry as fg
 from la_core import geometry as lg
-from la_core import models
 from la_core.device import device_label
 from ui.chart import cached_figure, chart
 from ui.models import minilm
@@ -144,9 +143,9 @@ def norms_section() -> None:
         rows["v"] = nv
         if word.strip():
             m = minilm()
-            raw = models.embed([word], m, normalize=False)[0]
+            raw = m.embed([word], normalize=False)[0]
             rows["MiniLM raw"] = lg.norms(raw)
-            rows["MiniLM unit"] = lg.norms(models.embed([word], m)[0])
+            rows["MiniLM unit"] = lg.norms(m.embed([word])[0])
         else:
             st.info("Type a word to see the norms of its embedding.")
         table = pd.DataFrame({k: {"L1": r.l1, "L2": r.l2, "L∞": r.linf} for k, r in rows.items()}).T

@@ -10,45 +10,33 @@ from sklearn.datasets import load_sample_image
 
 from figures import svd as fs
 from la_core import io as lio
-from la_core import models
 from la_core import svd as ls
 from la_core import svd_channels as sc
 from ui.chart import cached_figure, chart
+from ui.models import minilm
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
 MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix
 DISPLAY_SIDE = 384            # matrices larger than this are shown as block means
-MINILM_MATS = {               # label -> (parameter suffix, shape note)
-    "W_Q (query, 384×384)": "attention.self.query.weight",
-    "W_K (key, 384×384)": "attention.self.key.weight",
-    "W_V (value, 384×384)": "attention.self.value.weight",
-    "W_O (attention output, 384×384)": "attention.output.dense.weight",
-    "FFN in (1536×384)": "intermediate.dense.weight",
-    "FFN out (384×1536)": "output.dense.weight",
+MINILM_MATS = {               # label -> the model handle's matrix kind ("qk": one head's W_Q,h W_K,hᵀ)
+    "W_Q (query, 384×384)": "Q",
+    "W_K (key, 384×384)": "K",
+    "W_V (value, 384×384)": "V",
+    "W_O (attention output, 384×384)": "O",
+    "FFN in (1536×384)": "MLP up",
+    "FFN out (384×1536)": "MLP down",
     "one head's W_Q,h W_K,hᵀ (384×384, rank ≤ 32)": "qk",
 }
-N_HEADS = 12
 
 
 # ----------------------------------------------------------------------------- cached data
-@st.cache_resource(show_spinner="Reading the all-MiniLM-L6-v2 weights…")
-def minilm_weights() -> dict:
-    """Every tensor of the bundled model.safetensors (the real MiniLM weights), as float32 NumPy."""
-    from pathlib import Path
-
-    from safetensors.numpy import load_file
-
-    return load_file(str(Path(models.model_path()) / "model.safetensors"))
-
-
 def minilm_matrix(layer: int, label: str, head: int = 0) -> tuple[np.ndarray, str]:
-    w = minilm_weights()
-    suffix = MINILM_MATS[label]
-    pre = f"encoder.layer.{layer}."
-    if suffix == "qk":
-        a = ls.head_qk(w[pre + "attention.self.query.weight"], w[pre + "attention.self.key.weight"], head, N_HEADS)
+    """One MiniLM matrix, read lazily from the model's memory-mapped safetensors."""
+    m, kind = minilm(), MINILM_MATS[label]
+    if kind == "qk":
+        a = ls.head_qk(m.layer_weight(layer, "Q"), m.layer_weight(layer, "K"), head, m.n_heads)
         return a, f"layer {layer}, head {head}: W_Q,h W_K,hᵀ"
-    return np.asarray(w[pre + suffix], np.float32), f"layer {layer} {label.split(' (')[0]}"
+    return m.layer_weight(layer, kind), f"layer {layer} {label.split(' (')[0]}"
 
 
 def image_channels(name: str, colour: bool, max_side: int) -> tuple[np.ndarray, str]:
@@ -227,7 +215,7 @@ def matrix_sections():
     elif src == "MiniLM weight":
         layer = c[0].selectbox("Layer", range(6), key="svd_layer")
         label = c[1].selectbox("Matrix", list(MINILM_MATS), key="svd_mat")
-        head = c[2].selectbox("Head", range(N_HEADS), key="svd_head", disabled=MINILM_MATS[label] != "qk")
+        head = c[2].selectbox("Head", range(minilm().n_heads), key="svd_head", disabled=MINILM_MATS[label] != "qk")
         kind, params = "minilm", (layer, label, head if MINILM_MATS[label] == "qk" else 0)
     elif src == "synthetic":
         m = c[0].number_input("rows m", 2, 1024, 200, key="svd_m")

@@ -61,10 +61,10 @@ def rows() -> pd.DataFrame:
 
 
 def main() -> None:
-    from la_core.models import embed, load_minilm
+    from la_core.models import load_model
 
     df = rows()
-    vecs = embed(df["label"].tolist(), load_minilm())                 # (n, 384) float32, unit rows
+    vecs = load_model().embed(df["label"].tolist())                 # (n, 384) float32, unit rows
     df["vector"] = [np.asarray(v, np.float32) for v in vecs]
     out = ROOT / "data" / "example_embeddings.parquet"
     out.parent.mkdir(exist_ok=True)

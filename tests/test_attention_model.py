@@ -10,12 +10,12 @@ TEXT = "The bank raised interest rates, so she moved her savings to the river ba
 
 @pytest.fixture(scope="module")
 def m():
-    return models.load_minilm()
+    return models.load_model()
 
 
 @pytest.fixture(scope="module")
 def ma(m):
-    return models.minilm_attention(TEXT, m)
+    return m.attention(TEXT, truncate=True)
 
 
 def test_shapes_and_tokens(m, ma):
@@ -50,14 +50,14 @@ def test_q_is_the_query_projection(m, ma):
     enc = m.tokenizer(TEXT, return_tensors="pt")
     with torch.inference_mode():
         x = m.model.embeddings(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"])[0]  # (T, 384)
-    W = models.weight(m, "encoder.layer.0.attention.self.query.weight")
+    W = m.weight("encoder.layer.0.attention.self.query.weight")
     b = m.model.encoder.layer[0].attention.self.query.bias.detach().numpy()
     q = (x.numpy() @ W.T + b).reshape(len(ma.tokens), 12, 32).transpose(1, 0, 2)
     np.testing.assert_allclose(ma.q[0], q, atol=1e-4)
 
 
 def test_truncation_is_flagged(m):
-    long = models.minilm_attention("word " * 700, m)
+    long = m.attention("word " * 700, truncate=True)
     assert long.truncated and long.n_tokens_total == 702
     assert long.attentions.shape == (6, 12, 512, 512)
     assert "702 tokens" in long.note and "512" in long.note
@@ -65,6 +65,6 @@ def test_truncation_is_flagged(m):
 
 def test_bad_text(m):
     with pytest.raises(ValueError, match="non-empty string"):
-        models.minilm_attention("   ", m)
+        m.attention("   ", truncate=True)
     with pytest.raises(ValueError, match="non-empty string"):
-        models.minilm_attention(None, m)
+        m.attention(None, truncate=True)

@@ -100,7 +100,7 @@ def _private(module: str, name: str) -> bool:
 
 def test_ui_uses_only_public_names_of_la_core():
     used = [(p.name, *u) for p in UI_FILES for u in _la_core_names(p)]
-    assert any(name == "load_minilm" for _, _, name, _ in used)          # the walk does find the uses
+    assert any(name == "load_model" for _, _, name, _ in used)          # the walk does find the uses
     bad = [u for u in used if _private(u[1], u[2])]
     assert not bad, f"ui uses private names of la_core (file, module, name, line): {bad}"
 

@@ -14,10 +14,10 @@ TEXT = "The bank raised interest rates, so she moved her savings to the river ba
 TEXTS = ["The cat sat on the mat.", "A dog barked.", "king", "queens and kings of the old land rule"]
 
 
-# ----------------------------------------------------------------------------- MiniLM (compat API)
+# ----------------------------------------------------------------------------- MiniLM: embeddings and weights
 @pytest.fixture(scope="module")
 def m():
-    return models.load_minilm()
+    return models.load_model()
 
 
 def test_config(m):
@@ -28,8 +28,8 @@ def test_embed_matches_sentence_transformers(m):
     from sentence_transformers import SentenceTransformer
 
     texts = ["The cat sat on the mat.", "A dog barked.", "king"]
-    ours = models.embed(texts, m)
-    ref = SentenceTransformer(models.model_path(), device="cpu").encode(texts, normalize_embeddings=True)
+    ours = m.embed(texts)
+    ref = SentenceTransformer(models.bundled_path(), device="cpu").encode(texts, normalize_embeddings=True)
     assert ours.shape == (3, 384) and ours.dtype == np.float32
     np.testing.assert_allclose(ours, ref, atol=1e-5)
     # similar sentences are closer than unrelated ones
@@ -37,13 +37,13 @@ def test_embed_matches_sentence_transformers(m):
 
 
 def test_weights(m):
-    names = models.weight_names(m)
+    names = m.weight_names()
     q = "encoder.layer.0.attention.self.query.weight"
     assert q in names
-    assert models.weight(m, q).shape == (384, 384)
-    assert models.weight(m, "encoder.layer.0.intermediate.dense.weight").shape == (1536, 384)
+    assert m.weight(q).shape == (384, 384)
+    assert m.weight("encoder.layer.0.intermediate.dense.weight").shape == (1536, 384)
     with pytest.raises(ValueError, match="no parameter"):
-        models.weight(m, "nope")
+        m.weight("nope")
 
 
 # ----------------------------------------------------------------------------- MiniLM (handle)
@@ -66,7 +66,7 @@ def test_minilm_embed_long_text_and_progress(m):
     texts = TEXTS + ["word " * 400]
     calls = []
     ours = m.embed(texts, batch_size=2, progress=lambda done, total: calls.append((done, total)))
-    ref = SentenceTransformer(models.model_path(), device="cpu").encode(texts)
+    ref = SentenceTransformer(models.bundled_path(), device="cpu").encode(texts)
     np.testing.assert_allclose(ours, ref, atol=1e-5)
     assert calls == [(2, 5), (4, 5), (5, 5)]
     raw = m.embed(texts[:1], normalize=False)

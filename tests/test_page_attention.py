@@ -77,7 +77,7 @@ def test_minilm_head_is_rebuilt(at):
     at.selectbox(key="att_step_head").set_value(5).run()
     assert_no_exception(at)
     t = trace(at, STEP_SOFTMAX)
-    ma = models.minilm_attention(at.text_area(key="att_text").value, models.load_minilm())
+    ma = models.load_model().attention(at.text_area(key="att_text").value, truncate=True)
     assert [x.replace("\u200b", "") for x in t["x"]] == ma.tokens
     np.testing.assert_allclose(arr(t["z"]), ma.attentions[2, 5], atol=1e-5)
     assert any("match the model's attention" in s.value for s in at.success)
@@ -87,7 +87,7 @@ def test_minilm_head_is_rebuilt(at):
 def test_real_model_selectors_and_rollout(at):
     at.text_area(key="att_text").set_value("Paris is the capital of France.").run()
     assert_no_exception(at)
-    ma = models.minilm_attention("Paris is the capital of France.", models.load_minilm())
+    ma = models.load_model().attention("Paris is the capital of France.", truncate=True)
     t = trace(at, REAL)
     assert [x.replace("\u200b", "") for x in t["x"]] == ma.tokens
     np.testing.assert_allclose(arr(t["z"]), ma.attentions[0, 0], atol=1e-6)
@@ -148,7 +148,7 @@ def test_long_text_steps_show_a_window_of_exact_values():
     at.radio(key="att_source").set_value("a MiniLM head").run()
     at.radio(key="att_mask").set_value("causal").run()
     assert_no_exception(at)
-    ma = models.minilm_attention(text, models.load_minilm())
+    ma = models.load_model().attention(text, truncate=True)
     T = len(ma.tokens)
     assert T == 512
     full = la.attention_steps(ma.q[0, 0], ma.k[0, 0], ma.v[0, 0], mask=np.tril(np.ones((T, T), bool)))

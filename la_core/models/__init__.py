@@ -8,12 +8,9 @@ the weight matrices read lazily from the files.
 
 Modules: ``spec`` (config -> sizes), ``folder`` (what a model folder must hold, listing),
 ``weights`` (lazy safetensors), ``weight_kinds`` (layer and kind of a weight name), ``capture``
-(the registered attention function), ``attention_result``, ``embedding``, ``handle`` and ``compat``
-(the former MiniLM-only functions, to be removed once the pages use ``Model``).
+(the registered attention function), ``attention_result``, ``embedding`` and ``handle``.
 """
 from la_core.models.attention_result import ModelAttention
-from la_core.models.compat import (MAX_TOKENS, MiniLM, embed, load_minilm, minilm_attention, model_path,
-                                   weight, weight_names)
 from la_core.models.folder import list_model_folders, resolve_model_folder
 from la_core.models.handle import BUNDLED_NAME, Model, bundled_path, load_model
 from la_core.models.spec import FAMILIES
@@ -22,6 +19,4 @@ from la_core.models.weight_kinds import KINDS, LAYER_KINDS
 __all__ = [
     "load_model", "Model", "ModelAttention", "list_model_folders", "resolve_model_folder", "bundled_path",
     "BUNDLED_NAME", "FAMILIES", "KINDS", "LAYER_KINDS",
-    # compatibility with the MiniLM-only API, to remove once the pages switch
-    "MiniLM", "load_minilm", "embed", "weight_names", "weight", "minilm_attention", "MAX_TOKENS", "model_path",
 ]
