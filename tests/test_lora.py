@@ -359,3 +359,23 @@ def test_delta_svd_property(out, inn, r, seed, alpha):
     assert S.shape == (k,)
     np.testing.assert_allclose(S, ref[:k], rtol=1e-9, atol=1e-10 * ref[0])
     np.testing.assert_allclose((U * S) @ Vh, dense, atol=1e-9 * ref[0])
+
+
+def test_shipped_example_adapter_fits_minilm():
+    from conftest import ROOT
+    from la_core.models import load_minilm
+
+    folder = ROOT / "data" / "example_adapter"
+    ad = lora.load_adapter(folder)
+    assert ad.r == 8 and len(ad.modules) == 12 and {ad.kind_of(m) for m in ad.modules} == {"q", "v"}
+    assert (folder / "adapter_model.safetensors").stat().st_size < 400_000
+    base = load_minilm(torch.device("cpu")).model
+    pm = peft.PeftModel.from_pretrained(base, folder)
+    before = {m: pm.get_base_model().get_submodule(m).base_layer.weight.detach().clone() for m in ad.modules}
+    merged = pm.merge_and_unload()
+    df = ad.summary()
+    assert (df.rank_90 < 8).all()                       # trained: the update uses fewer directions than r
+    for m in ad.modules:
+        w = before[m].numpy()
+        np.testing.assert_allclose(merged.get_submodule(m).weight.detach().numpy() - w, ad.delta(m), atol=1e-5)
+        assert 0 < ad.relative_update(m, w) < 1
