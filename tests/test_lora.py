@@ -362,7 +362,7 @@ def test_delta_svd_property(out, inn, r, seed, alpha):
 
 
 def test_shipped_example_adapter_fits_minilm():
-    from conftest import ROOT
+    from tests.conftest import ROOT
     from la_core.models import load_minilm
 
     folder = ROOT / "data" / "example_adapter"
