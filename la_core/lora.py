@@ -24,6 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
+from safetensors import safe_open
+from safetensors.torch import load as load_safetensors
 
 from la_core.checks import as_dtype, as_float_array, as_int, as_matrix, as_positive_float
 from la_core.device import get_device, to_numpy, to_tensor
@@ -180,8 +182,6 @@ class Adapter:
         if isinstance(self._source, dict):
             a, b = self._source[ka], self._source[kb]                     # (r, in), (out, r)
         else:
-            from safetensors import safe_open
-
             with safe_open(str(self._source), framework="pt") as f:
                 a, b = f.get_tensor(ka), f.get_tensor(kb)                 # (r, in), (out, r)
         if dtype is None:
@@ -292,7 +292,10 @@ def _read_files(path_or_files) -> tuple[dict, bytes | Path]:
             present = sorted(p.name for p in folder.iterdir())
         except (OSError, ValueError):
             raise _fail(f"{str(path_or_files)!r} is not a folder") from None
-        cfg = (folder / CONFIG_NAME).read_bytes() if CONFIG_NAME in present else None
+        try:
+            cfg = (folder / CONFIG_NAME).read_bytes() if CONFIG_NAME in present else None
+        except OSError as exc:
+            raise _fail(f"{CONFIG_NAME} cannot be read ({exc})") from None
         weights = folder / WEIGHTS_NAME if WEIGHTS_NAME in present else None
     else:
         raise _fail(f"path_or_files must be a folder path or a dict of file bytes; got {type(path_or_files).__name__}")
@@ -337,12 +340,9 @@ def _settings(cfg: dict) -> dict:
 
 def _header(weights: bytes | Path) -> tuple[dict, dict]:
     """Shapes by key, and the tensors for bytes input (a folder's data is not read here)."""
-    from safetensors import safe_open
-    from safetensors.torch import load
-
     try:
         if isinstance(weights, bytes):
-            tensors = load(weights)
+            tensors = load_safetensors(weights)
             return {k: tuple(t.shape) for k, t in tensors.items()}, tensors
         with safe_open(str(weights), framework="pt") as f:
             return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}, {}
@@ -388,8 +388,8 @@ def load_adapter(path_or_files) -> Adapter:
         raise _fail(f"the file holds several adapters ({sorted(map(str, names))}); save one adapter per folder")
     target = cfg.get("target_modules")
     ad = Adapter(modules=tuple(sorted(pairs, key=_order)), config=cfg, skipped=tuple(skipped), _keys={}, _shapes={},
-                 target_modules=target if isinstance(target, str) else tuple(sorted(
-                     target or {p.rsplit(".", 1)[-1] for p in pairs})), _source=None, **settings)
+                 target_modules=target if isinstance(target, str) else tuple(sorted(map(str, target if isinstance(
+                     target, list) and target else {p.rsplit(".", 1)[-1] for p in pairs}))), _source=None, **settings)
     for module in ad.modules:
         if len(pairs[module]) < 2:
             raise _fail(f"module {module!r} has no lora_{'B' if 'A' in pairs[module] else 'A'} weight")

@@ -379,3 +379,14 @@ def test_shipped_example_adapter_fits_minilm():
         w = before[m].numpy()
         np.testing.assert_allclose(merged.get_submodule(m).weight.detach().numpy() - w, ad.delta(m), atol=1e-5)
         assert 0 < ad.relative_update(m, w) < 1
+
+
+def test_odd_config_values_and_folder_entries(tmp_path):
+    files = _files(_ab("layers.0.q_proj", 6, 5, 4), target_modules=[3, "q_proj"])
+    assert lora.load_adapter(files).target_modules == ("3", "q_proj")
+    assert lora.load_adapter(_files(_ab("layers.0.q_proj", 6, 5, 4), target_modules={"x": 1})).target_modules == (
+        "q_proj",)                                      # not a list: the last name parts found instead
+    (tmp_path / "adapter_config.json").mkdir()          # a folder where the config should be
+    (tmp_path / "adapter_model.safetensors").write_bytes(files["adapter_model.safetensors"])
+    with pytest.raises(ValueError, match="cannot be read"):
+        lora.load_adapter(tmp_path)
