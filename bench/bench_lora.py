@@ -2,8 +2,8 @@
 against numpy.linalg.svd of the dense ΔW; load + summary of a synthetic Llama-7B-shaped adapter
 (32 layers × q k v o gate up down, r = 64, float32 safetensors in a temp folder), time and peak memory.
 
-Peak memory is the growth of the resident set (psutil RSS, sampled every 5 ms) of a fresh subprocess
-during load_adapter + summary, over the process after imports, so it charges only what they allocate.
+Peak memory is how far the peak resident set of a fresh subprocess (Linux VmHWM, reset after the
+imports through /proc/self/clear_refs) rises above its resident set before load_adapter + summary.
 """
 from __future__ import annotations
 
@@ -31,25 +31,17 @@ LLAMA7B = {"self_attn.q_proj": (4096, 4096), "self_attn.k_proj": (4096, 4096), "
            "mlp.down_proj": (4096, 11008)}
 
 _CHILD = r"""
-import json, sys, threading, time
-import psutil
+import json, re, sys, time
 from la_core.lora import load_adapter
-proc = psutil.Process()
-base = proc.memory_info().rss
-peak = [base]
-stop = False
-def watch():
-    while not stop:
-        peak[0] = max(peak[0], proc.memory_info().rss)
-        time.sleep(0.005)
-t = threading.Thread(target=watch); t.start()
+kb = lambda key: int(re.search(key + r":\s+(\d+)", open("/proc/self/status").read()).group(1))
+open("/proc/self/clear_refs", "w").write("5")          # Linux: reset the peak (VmHWM) to the current RSS
+base = kb("VmRSS")
 t0 = time.perf_counter()
 ad = load_adapter(sys.argv[1])
 t1 = time.perf_counter()
 df = ad.summary()
 t2 = time.perf_counter()
-stop = True; t.join()
-print(json.dumps({"peak_mb": (peak[0] - base) / 2**20, "load_s": t1 - t0, "summary_s": t2 - t1, "rows": len(df)}))
+print(json.dumps({"peak_mb": (kb("VmHWM") - base) / 1024, "load_s": t1 - t0, "summary_s": t2 - t1, "rows": len(df)}))
 """
 
 

@@ -395,9 +395,9 @@ def load_adapter(path_or_files) -> Adapter:
             raise _fail(f"module {module!r} has no lora_{'B' if 'A' in pairs[module] else 'A'} weight")
         ka, kb = pairs[module]["A"], pairs[module]["B"]
         sa, sb = shapes[ka], shapes[kb]
-        if len(sa) != 2 or len(sb) != 2:
-            raise _fail(f"module {module!r} has lora_A {sa} and lora_B {sb}; only 2-D (linear layer) LoRA "
-                        "weights are read, not convolution ones")
+        if len(sa) != 2 or len(sb) != 2 or 0 in sa + sb:
+            raise _fail(f"module {module!r} has lora_A {sa} and lora_B {sb}; only non-empty 2-D (linear layer) "
+                        "LoRA weights are read, not convolution ones")
         ad._keys[module], ad._shapes[module] = (ka, kb), (sb[0], sa[1])
         if not sa[0] == sb[1] == ad.rank_of(module):
             raise _fail(f"module {module!r}: lora_A is {sa} and lora_B is {sb}, which do not chain as "
@@ -407,7 +407,7 @@ def load_adapter(path_or_files) -> Adapter:
         for t, ab in zip(ad._factors(module, None), "AB"):
             if not t.is_floating_point():
                 raise _fail(f"module {module!r}: lora_{ab} has dtype {t.dtype}, not a floating-point type")
-            if not bool(torch.isfinite(t).all()):
+            if not all(bool(torch.isfinite(x)) for x in t.aminmax()):   # NaN propagates to min and max
                 raise _fail(f"module {module!r}: lora_{ab} contains NaN or infinite values")
     return ad
 

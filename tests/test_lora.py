@@ -235,6 +235,17 @@ def _ab(module: str, out: int, inn: int, r: int, seed: int = 0, name: str | None
             f"base_model.model.{module}.lora_B{seg}.weight": rng.standard_normal((out, r)).astype(np.float32)}
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_half_and_double_weights(dtype):
+    t = {k: torch.as_tensor(v).to(dtype) for k, v in _ab("layers.0.o_proj", 20, 12, 4).items()}
+    ad = lora.load_adapter(_files(t))
+    a, b = (v.double().numpy() for v in t.values())
+    dense = 2.0 * b @ a
+    np.testing.assert_allclose(ad.delta_svd("layers.0.o_proj", "float64").S, np.linalg.svd(dense, compute_uv=False)[:4],
+                               rtol=1e-10)
+    np.testing.assert_allclose(ad.delta("layers.0.o_proj"), dense, rtol=1e-5, atol=1e-5)
+
+
 def test_rslora_and_patterns_from_written_files():
     mods = ["model.layers.1.self_attn.q_proj", "model.layers.11.self_attn.q_proj", "model.layers.1.mlp.xq_proj"]
     t = {}
@@ -260,7 +271,7 @@ def test_rslora_and_patterns_from_written_files():
     ("bad_json", "JSON"), ("not_safetensors", "safetensors"), ("int_weights", "floating"), ("conv", "2-D"),
     ("two_adapters", "several adapters"), ("bad_regex", "regular expression"), ("no_r", "no 'r'"),
     ("r_float", "integer"), ("no_config", "no adapter_config.json"), ("not_dict", "dict of file bytes"),
-    ("bad_value", "file names to bytes"),
+    ("bad_value", "file names to bytes"), ("empty", "non-empty"), ("nan_bf16", "NaN"),
 ])
 def test_bad_adapters(case, match):
     good = _ab("model.layers.0.self_attn.q_proj", 8, 6, 4)
@@ -283,6 +294,11 @@ def test_bad_adapters(case, match):
         del t[kb]
     elif case == "int_weights":
         t[ka] = np.ones((4, 6), np.int64)
+    elif case == "empty":
+        t[ka] = np.ones((4, 0), np.float32)
+    elif case == "nan_bf16":
+        t = {k: torch.as_tensor(v).bfloat16() for k, v in t.items()}
+        t[ka][0, 0] = float("nan")
     elif case == "conv":
         t[ka] = np.ones((4, 6, 1, 1), np.float32)
     elif case == "two_adapters":
