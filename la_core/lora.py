@@ -7,65 +7,27 @@ forms ``ΔW``: with thin QRs ``B = Q_B R_B`` and ``Aᵀ = Q_A R_A``, ``ΔW = Q_B
 so the SVD of the small core, carried back by ``Q_B`` and ``Q_A``, is the SVD of ``ΔW`` at
 ``O((out + in) r²)`` instead of ``O(out · in · r)`` for the product alone.
 
-Files follow PEFT's layout (``adapter_config.json``, ``adapter_model.safetensors`` with keys
-``base_model.model.<module>.lora_A[.<adapter name>].weight``). Only safetensors are read, never
+Files follow PEFT's layout (read by :mod:`la_core.lora_files`). Only safetensors are read, never
 pickles; a folder is read lazily, one module at a time.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import torch
 from safetensors import safe_open
-from safetensors.torch import load as load_safetensors
 
-from la_core.checks import as_dtype, as_float_array, as_int, as_matrix, as_positive_float
+from la_core.checks import as_dtype, as_float_array, as_int, as_matrix
 from la_core.device import get_device, to_numpy, to_tensor
-from la_core.svd import effective_rank, rank_for_energy
+from la_core.lora_files import (KEY, PREFIX, WEIGHTS_NAME, fail, header, kind_of_name, layer_of_name,
+                                module_order, read_files, settings)
+from la_core.svd import SVDResult, effective_rank, rank_for_energy
 
 __all__ = ["SVDResult", "Adapter", "load_adapter", "relative_update", "principal_angles"]
-
-CONFIG_NAME = "adapter_config.json"
-WEIGHTS_NAME = "adapter_model.safetensors"
-_KEY = re.compile(r"^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.(?P<name>[^.]+))?\.weight$")
-_PREFIX = "base_model.model."
-_ACCEPTED = (f"a PEFT LoRA adapter: a folder (or the two files as bytes) with {CONFIG_NAME} "
-             f"(peft_type 'LORA', r, lora_alpha) and {WEIGHTS_NAME} holding "
-             "base_model.model.<module>.lora_A.weight (r × in) and .lora_B.weight (out × r)")
-# Last name part -> kind of layer (lower case). "dense", "c_proj" depend on the parent: see kind_of.
-_KINDS = {
-    "q": ("q_proj", "query", "q", "wq", "q_lin", "to_q"),
-    "k": ("k_proj", "key", "k", "wk", "k_lin", "to_k"),
-    "v": ("v_proj", "value", "v", "wv", "v_lin", "to_v"),
-    "qkv": ("c_attn", "qkv_proj", "query_key_value", "wqkv", "qkv", "in_proj"),
-    "o": ("o_proj", "out_proj", "wo", "out_lin", "to_out"),
-    "MLP gate": ("gate_proj", "w1"),
-    "MLP up": ("up_proj", "fc1", "c_fc", "w3", "dense_h_to_4h", "lin1", "fc_in"),
-    "MLP down": ("down_proj", "fc2", "w2", "dense_4h_to_h", "lin2", "fc_out"),
-    "MLP gate+up": ("gate_up_proj",),
-}
-_KIND_OF = {name: kind for kind, names in _KINDS.items() for name in names}
-
-
-class SVDResult(NamedTuple):
-    """Thin SVD ``ΔW = U diag(S) Vh``: U (out, k), S (k,) descending, Vh (k, in), k = min(r, out, in)."""
-
-    U: np.ndarray
-    S: np.ndarray
-    Vh: np.ndarray
-
-
-def _fail(what: str) -> ValueError:
-    return ValueError(f"{what}. Accepted: {_ACCEPTED}.")
-
 
 def _pattern_key(keys, module: str) -> str:
     """PEFT's ``get_pattern_key``: the first key that matches the end of the name after a dot."""
@@ -73,33 +35,6 @@ def _pattern_key(keys, module: str) -> str:
         if re.match(rf"(.*\.)?({key})$", module):
             return key
     return module
-
-
-def _layer(module: str) -> int | None:
-    parts = [p for p in module.split(".") if p.isdigit()]
-    return int(parts[0]) if parts else None
-
-
-def _kind(module: str) -> str:
-    *parents, last = module.lower().split(".")
-    if last in _KIND_OF:
-        return _KIND_OF[last]
-    if last in ("dense", "c_proj", "proj", "out"):
-        if any("attn" in p or "attention" in p for p in parents):
-            return "o"
-        if parents and parents[-1] == "intermediate":
-            return "MLP up"
-        if parents and parents[-1] in ("output", "mlp", "ffn", "feed_forward"):
-            return "MLP down"
-    return "other"
-
-
-def _order(module: str):
-    """Sort key: layer, then q k v o gate up down, then the name with numbers compared as numbers."""
-    kinds = list(_KINDS) + ["other"]
-    natural = [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", module)]
-    layer = _layer(module)
-    return (layer is not None, -1 if layer is None else layer, kinds.index(_kind(module)), natural)
 
 
 @dataclass(eq=False)
@@ -165,7 +100,7 @@ class Adapter:
 
     def layer_of(self, module: str) -> int | None:
         """Block index: the first all-digit part of the name (``h.1.attn`` → 1), else None."""
-        return _layer(self._check(module))
+        return layer_of_name(self._check(module))
 
     def kind_of(self, module: str) -> str:
         """Kind of layer from its name: q, k, v, qkv, o, MLP gate/up/down/gate+up, or other.
@@ -173,7 +108,7 @@ class Adapter:
         ``dense`` and ``c_proj`` are read with their parent: under attention they are the output
         projection ``o``; BERT's ``intermediate.dense`` is MLP up and ``output.dense`` MLP down.
         """
-        return _kind(self._check(module))
+        return kind_of_name(self._check(module))
 
     # ------------------------------------------------------------------ the update
     def _factors(self, module: str, dtype: torch.dtype | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -274,82 +209,6 @@ class Adapter:
         return principal_angles(self.delta_svd(module, "float64"), base_weight, k)
 
 
-# ---------------------------------------------------------------------------- loading
-def _read_files(path_or_files) -> tuple[dict, bytes | Path]:
-    """The parsed config and the weights (bytes, or the safetensors path of a folder)."""
-    if isinstance(path_or_files, dict):
-        files = {}
-        for name, data in path_or_files.items():
-            data = data.getvalue() if hasattr(data, "getvalue") else data    # an uploaded file object
-            if not isinstance(name, str) or not isinstance(data, (bytes, bytearray, memoryview)):
-                raise _fail(f"files must map file names to bytes; got {name!r}: {type(data).__name__}")
-            files[os.path.basename(name)] = bytes(data)
-        present, cfg, weights = sorted(files), files.get(CONFIG_NAME), files.get(WEIGHTS_NAME)
-    elif isinstance(path_or_files, (str, os.PathLike)):
-        folder = Path(path_or_files)
-        try:
-            folder = folder.parent if folder.is_file() and folder.name in (CONFIG_NAME, WEIGHTS_NAME) else folder
-            present = sorted(p.name for p in folder.iterdir())
-        except (OSError, ValueError):
-            raise _fail(f"{str(path_or_files)!r} is not a folder") from None
-        try:
-            cfg = (folder / CONFIG_NAME).read_bytes() if CONFIG_NAME in present else None
-        except OSError as exc:
-            raise _fail(f"{CONFIG_NAME} cannot be read ({exc})") from None
-        weights = folder / WEIGHTS_NAME if WEIGHTS_NAME in present else None
-    else:
-        raise _fail(f"path_or_files must be a folder path or a dict of file bytes; got {type(path_or_files).__name__}")
-    if weights is None:
-        pickled = [p for p in present if p.endswith((".bin", ".pt", ".pth", ".ckpt"))]
-        raise _fail(f"no {WEIGHTS_NAME} among {present[:8]}" + (
-            f"; {pickled[0]} is a pickle, never opened (save with safe_serialization=True)" if pickled else ""))
-    if cfg is None:
-        raise _fail(f"no {CONFIG_NAME} among {present[:8]} (it holds r and lora_alpha, needed for the scale)")
-    try:
-        cfg = json.loads(cfg)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _fail(f"{CONFIG_NAME} is not valid JSON ({exc})") from None
-    if not isinstance(cfg, dict):
-        raise _fail(f"{CONFIG_NAME} must hold a JSON object; got {type(cfg).__name__}")
-    return cfg, weights
-
-
-def _settings(cfg: dict) -> dict:
-    """r, alpha, use_rslora and the two patterns from the config, checked."""
-    if str(cfg.get("peft_type", "LORA")).upper() != "LORA":
-        raise _fail(f"peft_type is {cfg['peft_type']!r}, not a LoRA adapter")
-    if cfg.get("use_dora"):
-        raise _fail("this is a DoRA adapter (use_dora): its update is not scale · B A")
-    missing = [k for k in ("r", "lora_alpha") if k not in cfg]
-    if missing:
-        raise _fail(f"{CONFIG_NAME} has no {missing[0]!r}")
-    out = {"r": as_int(cfg["r"], "r", 1), "alpha": as_positive_float(cfg["lora_alpha"], "lora_alpha"),
-           "use_rslora": bool(cfg.get("use_rslora", False))}
-    for name, check in (("rank_pattern", lambda v, n: as_int(v, n, 1)), ("alpha_pattern", as_positive_float)):
-        pat = cfg.get(name) or {}
-        if not isinstance(pat, dict):
-            raise _fail(f"{name} must map module patterns to values; got {pat!r}")
-        for key in pat:
-            try:
-                re.compile(key)
-            except re.error as exc:
-                raise _fail(f"{name} key {key!r} is not a valid regular expression ({exc})") from None
-        out[name] = {key: check(v, f"{name}[{key!r}]") for key, v in pat.items()}
-    return out
-
-
-def _header(weights: bytes | Path) -> tuple[dict, dict]:
-    """Shapes by key, and the tensors for bytes input (a folder's data is not read here)."""
-    try:
-        if isinstance(weights, bytes):
-            tensors = load_safetensors(weights)
-            return {k: tuple(t.shape) for k, t in tensors.items()}, tensors
-        with safe_open(str(weights), framework="pt") as f:
-            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}, {}
-    except Exception as exc:   # safetensors has its own error types for a bad header
-        raise _fail(f"{WEIGHTS_NAME} is not a readable safetensors file ({type(exc).__name__}: {exc})") from None
-
-
 def load_adapter(path_or_files) -> Adapter:
     """Open a PEFT LoRA adapter.
 
@@ -370,45 +229,45 @@ def load_adapter(path_or_files) -> Adapter:
         other than LORA, DoRA, no ``lora_A``/``lora_B`` pairs (a full state dict), A and B that do
         not chain as A (r × in), B (out × r) with the config's r, non-float or NaN/inf weights.
     """
-    cfg, weights = _read_files(path_or_files)
-    settings = _settings(cfg)
-    shapes, tensors = _header(weights)
+    cfg, weights = read_files(path_or_files)
+    chosen = settings(cfg)
+    shapes, tensors = header(weights)
     pairs, names, skipped = {}, set(), []
     for key in shapes:
-        m = _KEY.match(key)
+        m = KEY.match(key)
         if m:
             names.add(m["name"])
-            pairs.setdefault(m["module"].removeprefix(_PREFIX), {})[m["ab"]] = key
+            pairs.setdefault(m["module"].removeprefix(PREFIX), {})[m["ab"]] = key
         else:
             skipped.append(key)
     if not pairs:
-        raise _fail(f"{WEIGHTS_NAME} holds no lora_A/lora_B weights (found {len(shapes)} tensors such as "
+        raise fail(f"{WEIGHTS_NAME} holds no lora_A/lora_B weights (found {len(shapes)} tensors such as "
                     f"{sorted(shapes)[:2]}; a full model state dict is not an adapter)")
     if len(names) > 1:
-        raise _fail(f"the file holds several adapters ({sorted(map(str, names))}); save one adapter per folder")
+        raise fail(f"the file holds several adapters ({sorted(map(str, names))}); save one adapter per folder")
     target = cfg.get("target_modules")
-    ad = Adapter(modules=tuple(sorted(pairs, key=_order)), config=cfg, skipped=tuple(skipped), _keys={}, _shapes={},
+    ad = Adapter(modules=tuple(sorted(pairs, key=module_order)), config=cfg, skipped=tuple(skipped), _keys={}, _shapes={},
                  target_modules=target if isinstance(target, str) else tuple(sorted(map(str, target if isinstance(
-                     target, list) and target else {p.rsplit(".", 1)[-1] for p in pairs}))), _source=None, **settings)
+                     target, list) and target else {p.rsplit(".", 1)[-1] for p in pairs}))), _source=None, **chosen)
     for module in ad.modules:
         if len(pairs[module]) < 2:
-            raise _fail(f"module {module!r} has no lora_{'B' if 'A' in pairs[module] else 'A'} weight")
+            raise fail(f"module {module!r} has no lora_{'B' if 'A' in pairs[module] else 'A'} weight")
         ka, kb = pairs[module]["A"], pairs[module]["B"]
         sa, sb = shapes[ka], shapes[kb]
         if len(sa) != 2 or len(sb) != 2 or 0 in sa + sb:
-            raise _fail(f"module {module!r} has lora_A {sa} and lora_B {sb}; only non-empty 2-D (linear layer) "
+            raise fail(f"module {module!r} has lora_A {sa} and lora_B {sb}; only non-empty 2-D (linear layer) "
                         "LoRA weights are read, not convolution ones")
         ad._keys[module], ad._shapes[module] = (ka, kb), (sb[0], sa[1])
         if not sa[0] == sb[1] == ad.rank_of(module):
-            raise _fail(f"module {module!r}: lora_A is {sa} and lora_B is {sb}, which do not chain as "
+            raise fail(f"module {module!r}: lora_A is {sa} and lora_B is {sb}, which do not chain as "
                         f"A (r × in), B (out × r) with the config's r = {ad.rank_of(module)} for this module")
     ad._source = {k: tensors[k] for ab in ad._keys.values() for k in ab} if tensors else weights
     for module in ad.modules:                    # one module at a time: a folder is never read whole
         for t, ab in zip(ad._factors(module, None), "AB"):
             if not t.is_floating_point():
-                raise _fail(f"module {module!r}: lora_{ab} has dtype {t.dtype}, not a floating-point type")
+                raise fail(f"module {module!r}: lora_{ab} has dtype {t.dtype}, not a floating-point type")
             if not all(bool(torch.isfinite(x)) for x in t.aminmax()):   # NaN propagates to min and max
-                raise _fail(f"module {module!r}: lora_{ab} contains NaN or infinite values")
+                raise fail(f"module {module!r}: lora_{ab} contains NaN or infinite values")
     return ad
 
 

@@ -6,7 +6,7 @@ polarity is the adjective's, flipped by "not". MiniLM's sentence embeddings bare
 "was good" from "was not good"; the adapter is trained so that sentences of the same polarity have
 a high cosine and opposite ones a low cosine (a logistic loss on in-batch cosine pairs). No
 classifier head: the adapter holds only lora_A / lora_B, and its module names are those of
-``la_core.models.load_minilm().model`` (``encoder.layer.<i>.attention.self.query``).
+``la_core.models.load_model().model`` (``encoder.layer.<i>.attention.self.query``).
 
 Run once on a CPU (a minute or two) and commit the output:
 
@@ -67,7 +67,7 @@ def main() -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModel, AutoTokenizer
 
-    from la_core.models import model_path
+    from la_core.models import bundled_path as model_path
 
     torch.manual_seed(SEED)
     texts, y = sentences()
@@ -138,7 +138,7 @@ A real PEFT {__import__('peft').__version__} LoRA adapter, written by `scripts/m
   {R} directions (median {r90.median():g}); effective rank {df.effective_rank.min():.1f}–{df.effective_rank.max():.1f}.
 
 Open it with `la_core.lora.load_adapter("data/example_adapter")`; module names match
-`la_core.models.load_minilm().model` (e.g. `encoder.layer.0.attention.self.query`), so the base
+`la_core.models.load_model().model` (e.g. `encoder.layer.0.attention.self.query`), so the base
 weights for `relative_update` / `principal_angles` come from `model.get_submodule(name).weight`.
 """)
     print(f"wrote {OUT} ({kb:.0f} kB)")

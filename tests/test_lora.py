@@ -379,13 +379,13 @@ def test_delta_svd_property(out, inn, r, seed, alpha):
 
 def test_shipped_example_adapter_fits_minilm():
     from tests.conftest import ROOT
-    from la_core.models import load_minilm
+    from la_core.models import load_model
 
     folder = ROOT / "data" / "example_adapter"
     ad = lora.load_adapter(folder)
     assert ad.r == 8 and len(ad.modules) == 12 and {ad.kind_of(m) for m in ad.modules} == {"q", "v"}
     assert (folder / "adapter_model.safetensors").stat().st_size < 400_000
-    base = load_minilm(torch.device("cpu")).model
+    base = load_model(None, torch.device("cpu")).model
     pm = peft.PeftModel.from_pretrained(base, folder)
     before = {m: pm.get_base_model().get_submodule(m).base_layer.weight.detach().clone() for m in ad.modules}
     merged = pm.merge_and_unload()
