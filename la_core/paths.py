@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["inside", "resolve_in_root"]
+__all__ = ["inside", "served_root", "resolve_in_root"]
 
 
 def _path(p, name: str) -> str:
@@ -25,6 +25,14 @@ def inside(root_real: str, path_real: str) -> bool:
         return os.path.commonpath([root_real, path_real]) == root_real
     except ValueError:  # different drives
         return False
+
+
+def served_root(root, folder: str, error=ValueError) -> str:
+    """Real path of the served folder ``root``, or ``error`` when it is not an existing folder."""
+    root_real = os.path.realpath(_path(root, "root"))
+    if not os.path.isdir(root_real):
+        raise error(f"{str(folder).capitalize()} {os.fspath(root)!r} does not exist or is not a folder.")
+    return root_real
 
 
 def resolve_in_root(root, name, folder: str, want_dir: bool = False, error=ValueError) -> str:

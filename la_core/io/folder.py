@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from la_core.checks import as_int
-from la_core.paths import inside, resolve_in_root
+from la_core.paths import inside, resolve_in_root, served_root
 from la_core.io.errors import EMBEDDING_EXTENSIONS, EmbeddingFormatError, ext, friendly
 from la_core.io.load import Embeddings, load_embeddings
 
@@ -40,9 +40,7 @@ def list_data_files(root, limit: int = 10_000) -> list[str]:
     list of str
     """
     limit = as_int(limit, "limit", min_value=1)
-    root_real = os.path.realpath(os.fspath(root))
-    if not os.path.isdir(root_real):
-        raise EmbeddingFormatError(f"Data folder {os.fspath(root)!r} does not exist or is not a folder.")
+    root_real = served_root(root, "data folder", EmbeddingFormatError)
     out: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root_real, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))

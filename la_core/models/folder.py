@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from la_core.checks import as_int
-from la_core.paths import inside, resolve_in_root
+from la_core.paths import inside, resolve_in_root, served_root
 from la_core.models.spec import check_family
 
 INDEX = "model.safetensors.index.json"
@@ -138,9 +138,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
     list of str
     """
     limit = as_int(limit, "limit", min_value=1)
-    root_real = os.path.realpath(os.fspath(root))
-    if not os.path.isdir(root_real):
-        raise ValueError(f"Models folder {os.fspath(root)!r} does not exist or is not a folder.")
+    root_real = served_root(root, "models folder")
 
     def is_model(folder_real: str) -> bool:
         cfg = _regular_inside(folder_real, "config.json")
