@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from figures.common import COLORS, arrow, f32, figure, heatmap, layout, subplots, unit_circle
 
 NORM_COLORS = {"l1": COLORS["e1"], "l2": COLORS["x"], "linf": COLORS["e2"]}
+ANIM_BUTTONS_PX = 170   # room left of the animation slider for the play and pause buttons
 NORM_LABELS = {"l1": "L1 (|x|+|y|)", "l2": "L2 (√(x²+y²))", "linf": "L∞ (max |x|, |y|)"}
 
 
@@ -30,29 +31,40 @@ def _line(x, y, name: str, line: dict, **extra) -> dict:
     return dict(type="scatter", x=f32(x), y=f32(y), mode="lines", name=name, line=line, **extra)
 
 
-def rope_pair_figure(q, k, m: int, n: int, theta: float, height: int = 460) -> go.Figure:
+def turns_text(angle: float) -> str:
+    """An angle in radians as whole turns plus the rest: ``"10 rad = 1 turn + 3.717 rad"``."""
+    turns, rest = divmod(float(angle), 2 * np.pi)
+    if turns == 0:
+        return f"{angle:.4g} rad"
+    word = "turn" if turns == 1 else "turns"
+    return f"{angle:.4g} rad = {int(turns):,} {word} + {rest:.3f} rad"
+
+
+def rope_pair_figure(q, k, m: int, n: int, theta: float, height: int = 460,
+                     axes=("pair dim 2i", "pair dim 2i+1")) -> go.Figure:
     """One RoPE pair in its 2D plane: q at position 0 (dashed), q rotated by mθ, k rotated by nθ.
 
-    The angle between the rotated q and k is (m − n)θ: only the offset matters.
+    The angle between the rotated q and k is (m − n)θ: only the offset matters. The arc marks
+    mθ modulo 2π (the arrow's direction); its legend entry gives the whole turns as well.
     """
     q, k = np.asarray(q, float), np.asarray(k, float)
     r = max(np.linalg.norm(q), np.linalg.norm(k), 1e-9) * 1.25
     circ = unit_circle(200) * np.linalg.norm(q)  # (200, 2)
     qm, kn = _rot(q, m * theta), _rot(k, n * theta)
-    # the arc swept by q from position 0 to m (wrapped to at most a few turns for legibility)
-    a = np.linspace(0.0, m * theta, max(2, min(2000, int(abs(m * theta) * 20) + 2)))
+    rest = float(np.mod(m * theta, 2 * np.pi))
+    a = np.linspace(0.0, rest, max(2, int(rest * 20) + 2))  # (≤ 128,)
     base_angle = np.arctan2(q[1], q[0])
     rad = 0.35 * np.linalg.norm(q)
     data = [
         _line(circ[:, 0], circ[:, 1], "|q| circle", dict(color=COLORS["grid_fixed"], width=1), hoverinfo="skip"),
-        _line(rad * np.cos(base_angle + a), rad * np.sin(base_angle + a), f"mθ = {m * theta:.3g} rad",
+        _line(rad * np.cos(base_angle + a), rad * np.sin(base_angle + a), f"mθ = {turns_text(m * theta)}",
               dict(color=COLORS["highlight"], width=2), hoverinfo="skip"),
         arrow([0, 0], q, COLORS["grid_moved"], "q at position 0", dash="dash", width=2),
         arrow([0, 0], qm, COLORS["e1"], f"q at m = {m}"),
         arrow([0, 0], kn, COLORS["e2"], f"k at n = {n}"),
     ]
-    lay = _legend_below(layout(f"m − n = {m - n}: q·k = {float(qm @ kn):.3f}", "pair dim 2i", "pair dim 2i+1",
-                               height=height, equal_axes=True))
+    lay = _legend_below(layout(f"m − n = {m - n}: this pair's q·k = {float(qm @ kn):.3f}", *axes, height=height,
+                               equal_axes=True))
     lay["xaxis"]["range"] = lay["yaxis"]["range"] = [-r, r]
     return figure(data, lay)
 
@@ -84,11 +96,13 @@ def rope_pair_animation(q, theta: float, positions, height: int = 460) -> go.Fig
                                             transition=dict(duration=0))]) for m in positions]
     lay = layout("Play: q turning as m runs 0 … " + str(int(positions[-1])), None, "pair dim 2i+1",
                  height=height + 40, equal_axes=True)
+    # one row under the plot: the buttons at the left, the slider's rail starting after them
+    # (pad.l), so the buttons never cover the start of the slider
     lay.update(
-        sliders=[dict(steps=steps, currentvalue=dict(prefix="position m = "), x=0.2, len=0.8, y=-0.12,
-                      yanchor="top", pad=dict(t=10))],
-        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, y=-0.2,
-                          xanchor="left", yanchor="top",
+        sliders=[dict(steps=steps, currentvalue=dict(prefix="position m = "), x=0.0, xanchor="left", len=1.0,
+                      y=-0.1, yanchor="top", pad=dict(t=10, l=ANIM_BUTTONS_PX))],
+        updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0.0, xanchor="left", y=-0.1,
+                          yanchor="top", pad=dict(t=38, r=0, l=0, b=0),
                           buttons=[dict(label="▶ play", method="animate",
                                         args=[None, dict(frame=dict(duration=80, redraw=False), fromcurrent=True,
                                                          transition=dict(duration=0))]),
@@ -101,24 +115,36 @@ def rope_pair_animation(q, theta: float, positions, height: int = 460) -> go.Fig
     return figure(data, lay, frames=frames)
 
 
-def rope_scores_figure(scores, height: int = 460) -> go.Figure:
+def rope_scores_figure(scores, height: int = 460, title: str | None = None) -> go.Figure:
     """Heatmap of q_m · k_n over query position m (rows) and key position n (columns)."""
-    fig = heatmap(scores, "q_m · k_n", title="rope(q, m) · rope(k, n): constant along each diagonal m − n",
+    fig = heatmap(scores, "q_m · k_n", title=title or "rope(q, m) · rope(k, n): constant along each diagonal m − n",
                   x_title="key position n", y_title="query position m", signed=True, height=height)
     return fig
 
 
-def rope_offset_figure(scores, height: int = 360) -> go.Figure:
-    """Every entry of the score matrix plotted against m − n: they fall on one curve."""
+def rope_offset_figure(scores, height: int = 360, mark: tuple | None = None, title: str | None = None) -> go.Figure:
+    """Every entry of the score matrix plotted against m − n: they fall on one curve.
+
+    ``mark = (offset, score, label)`` adds one highlighted point (e.g. the model's own q·k).
+    """
     s = np.asarray(scores, float)  # (P, P)
     P = s.shape[0]
     m, n = np.meshgrid(np.arange(P), np.arange(P), indexing="ij")  # (P, P) each
     off = (m - n).ravel()  # (P*P,)
-    trace = dict(type="scattergl" if P * P > 3000 else "scatter", x=f32(off), y=f32(s.ravel()), mode="markers",
+    data = [dict(type="scattergl" if P * P > 3000 else "scatter", x=f32(off), y=f32(s.ravel()), mode="markers",
                  name="all (m, n) pairs", marker=dict(size=4, color=COLORS["u"], opacity=0.5),
-                 hovertemplate="m − n = %{x}<br>q_m·k_n = %{y:.4g}<extra></extra>")
-    return figure([trace], layout(f"All {P * P:,} scores against the offset m − n: one curve", "offset m − n",
-                                  "q_m · k_n", height=height))
+                 hovertemplate="m − n = %{x}<br>q_m·k_n = %{y:.4g}<extra></extra>")]
+    if mark is not None:
+        x, y, label = mark
+        data.append(dict(type="scatter", x=[float(x)], y=[float(y)], mode="markers", name=label,
+                         marker=dict(size=14, color=COLORS["highlight"], symbol="star",
+                                     line=dict(width=1, color="black")),
+                         hovertemplate=f"{label}<br>m − n = %{{x}}<br>q·k = %{{y:.4g}}<extra></extra>"))
+    lay = layout(title or f"All {P * P:,} scores against the offset m − n: one curve", "offset m − n",
+                 "q_m · k_n", height=height)
+    if mark is not None:
+        lay = _legend_below(lay, bottom=110, y=-0.25)
+    return figure(data, lay)
 
 
 def rope_speeds_figure(theta, positions, height: int = 420) -> go.Figure:

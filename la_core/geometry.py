@@ -1,167 +1,30 @@
-"""Geometry inside language models: rotary position embeddings (RoPE), vector norms, the
-concentration of distances in high dimensions, and the shape rules of ``@`` and broadcasting.
+"""Geometry inside language models: vector norms, the concentration of distances in high
+dimensions, and the shape rules of ``@`` and broadcasting (rotary position embeddings live in
+:mod:`la_core.rope`).
 
 All compute runs in torch on :func:`la_core.device.get_device`; NumPy arrays in and out.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from la_core.checks import as_choice, as_finite_float, as_float_array, as_int, as_seed
+from la_core.checks import as_choice, as_float_array, as_int, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
-__all__ = ["RopeRotation", "Norms", "Concentration", "ShapeResult", "rope_frequencies", "rope_rotate",
-           "rope_scores", "norms", "distance_concentration", "parse_shape", "shape_op", "matmul_shape",
-           "broadcast_shape", "OPS", "MAX_SHAPE_DIMS", "MAX_SHAPE_SIZE", "REAL_OP_NUMEL"]
+__all__ = ["Norms", "Concentration", "ShapeResult", "norms", "distance_concentration", "parse_shape", "shape_op",
+           "matmul_shape", "broadcast_shape", "OPS", "MAX_SHAPE_DIMS", "MAX_SHAPE_SIZE", "REAL_OP_NUMEL"]
 
 # float64 everywhere; la_core.device.to_tensor falls back to float32 on mps (which has no float64)
 _F64 = torch.float64
 MAX_SHAPE_DIMS = 8
 MAX_SHAPE_SIZE = 1_000_000   # largest accepted length of one axis in the shape checker
 REAL_OP_NUMEL = 4_000_000    # run the real CPU op only when inputs and output stay this small
-
-
-def _check_base(base) -> float:
-    b = as_finite_float(base, "base")
-    if b <= 1.0:
-        raise ValueError(f"base must be a finite number greater than 1; got {base!r}.")
-    return b
-
-
-def rope_frequencies(d: int, base: float = 10000.0) -> np.ndarray:
-    """Angular frequencies θ_i = base^(−2i/d) of the d/2 rotation pairs (radians per position).
-
-    Parameters
-    ----------
-    d : int
-        Even head dimension.
-    base : float, default 10000.0
-        The RoPE base (> 1); a larger base gives longer wavelengths to the slow pairs.
-
-    Returns
-    -------
-    numpy.ndarray, shape (d // 2,)
-        θ_0 = 1 (fastest pair) down to base^(−(d−2)/d) (slowest pair).
-    """
-    d = as_int(d, "d", 2)
-    if d % 2:
-        raise ValueError(f"d must be an even integer ≥ 2 (RoPE rotates pairs of dimensions); got {d!r}.")
-    b = _check_base(base)
-    i = np.arange(d // 2, dtype=np.float64)
-    return b ** (-2.0 * i / d)
-
-
-def _check_positions(positions, T: int) -> np.ndarray:
-    pos = np.asarray(positions)
-    if pos.ndim == 0:
-        pos = np.full(T, pos)
-    if pos.dtype == bool or pos.dtype.kind not in "iuf":
-        raise ValueError(f"positions must be integers; got dtype {pos.dtype}.")
-    if pos.ndim != 1 or pos.shape[0] != T:
-        raise ValueError(f"positions must have shape ({T},), one integer per row of x; got shape {pos.shape}.")
-    posf = pos.astype(np.float64)
-    if not np.all(np.isfinite(posf)):
-        raise ValueError("positions contains NaN or infinite values; only integer positions are accepted.")
-    if not np.all(posf == np.round(posf)):
-        bad = posf[posf != np.round(posf)][0]
-        raise ValueError(f"positions must be integers (token indices); got {bad!r}.")
-    return posf
-
-
-class RopeRotation(NamedTuple):
-    """:func:`rope_rotate` with ``return_angles=True``; unpacks as ``rotated, angles``."""
-
-    rotated: np.ndarray        # shape like x
-    angles: np.ndarray         # (T, d // 2) radians
-
-
-def rope_rotate(x, positions, base: float = 10000.0, return_angles: bool = False) -> np.ndarray | RopeRotation:
-    """Rotary position embedding of the rows of ``x``.
-
-    Row t is split into pairs (x[2i], x[2i+1]); pair i is rotated by the angle
-    ``positions[t] * base^(−2i/d)``. Position 0 is the identity, norms are preserved and
-    ``rope(q, m) · rope(k, n)`` depends only on ``m − n``.
-
-    Parameters
-    ----------
-    x : array_like, shape (T, d) or (d,)
-        Queries or keys, d even. A 1-D vector is treated as one row.
-    positions : array_like of int, shape (T,) or scalar
-        Integer position of each row (a scalar applies to every row).
-    base : float, default 10000.0
-        The RoPE base (> 1).
-    return_angles : bool, default False
-        Also return the rotation angles (radians), shape (T, d // 2).
-
-    Returns
-    -------
-    numpy.ndarray, shape like ``x``
-        The rotated rows; with ``return_angles``, a :class:`RopeRotation` ``(rotated, angles)``
-        with the angles of shape (T, d // 2).
-
-    Raises
-    ------
-    ValueError
-        If ``x`` is not 1-D/2-D finite numbers, d is odd, positions are not integers of length T,
-        or base ≤ 1.
-    """
-    arr = as_float_array(x, "x", ndim=(1, 2))
-    one_row = arr.ndim == 1
-    if one_row:
-        arr = arr[None, :]
-    T, d = arr.shape
-    if d % 2:
-        raise ValueError(f"x must have an even number of columns d (RoPE rotates pairs); got d = {d}.")
-    theta = rope_frequencies(d, base)                    # (d/2,)
-    pos = _check_positions(positions, T)                 # (T,)
-    device = get_device()
-    xt = to_tensor(arr, _F64, device)                     # (T, d)
-    ang = to_tensor(pos, _F64, device)[:, None] * to_tensor(theta, _F64, device)[None, :]  # (T, d/2)
-    cos, sin = torch.cos(ang), torch.sin(ang)             # (T, d/2)
-    x_even, x_odd = xt[:, 0::2], xt[:, 1::2]              # (T, d/2) each
-    out = torch.empty_like(xt)                            # (T, d)
-    out[:, 0::2] = x_even * cos - x_odd * sin
-    out[:, 1::2] = x_even * sin + x_odd * cos
-    res = to_numpy(out).astype(np.float64)
-    if one_row:
-        res = res[0]
-    if return_angles:
-        return RopeRotation(res, to_numpy(ang).astype(np.float64))
-    return res
-
-
-def rope_scores(q, k, n_positions: int, base: float = 10000.0) -> np.ndarray:
-    """``S[m, n] = rope(q, m) · rope(k, n)`` for one query and one key at positions 0 … P−1.
-
-    Parameters
-    ----------
-    q, k : array_like, shape (d,)
-        One query and one key, d even.
-    n_positions : int
-        Number of positions P (1 … 4096).
-    base : float, default 10000.0
-
-    Returns
-    -------
-    numpy.ndarray, shape (P, P)
-        Constant along every diagonal (it depends only on m − n).
-    """
-    qa = as_float_array(q, "q", ndim=1)
-    ka = as_float_array(k, "k", ndim=1)
-    if qa.shape != ka.shape:
-        raise ValueError(f"q and k must have the same shape (d,); got {qa.shape} and {ka.shape}.")
-    n_positions = as_int(n_positions, "n_positions", 1, 4096)
-    pos = np.arange(n_positions)
-    qr = rope_rotate(np.tile(qa, (n_positions, 1)), pos, base)   # (P, d)
-    kr = rope_rotate(np.tile(ka, (n_positions, 1)), pos, base)   # (P, d)
-    device = get_device()
-    return to_numpy(to_tensor(qr, _F64, device) @ to_tensor(kr, _F64, device).T).astype(np.float64)  # (P, P)
 
 
 @dataclass
@@ -273,28 +136,59 @@ def distance_concentration(dims, n_points: int = 200, seed: int = 0, distributio
 # Shapes: what torch says about a @ b, a - b and masked_fill
 # ---------------------------------------------------------------------------------------------
 
-_SHAPE_RE = re.compile(r"^\s*[\(\[]?\s*((?:\d+\s*,\s*)*\d*)\s*,?\s*[\)\]]?\s*$")
+_BRACKETS = {"(": ")", "[": "]"}
+_SEPARATOR = re.compile(r"\s*[,×xX]\s*|\s+")
+_HOW = ("type whole numbers separated by commas, spaces, × or x, e.g. '4, 768', '4 768' or '4 × 768'; "
+        "'()' is a scalar")
+
+
+def _not_a_shape(name: str, text: str, why: str) -> ValueError:
+    return ValueError(f"{name} {text!r} is not a shape: {why}; {_HOW}.")
+
+
+def _size(part: str, name: str, text: str) -> int:
+    """One axis length, or a message that names what is wrong with it."""
+    if part.isdigit():
+        return int(part)
+    if not part:
+        raise _not_a_shape(name, text, "two separators in a row, or one at the start")
+    if re.fullmatch(r"-\d+", part):
+        raise _not_a_shape(name, text, f"{part} is negative (sizes are ≥ 0; −1 means 'infer' only in reshape)")
+    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", part):
+        raise _not_a_shape(name, text, f"{part} is not a whole number written in digits")
+    bad = next((c for c in part if not c.isdigit()), part)
+    if bad.isalpha():
+        raise _not_a_shape(name, text, f"{part!r} is not a number (give sizes, not names such as T or d)")
+    raise _not_a_shape(name, text, f"{bad!r} is not a separator")
 
 
 def parse_shape(text: str, name: str = "shape") -> tuple[int, ...]:
-    """Parse a shape typed as text: ``"4, 768"``, ``"(2, 12, 5, 32)"``, ``"[768]"``, ``"768"``,
-    ``"()"`` (a scalar). Symbols are not accepted: give numbers.
+    """Parse a shape typed as text: ``"4, 768"``, ``"4 768"``, ``"4 × 768"``, ``"4x768"``,
+    ``"(2, 12, 5, 32)"``, ``"[768]"``, ``"(768,)"``, ``"768"``, ``"()"`` (a scalar).
+
+    Sizes are whole numbers separated by commas, spaces, ``×`` or ``x``; symbols are not accepted.
 
     Raises
     ------
     ValueError
-        If the text is not a comma-separated list of non-negative integers, has more than 8
-        axes, or an axis longer than 1,000,000.
+        Saying what is wrong (an unknown separator, a negative or fractional size, a name instead
+        of a number, an unclosed bracket), or more than 8 axes, or an axis longer than 1,000,000.
     """
     if not isinstance(text, str):
         raise ValueError(f"{name} must be text like '4, 768'; got {type(text).__name__}.")
     s = text.strip()
-    m = _SHAPE_RE.match(s)
-    if not m or not s or (not any(c.isdigit() for c in s) and s not in ("()", "[]")):
-        raise ValueError(f"{name} {text!r} is not a shape; type integers separated by commas, e.g. '4, 768' "
-                         "or '(2, 12, 5, 32)'; '()' is a scalar.")
-    parts = [p.strip() for p in m.group(1).split(",") if p.strip()]
-    shape = tuple(int(p) for p in parts)
+    if not s:
+        raise _not_a_shape(name, text, "it is empty")
+    if s[0] in _BRACKETS:
+        if s[-1] != _BRACKETS[s[0]]:
+            raise _not_a_shape(name, text, f"the bracket {s[0]!r} is not closed with {_BRACKETS[s[0]]!r}")
+        s = s[1:-1].strip()
+        if not s:
+            return ()
+    parts = _SEPARATOR.split(s)
+    if len(parts) > 1 and parts[-1] == "" and s.endswith(","):    # one trailing comma, as in (768,)
+        parts = parts[:-1]
+    shape = tuple(_size(p, name, text) for p in parts)
     if len(shape) > MAX_SHAPE_DIMS:
         raise ValueError(f"{name} has {len(shape)} axes; at most {MAX_SHAPE_DIMS} are accepted.")
     if any(n > MAX_SHAPE_SIZE for n in shape):
@@ -320,6 +214,7 @@ class ShapeResult:
     shape: tuple | None       # result shape when ok
     error: str | None         # torch's own error message when not ok
     ran_real: bool            # True: the real CPU op ran; False: only meta tensors (too large)
+    hints: list[str] = field(default_factory=list)   # when not ok: changes of b (or a) that work
 
 
 OPS = {
@@ -371,24 +266,69 @@ def shape_op(op: str, a_shape, b_shape) -> ShapeResult:
     """
     op = as_choice(op, "op", tuple(OPS))
     a_s, b_s = _as_shape(a_shape, "shape of a"), _as_shape(b_shape, "shape of b")
-    b_dtype = torch.bool if op == "masked_fill" else torch.float32
-    fn = OPS[op]
-    try:
-        meta = fn(torch.empty(a_s, device="meta"), torch.empty(b_s, device="meta", dtype=b_dtype))
-        meta_shape, meta_err = tuple(meta.shape), None
-    except (RuntimeError, ValueError, IndexError) as exc:
-        meta_shape, meta_err = None, str(exc)
+    meta_shape, meta_err = _meta_result(op, a_s, b_s)
+    hints = [] if meta_err is None else _hints(op, a_s, b_s)
     small = math.prod(a_s) + math.prod(b_s) + (math.prod(meta_shape) if meta_shape else 0) <= REAL_OP_NUMEL
     if not small:
-        return ShapeResult(op, a_s, b_s, meta_err is None, meta_shape, meta_err, ran_real=False)
+        return ShapeResult(op, a_s, b_s, meta_err is None, meta_shape, meta_err, ran_real=False, hints=hints)
     # contiguous zeros: some torch messages depend on strides, and users hold contiguous tensors
     a = torch.zeros(a_s, dtype=torch.float32)
-    b = torch.zeros(b_s, dtype=b_dtype)
+    b = torch.zeros(b_s, dtype=_b_dtype(op))
     try:
-        res = fn(a, b)
+        res = OPS[op](a, b)
         return ShapeResult(op, a_s, b_s, True, tuple(res.shape), None, ran_real=True)
     except (RuntimeError, ValueError, IndexError) as exc:
-        return ShapeResult(op, a_s, b_s, False, None, str(exc), ran_real=True)
+        return ShapeResult(op, a_s, b_s, False, None, str(exc), ran_real=True, hints=hints)
+
+
+def _b_dtype(op: str) -> torch.dtype:
+    return torch.bool if op == "masked_fill" else torch.float32
+
+
+def _meta_result(op: str, a_s: tuple, b_s: tuple) -> tuple[tuple | None, str | None]:
+    """(result shape, None) or (None, torch's message), from meta tensors (shapes only, no data)."""
+    try:
+        meta = OPS[op](torch.empty(a_s, device="meta"), torch.empty(b_s, device="meta", dtype=_b_dtype(op)))
+        return tuple(meta.shape), None
+    except (RuntimeError, ValueError, IndexError) as exc:
+        return None, str(exc)
+
+
+def _swap_last(shape: tuple) -> tuple:
+    return shape[:-2] + (shape[-1], shape[-2])
+
+
+def _hints(op: str, a_s: tuple, b_s: tuple) -> list[str]:
+    """Changes that make a failing op work, each checked by torch: a transpose for ``@``; size-1
+    axes added to b (``b[:, None]``) for broadcasting."""
+    out = []
+    if op == "@":
+        for name, other, shape in (("b", a_s, b_s), ("a", b_s, a_s)):
+            if len(shape) < 2:
+                continue
+            new = _swap_last(shape)
+            res, _ = _meta_result(op, *((a_s, new) if name == "b" else (new, b_s)))
+            if res is not None:
+                expr = f"{name}.T" if len(shape) == 2 else f"{name}.transpose(-2, -1)"
+                prod = f"a @ {expr}" if name == "b" else f"{expr} @ b"
+                out.append(f"use {expr}: {new}; {prod} gives {res}")
+        return out
+    fits = []
+    # b's last axis on a's last axis first (a padding mask over the keys: b[:, None, None])
+    combos = itertools.combinations(range(len(a_s)), len(b_s)) if 0 < len(b_s) < len(a_s) else ()
+    for keep in sorted(combos, key=lambda keep: keep[-1] != len(a_s) - 1):
+        new = [1] * len(a_s)
+        for j, axis in enumerate(keep):
+            new[axis] = b_s[j]
+        if _meta_result(op, a_s, tuple(new))[0] == a_s:
+            index = [":" if axis in keep else "None" for axis in range(len(a_s))]
+            while len(index) > 1 and index[-1] == ":":
+                index.pop()
+            fits.append(f"b[{', '.join(index)}]: {tuple(new)}")
+    if fits:
+        more = f"; if b's sizes belong to other axes of a: {' or '.join(fits[1:3])}" if len(fits) > 1 else ""
+        out.append(f"add size-1 axes to b so its sizes line up with a's: use {fits[0]}{more}; the result is {a_s}")
+    return out
 
 
 def matmul_shape(a_shape, b_shape) -> ShapeResult:

@@ -7,14 +7,14 @@ import streamlit as st
 
 from figures import geometry as fg
 from la_core import geometry as lg
+from la_core import rope as lr
 from la_core.device import device_label
-from ui.chart import cached_figure, chart
-from ui.models import minilm
+from ui.chart import chart
+from ui.geometry_rope import model_rope_section, rope_intro, rope_section
+from ui.models import current_model, minilm
 
-BASES = [100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 DIMS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 N_POINTS = 200
-N_POS = 64
 SHAPE_CASES = [
     # (label, op, a, b)
     ("Q Kᵀ scores: (T, d) @ (d, T)", "@", "8, 64", "64, 8"),
@@ -41,20 +41,6 @@ st.markdown(
 )
 
 
-@st.cache_data(show_spinner=False)
-def synthetic_qk(d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal(d)
-    k = q + 0.6 * rng.standard_normal(d)   # a key that resembles the query, so scores are visible
-    return q, k
-
-
-@st.cache_data(show_spinner=False)
-def scores(d: int, base: float, seed: int = 0) -> np.ndarray:
-    q, k = synthetic_qk(d, seed)
-    return lg.rope_scores(q, k, N_POS, base)
-
-
 @st.cache_data(show_spinner="Sampling random vectors…")
 def concentration(dims: tuple[int, ...], n_points: int, seed: int = 0):
     c = lg.distance_concentration(list(dims), n_points, seed)
@@ -71,50 +57,16 @@ st.markdown(
 )
 
 
-@st.fragment
-def rope_section() -> None:
-    c1, c2 = st.columns(2)
-    d = c1.selectbox("Head dimension d", [64, 384], index=0, key="geo_rope_d",
-                     help="64 is a common head size; 384 is MiniLM's whole embedding width.")
-    base = c2.select_slider("RoPE base (log steps)", options=BASES, value=10_000, key="geo_rope_base",
-                            format_func=lambda b: f"{b:,}")
-    theta = lg.rope_frequencies(d, base)
-    c3, c4, c5 = st.columns(3)
-    pair = c3.slider("Pair i (0 = fastest)", 0, d // 2 - 1, 0, key="geo_rope_pair")
-    m = c4.slider("Query position m", 0, N_POS - 1, 3, key="geo_rope_m")
-    n = c5.slider("Key position n", 0, N_POS - 1, 0, key="geo_rope_n")
-    q, k = synthetic_qk(d)
-    q2, k2 = q[2 * pair:2 * pair + 2], k[2 * pair:2 * pair + 2]
-    wl = 2 * np.pi / theta[pair]
-    st.caption(f"Pair {pair}: θ = {theta[pair]:.4g} rad per position, one full turn every {wl:,.1f} positions. "
-               f"Move m and n together: the angle between the arrows, and q·k, stay the same.")
-    left, right = st.columns(2)
-    with left:
-        chart(fg.rope_pair_figure(q2, k2, m, n, float(theta[pair])), key="geo_chart_pair")
-    with right:
-        chart(cached_figure(fg.rope_pair_animation, q2, float(theta[pair]), np.arange(N_POS)),
-              key="geo_chart_anim")   # m and n are not inputs
-    S = scores(d, float(base))
-    diag_spread = max(float(np.ptp(np.diagonal(S, offset=o))) for o in range(-N_POS + 1, N_POS))
-    st.markdown(
-        f"**All d = {d} dimensions**: a random q and a similar k, rotated at every position 0 … {N_POS - 1}. "
-        f"Along each diagonal (fixed m − n) the score varies by at most {diag_spread:.1e} (rounding)."
-    )
-    left, right = st.columns(2)
-    with left:
-        chart(fg.rope_scores_figure(S), key="geo_chart_scores")
-    with right:
-        chart(fg.rope_offset_figure(S), key="geo_chart_offset")
-    st.markdown(
-        f"**Rotation speeds.** With base {base:,} the fastest pair turns once every {2 * np.pi:.2f} positions and "
-        f"the slowest once every {2 * np.pi / theta[-1]:,.0f}. Fast pairs tell neighbouring tokens apart; slow "
-        "pairs change little over a long text, so they can carry meaning that survives distance. A larger base "
-        "stretches the slow wavelengths further (long-context models raise it)."
-    )
-    chart(fg.rope_speeds_figure(theta, np.arange(N_POS)), key="geo_chart_speeds")
-
-
-rope_section()
+model = current_model()
+try:
+    rope = lr.model_rope(model.config)
+except ValueError as exc:
+    st.warning(f"{model.name}: its RoPE settings cannot be read ({exc}); the demo uses d = 64 and base 10,000.")
+    rope = None
+rope_intro(model, rope)
+rope_section(model.d_head if rope else None)
+if rope is not None:
+    model_rope_section(model, rope)
 
 # ---------------------------------------------------------------------------------------------
 st.header("2. Norms: three ways to measure length")
@@ -218,10 +170,23 @@ def case_table() -> pd.DataFrame:
 
 def apply_case() -> None:
     label = st.session_state["geo_shape_case"]
-    _, op, a, b = next(c for c in SHAPE_CASES if c[0] == label)
-    st.session_state["geo_shape_op"] = op
-    st.session_state["geo_shape_a"] = a
-    st.session_state["geo_shape_b"] = b
+    case = next((c for c in SHAPE_CASES if c[0] == label), None)
+    if case is not None:
+        st.session_state["geo_shape_op"], st.session_state["geo_shape_a"], st.session_state["geo_shape_b"] = case[1:]
+
+
+def own_shapes() -> None:
+    """The user changed a, b or the operation: the loaded case no longer describes what is shown."""
+    st.session_state["geo_shape_case"] = None
+
+
+def parsed(text: str, name: str) -> tuple | None:
+    """The shape typed as ``text``, or None after saying what is wrong with it."""
+    try:
+        return lg.parse_shape(text, name)
+    except ValueError as exc:
+        st.error(f"{exc}")
+        return None
 
 
 @st.fragment
@@ -232,16 +197,24 @@ def shapes_section() -> None:
                  column_config={"mistake / pattern": st.column_config.TextColumn(width="medium"),
                                 "result": st.column_config.TextColumn(width="large")})
     st.caption("Load a case to read torch's whole message; hover a cell to see it in the table.")
-    st.selectbox("Load a case", [c[0] for c in SHAPE_CASES], key="geo_shape_case", on_change=apply_case)
     if "geo_shape_a" not in st.session_state:
+        st.session_state["geo_shape_case"] = SHAPE_CASES[0][0]
         st.session_state["geo_shape_op"], st.session_state["geo_shape_a"], st.session_state["geo_shape_b"] = \
-            SHAPE_CASES[0][1], SHAPE_CASES[0][2], SHAPE_CASES[0][3]
+            SHAPE_CASES[0][1:]
+    st.selectbox("Load a case", [c[0] for c in SHAPE_CASES], key="geo_shape_case", on_change=apply_case,
+                 index=None, placeholder="your own shapes (pick a case to load one)")
     c1, c2, c3 = st.columns([2, 2, 2])
-    a_text = c1.text_input("Shape of a", key="geo_shape_a", help="Integers separated by commas, e.g. 4, 768")
-    op = c2.selectbox("Operation", list(OP_LABELS), format_func=OP_LABELS.get, key="geo_shape_op")
-    b_text = c3.text_input("Shape of b", key="geo_shape_b", help="For masked_fill, b is the boolean mask")
+    a_text = c1.text_input("Shape of a", key="geo_shape_a", on_change=own_shapes,
+                           help="Whole numbers separated by commas, spaces, × or x, e.g. 4, 768 or 4 × 768")
+    op = c2.selectbox("Operation", list(OP_LABELS), format_func=OP_LABELS.get, key="geo_shape_op",
+                      on_change=own_shapes)
+    b_text = c3.text_input("Shape of b", key="geo_shape_b", on_change=own_shapes,
+                           help="For masked_fill, b is the boolean mask")
+    a_shape, b_shape = parsed(a_text, "shape of a"), parsed(b_text, "shape of b")   # both, so both are reported
+    if a_shape is None or b_shape is None:
+        return
     try:
-        r = lg.shape_op(op, a_text, b_text)
+        r = lg.shape_op(op, a_shape, b_shape)
     except ValueError as exc:
         st.error(f"{exc}")
         return
@@ -253,6 +226,8 @@ def shapes_section() -> None:
     else:
         st.warning(f"{expr} fails. torch says:")
         st.code(r.error, language=None)
+        for hint in r.hints:
+            st.info(f"Fix: {hint}.")
     if not r.ran_real:
         st.caption("These shapes are too large to run for real; the answer comes from torch meta tensors "
                    "(shapes only, no data), whose error texts can differ from the CPU ones.")

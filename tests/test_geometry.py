@@ -1,5 +1,5 @@
-"""la_core.geometry against direct formulas: RoPE as a block-diagonal rotation matrix, norms vs
-NumPy, distance concentration vs scipy, and the shape checker vs torch itself."""
+"""la_core.geometry against direct formulas: norms vs NumPy, distance concentration vs scipy, and
+the shape checker vs torch itself (RoPE: tests/test_rope.py)."""
 import numpy as np
 import pytest
 import torch
@@ -10,76 +10,7 @@ from scipy.spatial.distance import pdist
 from la_core import geometry as lg
 
 SETTINGS = settings(max_examples=40, deadline=None)
-
-
-def rotation_matrix(d, pos, base=10000.0):
-    """Block-diagonal RoPE matrix R(pos): 2x2 rotations by pos * base^(-2i/d) on the diagonal."""
-    R = np.zeros((d, d))
-    for i in range(d // 2):
-        a = pos * base ** (-2.0 * i / d)
-        c, s = np.cos(a), np.sin(a)
-        R[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, -s], [s, c]]
-    return R
-
-
-def test_rope_equals_block_diagonal_rotation_matrix():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((6, 16))
-    pos = np.array([0, 1, 5, 17, 100, 4095])
-    got = lg.rope_rotate(x, pos)
-    want = np.stack([rotation_matrix(16, p) @ x[t] for t, p in enumerate(pos)])
-    np.testing.assert_allclose(got, want, atol=1e-10)
-
-
-def test_rope_angles_and_frequencies():
-    x = np.ones((3, 8))
-    res = lg.rope_rotate(x, [0, 2, 7], base=500.0, return_angles=True)
-    _, ang = res                                         # a RopeRotation unpacks as (rotated, angles)
-    np.testing.assert_array_equal(res.rotated, lg.rope_rotate(x, [0, 2, 7], base=500.0))
-    assert res.angles is ang
-    theta = 500.0 ** (-np.arange(4) * 2 / 8)
-    np.testing.assert_allclose(ang, np.array([0, 2, 7])[:, None] * theta[None, :])
-    np.testing.assert_allclose(lg.rope_frequencies(8, 500.0), theta)
-    assert lg.rope_frequencies(64)[0] == 1.0
-
-
-def test_rope_position_zero_is_identity_and_vector_input():
-    x = np.random.default_rng(1).standard_normal((4, 64))
-    np.testing.assert_allclose(lg.rope_rotate(x, np.zeros(4, int)), x, atol=1e-12)
-    v = x[0]
-    np.testing.assert_allclose(lg.rope_rotate(v, 3), lg.rope_rotate(v[None], [3])[0])
-
-
-def test_rope_scores_depend_only_on_offset():
-    rng = np.random.default_rng(2)
-    q, k = rng.standard_normal(64), rng.standard_normal(64)
-    S = lg.rope_scores(q, k, 32)
-    for off in range(-31, 32):
-        diag = np.diagonal(S, offset=off)
-        assert np.ptp(diag) < 1e-9
-    # and it is not constant overall (the offset matters)
-    assert np.ptp(S) > 0.1
-    assert S[5, 5] == pytest.approx(q @ k)
-
-
 finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False)
-
-
-@SETTINGS
-@given(half=st.integers(1, 16), m=st.integers(-5000, 5000), n=st.integers(-5000, 5000),
-       shift=st.integers(-1000, 1000), seed=st.integers(0, 2**31 - 1),
-       base=st.floats(2.0, 1e6))
-def test_rope_offset_invariance_and_norms(half, m, n, shift, seed, base):
-    d = 2 * half
-    rng = np.random.default_rng(seed)
-    q, k = rng.standard_normal(d), rng.standard_normal(d)
-    qm, kn = lg.rope_rotate(np.stack([q, k]), [m, n], base)
-    qs, ks = lg.rope_rotate(np.stack([q, k]), [m + shift, n + shift], base)
-    assert qm @ kn == pytest.approx(qs @ ks, abs=1e-6 * (1 + abs(qm @ kn)))
-    np.testing.assert_allclose(np.linalg.norm(qm), np.linalg.norm(q), rtol=1e-10)
-    # inverse: rotating by -m undoes m
-    back = lg.rope_rotate(qm, -m, base)
-    np.testing.assert_allclose(back, q, atol=1e-8)
 
 
 @SETTINGS
@@ -163,34 +94,62 @@ def test_huge_shapes_use_meta_without_allocating():
 
 
 @pytest.mark.parametrize("text,shape", [("4, 768", (4, 768)), ("(2,12,5,32)", (2, 12, 5, 32)), ("[768]", (768,)),
-                                        ("768", (768,)), ("(768,)", (768,)), ("()", ())])
+                                        ("768", (768,)), ("(768,)", (768,)), ("()", ()),
+                                        ("32 768", (32, 768)), ("  4   768 ", (4, 768)), ("4 × 768", (4, 768)),
+                                        ("4x768", (4, 768)), ("2 X 12 x 5", (2, 12, 5)), ("(2 12 5 32)", (2, 12, 5, 32)),
+                                        ("[4, 768,]", (4, 768)), ("4 ,768", (4, 768))])
 def test_parse_shape(text, shape):
     assert lg.parse_shape(text) == shape
 
 
-@pytest.mark.parametrize("text", ["", "4 768", "a, b", "4, -1", "4.5, 2", "1,2,3,4,5,6,7,8,9", "2000000, 2"])
+@pytest.mark.parametrize("text", ["", "a, b", "4, -1", "4.5, 2", "1,2,3,4,5,6,7,8,9", "2000000, 2"])
 def test_parse_shape_rejects_bad_text(text):
     with pytest.raises(ValueError, match="shape|axes|axis"):
         lg.parse_shape(text)
 
 
+@pytest.mark.parametrize("text, why", [
+    ("4; 768", "';' is not a separator"), ("4 / 768", "'/' is not a separator"), ("4,,768", "two separators"),
+    ("(4, 768", "bracket '\\(' is not closed"), ("T, d", "'T' is not a number"), ("4, -1", "-1 is negative"),
+    ("4.5 2", "4.5 is not a whole number"), ("", "empty"),
+])
+def test_parse_shape_says_what_is_wrong(text, why):
+    with pytest.raises(ValueError, match=why) as err:
+        lg.parse_shape(text, "shape of b")
+    msg = str(err.value)
+    assert msg.startswith(f"shape of b {text!r} is not a shape")
+    assert "commas, spaces, × or x" in msg
+
+
+@pytest.mark.parametrize("op, a, b, fixed", [
+    ("@", (32, 768), (32, 768), "b.T: (768, 32)"),
+    ("@", (2, 12, 5, 32), (2, 12, 5, 32), "b.transpose(-2, -1): (2, 12, 32, 5)"),
+    ("@", (768, 32), (768, 64), "a.T: (32, 768)"),
+    ("-", (32, 768), (32,), "b[:, None]: (32, 1)"),
+    ("masked_fill", (2, 12, 5, 5), (2, 5), "b[:, None, None]: (2, 1, 1, 5)"),
+])
+def test_failing_shapes_get_a_fix_that_torch_accepts(op, a, b, fixed):
+    r = lg.shape_op(op, a, b)
+    assert not r.ok and r.hints
+    assert fixed in r.hints[0]
+    fn = {"@": torch.matmul, "-": torch.sub, "masked_fill": lambda x, m: x.masked_fill(m, 0.0)}[op]
+    x = torch.zeros(a)
+    y = torch.zeros(b, dtype=torch.bool if op == "masked_fill" else torch.float32)
+    fixes = {"b.T": lambda: fn(x, y.T), "b.transpose(-2, -1)": lambda: fn(x, y.transpose(-2, -1)),
+             "a.T": lambda: fn(x.T, y), "b[:, None]": lambda: fn(x, y[:, None]),
+             "b[:, None, None]": lambda: fn(x, y[:, None, None])}
+    expr = fixed.rsplit(": ", 1)[0]
+    want = tuple(fixes[expr]().shape)          # the suggested change, run in torch
+    assert f"gives {want}" in r.hints[0] or f"the result is {want}" in r.hints[0]
+
+
+def test_hints_only_where_a_fix_exists():
+    assert lg.shape_op("@", (4, 8), (8, 3)).hints == []       # works: nothing to fix
+    r = lg.shape_op("-", (32, 768), (3,))
+    assert not r.ok and r.hints == []                          # no size-1 axes make (3,) fit
+
+
 def test_bad_input_raises_clear_errors():
-    with pytest.raises(ValueError, match="even number of columns"):
-        lg.rope_rotate(np.ones((2, 5)), [0, 1])
-    with pytest.raises(ValueError, match="must be integers"):
-        lg.rope_rotate(np.ones((2, 4)), [0, 1.5])
-    with pytest.raises(ValueError, match="NaN"):
-        lg.rope_rotate(np.array([[1.0, np.nan]]), [0])
-    with pytest.raises(ValueError, match="NaN"):
-        lg.rope_rotate(np.ones((1, 2)), [np.nan])
-    with pytest.raises(ValueError, match="shape \\(2,\\)"):
-        lg.rope_rotate(np.ones((2, 4)), [0, 1, 2])
-    with pytest.raises(ValueError, match="base"):
-        lg.rope_rotate(np.ones((1, 4)), [0], base=1.0)
-    with pytest.raises(ValueError, match="integers"):
-        lg.rope_rotate(np.ones((1, 4)), ["a"])
-    with pytest.raises(ValueError, match="even integer"):
-        lg.rope_frequencies(7)
     with pytest.raises(ValueError, match="NaN"):
         lg.norms([1.0, np.inf])
     with pytest.raises(ValueError, match="1-D or 2-D"):
@@ -203,18 +162,9 @@ def test_bad_input_raises_clear_errors():
         lg.distance_concentration([2], 1)
     with pytest.raises(ValueError, match="op must be"):
         lg.shape_op("//", "2", "2")
-    with pytest.raises(ValueError, match="same shape"):
-        lg.rope_scores(np.ones(4), np.ones(6), 5)
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: lg.rope_frequencies(8.0), r"d must be an integer; got 8\.0 \(float\)"),
-    (lambda: lg.rope_frequencies(True), "d must be an integer"),
-    (lambda: lg.rope_frequencies(0), "d must be at least 2"),
-    (lambda: lg.rope_frequencies(8, base="big"), "base must be a number"),
-    (lambda: lg.rope_frequencies(8, base=np.inf), "base must be finite"),
-    (lambda: lg.rope_scores(np.ones(4), np.ones(4), 5.0), "n_positions must be an integer"),
-    (lambda: lg.rope_scores(np.ones(4), np.ones(4), 4097), r"n_positions must be at most 4096.*\[1, 4096\]"),
     (lambda: lg.distance_concentration([2], 10.0), "n_points must be an integer"),
     (lambda: lg.distance_concentration([2], 10, seed=-3), "seed must be at least 0"),
     (lambda: lg.distance_concentration([2], 10, distribution="cauchy"), "distribution must be one of 'gaussian', 'uniform'"),

@@ -26,9 +26,56 @@ def at():
 def test_page_renders_all_sections(at):
     assert at.title[0].value == "Geometry"
     assert len(chart_specs(at)) == 8
+    # the bundled MiniLM is a BERT: the page says it has no RoPE and shows no model section
+    assert any("has **no RoPE**" in i.value and "learn" in i.value for i in at.info)
     assert [h.value for h in at.header] == ["1. RoPE: position as a rotation", "2. Norms: three ways to measure length",
                                             "3. High dimensions: every point is about as far as every other",
                                             "4. Shapes: what torch says"]
+
+
+def tip(spec, name):
+    t = trace(spec, name)
+    return np.array([arr(t["x"])[-1], arr(t["y"])[-1]])
+
+
+def test_default_pair_is_one_the_base_turns():
+    """Pair 0 turns 1 rad per position whatever the base: the page starts on pair d/8, where moving
+    the base slider visibly moves q, and says why pair 0 would not."""
+    at = open_page(PAGE)
+    assert at.slider(key="geo_rope_pair").value == 64 // 8
+    before = tip(chart_specs(at)[PAIR], "q at m")
+    at.select_slider(key="geo_rope_base").set_value(500_000).run()
+    assert_no_exception(at)
+    after = tip(chart_specs(at)[PAIR], "q at m")
+    q0 = tip(chart_specs(at)[PAIR], "q at position 0")
+    angle = 3 * 500_000 ** (-2 * 8 / 64)                       # m = 3, θ_8 = base^(−1/4)
+    c, s = np.cos(angle), np.sin(angle)
+    np.testing.assert_allclose(after, [c * q0[0] - s * q0[1], s * q0[0] + c * q0[1]], atol=1e-5)
+    assert np.linalg.norm(after - before) > 0.05
+    assert any("Pair 0 turns by 1 rad per position for every base" in c.value for c in at.caption)
+    at.selectbox(key="geo_rope_d").set_value(384).run()       # a new d starts on its own pair d/8
+    assert at.slider(key="geo_rope_pair").value == 384 // 8
+
+
+def test_arc_shows_the_angle_modulo_a_full_turn(at):
+    at.slider(key="geo_rope_pair").set_value(0).run()
+    at.slider(key="geo_rope_m").set_value(10).run()           # 10 rad: one turn and 3.717 rad
+    arc = trace(chart_specs(at)[PAIR], "mθ")
+    assert arc["name"] == "mθ = 10 rad = 1 turn + 3.717 rad"
+    ang = np.unwrap(np.arctan2(arr(arc["y"]), arr(arc["x"])))
+    assert ang[-1] - ang[0] == pytest.approx(10 - 2 * np.pi, abs=1e-4)
+    at.slider(key="geo_rope_m").set_value(3).run()
+    assert trace(chart_specs(at)[PAIR], "mθ")["name"] == "mθ = 3 rad"
+
+
+def test_animation_buttons_sit_left_of_the_slider_rail(at):
+    """The play/pause buttons share the slider's row; the rail starts after them (pad.l)."""
+    lay = chart_specs(at)[ANIM]["layout"]
+    slider, menu = lay["sliders"][0], lay["updatemenus"][0]
+    assert slider["x"] == menu["x"] == 0 and slider["xanchor"] == menu["xanchor"] == "left"
+    # a generous estimate of the buttons' width: 9 px a character plus 20 px padding each
+    width = sum(9 * len(b["label"]) + 20 for b in menu["buttons"])
+    assert slider["pad"]["l"] >= width
 
 
 def test_position_slider_rotates_q_by_m_theta(at):
@@ -127,11 +174,59 @@ def test_shape_cases_show_torch_results(at):
 
 
 def test_bad_shape_text_is_an_error_not_a_traceback(at):
-    at.text_input(key="geo_shape_a").set_value("4 x 768").run()
+    at.text_input(key="geo_shape_a").set_value("4; 768").run()
     assert_no_exception(at)
-    assert any("not a shape" in e.value for e in at.error)
+    assert any("not a shape" in e.value and "';' is not a separator" in e.value for e in at.error)
     at.text_input(key="geo_shape_a").set_value("4, 768").run()
     assert not at.error
+
+
+def test_a_bad_b_is_reported_too(at):
+    """Both shapes are checked: a bad b is named even when a is bad as well."""
+    at.text_input(key="geo_shape_a").set_value("4; 768").run()
+    at.text_input(key="geo_shape_b").set_value("T, d").run()
+    assert_no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("shape of a '4; 768' is not a shape") for e in errors), errors
+    assert any(e.startswith("shape of b 'T, d' is not a shape") and "'T' is not a number" in e for e in errors)
+    at.text_input(key="geo_shape_a").set_value("8, 64").run()
+    assert [e.value for e in at.error] == [e for e in errors if e.startswith("shape of b")]
+
+
+@pytest.mark.parametrize("a, b", [("32 768", "768"), ("32 × 768", "(768,)"), ("32x768", "768"), (" 32  768 ", "768")])
+def test_shapes_typed_with_spaces_or_times(at, a, b):
+    at.selectbox(key="geo_shape_op").set_value("-").run()
+    at.text_input(key="geo_shape_a").set_value(a).run()
+    at.text_input(key="geo_shape_b").set_value(b).run()
+    assert_no_exception(at)
+    assert not at.error
+    assert "a(32, 768) − b(768,) → result shape **(32, 768)**" in at.success[-1].value
+
+
+def test_forgotten_transpose_suggests_b_T(at):
+    at.selectbox(key="geo_shape_op").set_value("@").run()
+    at.text_input(key="geo_shape_a").set_value("32, 768").run()
+    at.text_input(key="geo_shape_b").set_value("32, 768").run()
+    assert "mat1 and mat2 shapes cannot be multiplied (32x768 and 32x768)" in at.code[-1].value
+    hints = [i.value for i in at.info]
+    assert any("use b.T: (768, 32); a @ b.T gives (32, 32)" in h for h in hints), hints
+    at.selectbox(key="geo_shape_op").set_value("-").run()
+    at.text_input(key="geo_shape_b").set_value("32").run()
+    assert any("b[:, None]: (32, 1)" in i.value for i in at.info)
+
+
+def test_loaded_case_is_cleared_when_the_user_types_shapes(at):
+    case = "forgot the transpose: (T, d) @ (T, d)"
+    at.selectbox(key="geo_shape_case").set_value(case).run()
+    assert at.selectbox(key="geo_shape_case").value == case
+    assert at.text_input(key="geo_shape_a").value == "8, 64"
+    at.text_input(key="geo_shape_a").set_value("3, 4").run()
+    assert at.selectbox(key="geo_shape_case").value is None      # no longer the case on screen
+    at.selectbox(key="geo_shape_case").set_value(case).run()
+    at.selectbox(key="geo_shape_op").set_value("+").run()
+    assert at.selectbox(key="geo_shape_case").value is None
+    at.selectbox(key="geo_shape_case").set_value(case).run()     # loading it again restores its shapes
+    assert (at.text_input(key="geo_shape_a").value, at.selectbox(key="geo_shape_op").value) == ("8, 64", "@")
 
 
 def test_rotation_animation_does_not_depend_on_the_positions(at):

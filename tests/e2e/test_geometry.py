@@ -1,10 +1,15 @@
 """The Geometry page in Chromium: keyboard on the sliders rotates q, moves the norm balls and
-changes the dimension; the shape checker shows torch's message; screenshots for a look."""
+changes the dimension; the animation's buttons leave its slider free; the shape checker shows
+torch's message; a tiny Llama's own q and k; screenshots for a look."""
+
+import shutil
 
 import numpy as np
 import pytest
 
+from tests.conftest import ARTIFACTS
 from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle, floats as values
+from tests.model_fixtures import tiny_models  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +57,8 @@ def test_rope_position_slider_rotates_q(page, server):
     assert not np.allclose(before, after)
     m = int(trace(page, PAIR, "q at m")["name"].split("= ")[1])
     assert m > 3
-    c, s = np.cos(m * 1.0), np.sin(m * 1.0)   # pair 0 turns 1 rad per position
+    theta = 10_000 ** (-2 * 8 / 64)           # the page starts on pair d/8 = 8 of d = 64, base 10,000
+    c, s = np.cos(m * theta), np.sin(m * theta)
     np.testing.assert_allclose(after, [c * q0[0] - s * q0[1], s * q0[0] + c * q0[1]], atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(after), np.linalg.norm(q0), rtol=1e-4)
     screenshot(page, "geometry-default")
@@ -78,7 +84,74 @@ def test_shape_checker_shows_torch_error_and_bad_text(page, server):
     open_page(page, server, "geometry", wait_charts=8)
     submit(page, "Shape of b", "8, 64")
     assert page.get_by_text("mat1 and mat2 shapes cannot be multiplied (8x64 and 8x64)").count() >= 1
-    submit(page, "Shape of a", "4 x 768")
+    assert page.get_by_text("use b.T: (64, 8); a @ b.T gives (8, 8)").count() >= 1
+    submit(page, "Shape of a", "4; 768")
     assert page.locator(EXCEPTION).count() == 0
-    assert page.get_by_text("is not a shape").count() >= 1
+    assert page.get_by_text("';' is not a separator").count() >= 1
     screenshot(page, "geometry-shapes")
+
+
+def section_screenshot(page, heading: str, next_heading: str, name: str) -> str:
+    """A screenshot of the page from ``heading`` down to ``next_heading`` into tests/artifacts/NAME.png."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 4000})   # off-screen charts draw too
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    top = page.get_by_text(heading, exact=True).first.bounding_box()
+    bottom = page.get_by_text(next_heading, exact=True).first.bounding_box()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True,
+                    clip=dict(x=0, y=top["y"] - 10, width=size["width"], height=bottom["y"] - top["y"]))
+    page.set_viewport_size(size)
+    return str(path)
+
+
+_BOXES = """(i) => { const plot = document.querySelectorAll('.js-plotly-plot')[i];
+  const box = e => { const r = e.getBoundingClientRect();
+                     return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  return {plot: box(plot), rail: box(plot.querySelector('.slider-rail-rect')),
+          label: box(plot.querySelector('.slider-label')),
+          buttons: Array.from(plot.querySelectorAll('.updatemenu-button')).map(box)}; }"""
+
+
+def test_animation_buttons_do_not_cover_the_slider(page, server):
+    open_page(page, server, "geometry", wait_charts=8)
+    page.get_by_text("1. RoPE: position as a rotation", exact=True).first.scroll_into_view_if_needed()
+    b = page.evaluate(_BOXES, ANIM)
+    assert len(b["buttons"]) == 2
+    for btn in b["buttons"]:
+        assert btn["left"] >= b["plot"]["left"] - 1 and btn["bottom"] <= b["plot"]["bottom"] + 1   # inside the chart
+        overlaps_rail = btn["right"] > b["rail"]["left"] and btn["bottom"] > b["rail"]["top"] \
+            and btn["top"] < b["rail"]["bottom"]
+        assert not overlaps_rail, (btn, b["rail"])
+        assert btn["right"] <= b["label"]["left"] or btn["bottom"] <= b["label"]["top"], (btn, b["label"])
+    assert b["rail"]["right"] <= b["plot"]["right"] + 1
+    section_screenshot(page, "1. RoPE: position as a rotation", "2. Norms: three ways to measure length",
+                       "geometry-rope")
+
+
+@pytest.fixture
+def llama_server(tiny_models, tmp_path):  # noqa: F811
+    from tests.e2e.conftest import start_server
+
+    root = tmp_path / "models"
+    root.mkdir()
+    shutil.copytree(tiny_models["llama"], root / "tiny-llama")
+    proc, url = start_server({"LA_LENS_MODELS_DIR": str(root)})
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_tiny_llama_shows_its_own_rope(page, llama_server):
+    open_page(page, llama_server, "geometry?model=tiny-llama", wait_charts=10)
+    body = page.inner_text("body")
+    assert "θ = 500,000" in body and "d_head = 16" in body
+    assert "Inside tiny-llama: its own q and k, rotated by position" in body
+    star = next(t for t in chart_data(page, 6) if t.get("name", "").startswith("the model's q·k"))
+    curve = chart_data(page, 6)[0]
+    x, y = np.array(values(curve["x"])), np.array(values(curve["y"]))
+    np.testing.assert_allclose(y[x == values(star["x"])[0]], values(star["y"])[0], rtol=1e-4)
+    section_screenshot(page, "Inside tiny-llama: its own q and k, rotated by position",
+                       "2. Norms: three ways to measure length", "geometry-rope-tiny-llama")
