@@ -94,3 +94,15 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
                                 d_kv=16)), tok, t5)
     out["t5"] = t5
     return out
+
+
+@pytest.fixture
+def models_dir(tiny_models, tmp_path, monkeypatch):  # noqa: F811
+    """LA_LENS_MODELS_DIR with copies of the tiny Llama and GPT-2 (tiny-llama, tiny-gpt2) and a folder that is no model."""
+    root = tmp_path / "models"
+    root.mkdir()
+    for fam in ("llama", "gpt2"):
+        shutil.copytree(tiny_models[fam], root / f"tiny-{fam}")
+    (root / "not-a-model").mkdir()
+    monkeypatch.setenv("LA_LENS_MODELS_DIR", str(root))
+    return root

@@ -8,8 +8,7 @@ import pytest
 
 from la_core.models import load_model
 from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
-from tests.model_fixtures import tiny_models  # noqa: F401
-from tests.test_ui_models import models_dir  # noqa: F401  (tiny-llama and tiny-gpt2 in LA_LENS_MODELS_DIR)
+from tests.model_fixtures import models_dir, tiny_models  # noqa: F401
 
 PAGE = "pages/geometry.py"
 PAIR, ANIM, SCORES, OFFSET, SPEEDS, MODEL_PAIR, MODEL_OFFSET = range(7)

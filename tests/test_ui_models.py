@@ -1,36 +1,21 @@
 """The sidebar's model picker: bundled MiniLM plus the folders of LA_LENS_MODELS_DIR, kept in the URL."""
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from tests.apptest_utils import assert_no_exception, open_page
-from tests.model_fixtures import tiny_models  # noqa: F401
-
-
-@pytest.fixture
-def models_dir(tiny_models, tmp_path, monkeypatch):  # noqa: F811
-    root = tmp_path / "models"
-    root.mkdir()
-    for fam in ("llama", "gpt2"):
-        shutil.copytree(tiny_models[fam], root / f"tiny-{fam}")
-    (root / "not-a-model").mkdir()
-    monkeypatch.setenv("LA_LENS_MODELS_DIR", str(root))
-    return root
+from tests.model_fixtures import models_dir, tiny_models  # noqa: F401
 
 
 def _picker(at):
     return next(s for s in at.sidebar.selectbox if s.label == "Model")
 
 
-def test_lists_bundled_and_every_model_folder(models_dir):
+def test_lists_bundled_and_every_model_folder(models_dir):  # noqa: F811
     at = open_page()
     assert_no_exception(at)
     assert _picker(at).options == ["all-MiniLM-L6-v2 (bundled)", "tiny-gpt2", "tiny-llama"]
 
 
-def test_choice_goes_to_the_url_and_back(models_dir):
+def test_choice_goes_to_the_url_and_back(models_dir):  # noqa: F811
     at = open_page()
     _picker(at).set_value("tiny-llama").run()
     assert at.query_params["model"] in ("tiny-llama", ["tiny-llama"])
@@ -39,7 +24,7 @@ def test_choice_goes_to_the_url_and_back(models_dir):
     assert _picker(at).value == "tiny-gpt2"
 
 
-def test_unknown_model_in_the_link_says_so(models_dir):
+def test_unknown_model_in_the_link_says_so(models_dir):  # noqa: F811
     at = open_page(query_params={"model": "../escape"})
     assert_no_exception(at)
     assert _picker(at).value == ""
