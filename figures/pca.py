@@ -179,7 +179,7 @@ _PLACES = {"top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0
            "top right": (1, 1), "top left": (-1, 1), "bottom right": (1, -1), "bottom left": (-1, -1)}
 
 
-def label_positions(xy, texts, others=(), span=None, plot_px=(900.0, 560.0), char_px: float = 7.0,
+def label_positions(xy, texts, others=(), span=None, plot_px=(680.0, 500.0), char_px: float = 7.0,
                     line_px: float = 15.0, marker_px: float = 9.0) -> list[str]:
     """A textposition for each labelled point of a 2D chart, chosen greedily (in order) so that the
     labels overlap one another and the highlighted markers as little as possible.
@@ -194,7 +194,9 @@ def label_positions(xy, texts, others=(), span=None, plot_px=(900.0, 560.0), cha
     span : pair of (lo, hi) arrays, optional
         The data range the chart shows (default: that of the points); sets the scale to pixels.
     plot_px : (width, height)
-        Approximate size of the plotting area in pixels.
+        Approximate size of the plotting area in pixels; the default is on the small side of a page's
+        chart (the axes' padding and the legend take room), so that labels are kept apart rather than
+        found touching.
 
     Returns
     -------
