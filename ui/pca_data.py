@@ -26,8 +26,8 @@ from la_core import neighbors as ln
 from la_core.pca import PCA
 from la_core.pca_batch import BatchResult, read_coordinates
 
-__all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_UPLOAD", "SRC_FOLDER",
-           "Dataset", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
+__all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD",
+           "SRC_FOLDER", "Dataset", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
            "fit_pca", "trust", "neighbours", "analogy_rows", "query_param", "option_index", "find_row",
            "close_labels", "point_picker", "pick_group", "VIEW_PARAMS", "data_suffix", "forget_other_data"]
 
@@ -36,6 +36,7 @@ MAX_PCS = 30            # components computed and offered (scree shows them all)
 SELECT_ALL_BELOW = 5000  # below this many rows, pickers list every label; above, search first
 TRUST_ROWS = 1500       # rows sampled for trustworthiness
 SRC_EXAMPLE, SRC_UPLOAD, SRC_FOLDER = "Built-in example (MiniLM words & phrases)", "Upload files", "Data folder"
+SRC_TOKENS = "Token embeddings of the chosen model"     # shown with the model's name
 
 
 @dataclass
@@ -207,12 +208,17 @@ def choose_data() -> DataChoice:
         ``dataset`` (a :class:`Dataset`) or, for a batch job's coordinates file, ``batch``; exactly one
         of them is set.
     """
+    from ui import pca_tokens   # it builds on this module's Dataset
+
     data_dir = os.environ.get("LA_LENS_DATA_DIR", "").strip()
-    sources = [SRC_EXAMPLE, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
+    sources = [SRC_EXAMPLE, SRC_TOKENS, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
+    tokens = pca_tokens.source_label()
     source = st.radio("Data", sources, index=option_index(sources, query_param("data"), 0),
-                      key="pca_source", horizontal=True)
+                      key="pca_source", horizontal=True, format_func=lambda s: tokens if s == SRC_TOKENS else s)
     choice = DataChoice(None, None)
-    if source == SRC_UPLOAD:
+    if source == SRC_TOKENS:
+        choice = DataChoice(pca_tokens.choose_tokens(), None)
+    elif source == SRC_UPLOAD:
         choice = _from_upload()
     elif source == SRC_FOLDER:
         choice = _from_folder(data_dir)
