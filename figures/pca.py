@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.colors as pc
 import plotly.graph_objects as go
 
 from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
 
-PALETTE = pc.qualitative.Dark24 + pc.qualitative.Light24 + pc.qualitative.Alphabet  # 74 distinct colours
-MAX_CATEGORIES = 40   # more than this: the 39 most frequent get a colour, the rest are grey "other"
+# 20 colours chosen to be told apart: every pair differs by a CIEDE2000 colour difference of at least
+# 19 (Plotly's Dark24 has pairs under 9, such as two magentas), and each stands out from the white
+# background, from the grey of "other" and from the near-black rings of the highlights
+# (tests/test_figures_pca.py measures all of it). The most distinct come first, for few categories.
+PALETTE = ("#1c7ed6", "#dd1100", "#008800", "#cc0099", "#bb8800", "#aadd00", "#ff8899", "#664400", "#1111ff",
+           "#008888", "#00ddbb", "#772233", "#224411", "#8877aa", "#ff66ff", "#ffaa77", "#00ddff", "#88aa77",
+           "#553366", "#004477")
+MAX_CATEGORIES = len(PALETTE)   # more: the 20 most frequent get a colour, the rest are grey "other"
+OTHER_GREY = "#adb5bd"
+RING = "#212529"      # the highlights (selected point, neighbours, anchors): near-black, on any colour
+N_LABELS = 5          # neighbours labelled on the chart (the rest on hover)
 GL_ABOVE = 5000       # WebGL scatter above this many points
 OTHER = "other"
 
@@ -44,16 +52,17 @@ def _strings(values) -> np.ndarray:
 
 
 def _categorical(values) -> tuple[np.ndarray, list, str]:
-    """Map values to at most MAX_CATEGORIES groups (most frequent first); the rest become 'other'."""
+    """Map values to at most MAX_CATEGORIES coloured groups (most frequent first); the rest become 'other'."""
     vals = _strings(values)
     uniq, counts = np.unique(vals, return_counts=True)
     order = uniq[np.argsort(-counts, kind="stable")]
     note = ""
     if order.size > MAX_CATEGORIES:
-        keep = set(order[: MAX_CATEGORIES - 1])
-        note = f"{MAX_CATEGORIES - 1} most frequent of {order.size} values coloured; the rest grey ({OTHER})"
-        vals = np.where(np.isin(vals, list(keep)), vals, OTHER)
-        order = list(order[: MAX_CATEGORIES - 1]) + [OTHER]
+        keep = order[:MAX_CATEGORIES]
+        note = f"showing the top {MAX_CATEGORIES} of {order.size} categories, others grey ({OTHER})"
+        other = OTHER if OTHER not in set(keep.tolist()) else f"({OTHER})"
+        vals = np.where(np.isin(vals, keep), vals, other)
+        order = list(keep) + [other]
     return vals, list(order), note
 
 
@@ -89,7 +98,7 @@ def _trace(xyz: np.ndarray, rows, kind: str, **kw) -> dict:
 
 def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=("PC1", "PC2", "PC3"),
             title: str = "", selected: int | None = None, neighbors=None, index=None,
-            height: int = 620, marker_size: float | None = None) -> go.Figure:
+            height: int = 620, marker_size: float | None = None, n_labels: int | None = N_LABELS) -> go.Figure:
     """2D or 3D scatter of points coloured by a metadata column, with a selected point and its neighbours.
 
     :func:`scatter_points` and :func:`highlight_traces` in one figure.
@@ -103,14 +112,16 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     color : array_like, shape (m,), optional
         Numeric values (colour bar) or categories (palette + legend).
     selected : int, optional
-        Position (in ``coords``) of the picked point, drawn as a star.
+        Position (in ``coords``) of the picked point, drawn as a hollow star (a hollow diamond in 3D).
     neighbors : sequence of int, optional
-        Positions (in ``coords``) of its neighbours, drawn as rings with their labels.
+        Positions (in ``coords``) of its neighbours, best first, drawn as rings.
+    n_labels : int or None, default N_LABELS
+        Rings labelled on the chart (the first ones; all for None); the others are named on hover.
     index : array_like of int, optional
         Original row numbers (shown on hover); defaults to 0..m-1.
     """
     data, lay = _points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size)
-    return figure(data + highlight_traces(coords, labels, selected, neighbors, index, marker_size), lay)
+    return figure(data + highlight_traces(coords, labels, selected, neighbors, index, marker_size, n_labels), lay)
 
 
 def scatter_points(coords, labels=None, color=None, color_name: str = "", axis_titles=("PC1", "PC2", "PC3"),
@@ -148,7 +159,7 @@ def _points(coords, labels, color, color_name, axis_titles, title, index, height
     else:
         vals, order, note = _categorical(color)
         for i, cat in enumerate(order):
-            col = "#adb5bd" if cat == OTHER and note else PALETTE[i % len(PALETTE)]
+            col = OTHER_GREY if i >= MAX_CATEGORIES else PALETTE[i]
             add(vals == cat, str(cat), dict(size=size, color=col, opacity=0.8))
     full_title = title + (f"<br><sup>{note}</sup>" if note else "")
     if dim == 3:
@@ -162,10 +173,75 @@ def _points(coords, labels, color, color_name, axis_titles, title, index, height
     return data, lay
 
 
+# Where a label can sit around its point (Plotly's textposition), as the direction of the label from
+# the point; the first is preferred when several are equally free.
+_PLACES = {"top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0), "middle left": (-1, 0),
+           "top right": (1, 1), "top left": (-1, 1), "bottom right": (1, -1), "bottom left": (-1, -1)}
+
+
+def label_positions(xy, texts, others=(), span=None, plot_px=(680.0, 500.0), char_px: float = 7.0,
+                    line_px: float = 15.0, marker_px: float = 9.0) -> list[str]:
+    """A textposition for each labelled point of a 2D chart, chosen greedily (in order) so that the
+    labels overlap one another and the highlighted markers as little as possible.
+
+    Parameters
+    ----------
+    xy : array_like, shape (m, 2)
+        The labelled points, most important first (it gets the freest place).
+    texts : sequence of str, length m
+    others : array_like, shape (r, 2), optional
+        More highlighted markers that labels should not cover.
+    span : pair of (lo, hi) arrays, optional
+        The data range the chart shows (default: that of the points); sets the scale to pixels.
+    plot_px : (width, height)
+        Approximate size of the plotting area in pixels; the default is on the small side of a page's
+        chart (the axes' padding and the legend take room), so that labels are kept apart rather than
+        found touching.
+
+    Returns
+    -------
+    list of str
+        Plotly textpositions.
+    """
+    pts = np.asarray(xy, np.float64).reshape(-1, 2)
+    marks = np.vstack([pts, np.asarray(others, np.float64).reshape(-1, 2)])
+    lo, hi = (marks.min(0), marks.max(0)) if span is None else (np.asarray(span[0], float), np.asarray(span[1], float))
+    scale = np.asarray(plot_px, float) / np.where(hi - lo > 0, hi - lo, 1.0)
+    px, mk = (pts - lo) * scale, (marks - lo) * scale                  # pixels, y upwards
+    marker_boxes = [np.r_[m - marker_px, m + marker_px] for m in mk]    # (x0, y0, x1, y1)
+    label_boxes: list[np.ndarray] = []
+    gap = marker_px / 2 + 2
+
+    def box(p, text, d):
+        w, h = max(1, len(text)) * char_px, line_px
+        x0 = p[0] - w / 2 if d[0] == 0 else p[0] + gap if d[0] > 0 else p[0] - gap - w
+        y0 = p[1] - h / 2 if d[1] == 0 else p[1] + gap if d[1] > 0 else p[1] - gap - h
+        return np.array([x0, y0, x0 + w, y0 + h])
+
+    def area(b, others):
+        return sum(max(0.0, min(b[2], o[2]) - max(b[0], o[0])) * max(0.0, min(b[3], o[3]) - max(b[1], o[1]))
+                   for o in others)
+
+    out = []
+    for i, (p, text) in enumerate(zip(px, texts)):
+        markers = marker_boxes[:i] + marker_boxes[i + 1:]       # a label may touch its own marker
+        best = None
+        for j, (name, d) in enumerate(_PLACES.items()):
+            b = box(p, str(text), d)
+            # over another label costs more than over a marker: both labels become unreadable
+            cost = area(b, markers) + 4.0 * area(b, label_boxes) + 1e-3 * j
+            if best is None or cost < best[0]:
+                best = (cost, name, b)
+        label_boxes.append(best[2])
+        out.append(best[1])
+    return out
+
+
 def highlight_traces(coords, labels=None, selected: int | None = None, neighbors=None, index=None,
-                     marker_size: float | None = None) -> list[dict]:
-    """The neighbours (rings with their labels) and the selected point (a star) of :func:`scatter`, as
-    trace dicts; the arguments mean the same as there."""
+                     marker_size: float | None = None, n_labels: int | None = N_LABELS) -> list[dict]:
+    """The neighbours (rings, the first ``n_labels`` labelled, the rest named on hover) and the selected
+    point (a hollow star, so it hides no neighbour) of :func:`scatter`, as trace dicts; the arguments
+    mean the same as there. ``n_labels=None`` labels every ring."""
     xyz = _xyz(coords)
     m, dim = xyz.shape
     # only the few points drawn here get their labels converted (a page keeps the rest in its figure)
@@ -173,20 +249,29 @@ def highlight_traces(coords, labels=None, selected: int | None = None, neighbors
     index = np.arange(m) if index is None else np.asarray(index)
     size = _marker_size(m, dim, marker_size)
     marks = "scatter3d" if dim == 3 else "scatter"   # rings and star: SVG even above GL_ABOVE points
+    nb = np.asarray([] if neighbors is None else neighbors, dtype=int)
+    sel = [] if selected is None else [int(selected)]
+    shown = nb[: len(nb) if n_labels is None else n_labels]
+    rows = sel + shown.tolist()                               # labelled points, the selected one first
+    if dim == 2 and rows and m:
+        places = label_positions(xyz[rows], text(rows), others=xyz[nb[len(shown):]],
+                                 span=(np.nanmin(xyz, 0), np.nanmax(xyz, 0)))
+    else:
+        places = ["top center"] * len(rows)
     data = []
-    if neighbors is not None and len(neighbors):
-        nb = np.asarray(neighbors, dtype=int)
+    if len(nb):
         data.append(_trace(xyz, nb, marks, mode="markers+text", name="nearest neighbours", text=text(nb),
-                           textposition="top center", customdata=index[nb],
-                           marker=dict(size=size + 8, color="rgba(0,0,0,0)",
-                                       line=dict(color=COLORS["highlight"], width=2.5)),
+                           texttemplate=["%{text}"] * len(shown) + [""] * (len(nb) - len(shown)),
+                           textposition=places[len(sel):] + ["top center"] * (len(nb) - len(shown)),
+                           textfont=dict(size=12, color=RING), customdata=index[nb],
+                           marker=dict(size=size + 8, color="rgba(0,0,0,0)", line=dict(color=RING, width=2)),
                            hovertemplate="neighbour: %{text}<extra></extra>"))
-    if selected is not None:
-        s = int(selected)
-        data.append(_trace(xyz, [s], marks, mode="markers+text", name="selected", text=text([s]),
-                           textposition="bottom center", customdata=index[[s]],
-                           marker=dict(size=size + 12, symbol="diamond" if dim == 3 else "star",
-                                       color=COLORS["highlight"], line=dict(color="black", width=1)),
+    if sel:
+        open_symbol = "diamond-open" if dim == 3 else "star-open"
+        data.append(_trace(xyz, sel, marks, mode="markers+text", name="selected", text=text(sel),
+                           textposition=places[0], textfont=dict(size=13, color=RING, weight="bold"),
+                           customdata=index[sel],
+                           marker=dict(size=size + 14, symbol=open_symbol, color=RING, line=dict(color=RING, width=2.5)),
                            hovertemplate="selected: %{text}<extra></extra>"))
     return data
 

@@ -1,8 +1,6 @@
 """PCA of embeddings: exact PCA on every row, scree, 2D/3D views, neighbours, analogies, semantic axes."""
 from __future__ import annotations
 
-import hashlib
-import io as _io
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +10,9 @@ import streamlit as st
 from figures import pca as fp
 from la_core.neighbors import sample_indices, semantic_axes
 from ui.chart import chart, clicked_point, kept_figure
-from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, fit_pca, neighbours, option_index,
-                         pick_group, point_picker, query_param, trust)
+from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix, default_color, find_row, fit_pca,
+                         forget_other_data, neighbours, option_index, pick_group, point_picker, query_param, trust)
+from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_store, to_csv, to_parquet
 
 DISPLAY_CAP = 100_000   # points sent to the browser at most (PCA itself uses every row)
 
@@ -64,6 +63,7 @@ if batch is not None:
     st.stop()
 
 # ================================================================================ PCA
+forget_other_data(ds)   # a new data set starts with its own view, not the last one's selection or axes
 X = ds.X
 n, d = X.shape
 st.caption(f"**{ds.name}**: {n:,} rows × {d} dimensions" + (f" · {ds.note}" if ds.note else ""))
@@ -87,13 +87,23 @@ st.caption(f"The first two axes explain **{100 * ratio[:2].sum():.1f}%** of the 
            "Whatever the rest holds is invisible in a 2D or 3D view.")
 
 meta_cols = [] if ds.meta is None else [str(c) for c in ds.meta.columns]
-# Widgets whose options are this data's labels or columns get keys tied to the data: with a fixed key the
-# browser can keep showing the previous file's option text when only the options change.
-_SUFFIX = "" if ds.key == "example" else "@" + hashlib.md5(ds.key.encode()).hexdigest()[:8]
+_SUFFIX = data_suffix(ds)   # widgets whose options are this data's labels or columns: keys tied to the data
 
 
 def K(base: str) -> str:
     return base + _SUFFIX
+
+
+def present(words: list[str]) -> list[str]:
+    """The example's default words, where this data has them all (the token table of a model may)."""
+    return words if all(find_row(ds, w) is not None for w in words) else []
+
+
+def group_name(rows: list[int]) -> str:
+    """An anchor group in a title: its first three labels."""
+    return ", ".join(str(ds.labels[i]) for i in rows[:3]) + ("…" if len(rows) > 3 else "")
+
+
 metric_names = {"cosine": "cosine similarity", "dot": "dot product", "euclidean": "Euclidean distance"}
 
 
@@ -125,10 +135,9 @@ def view_section():
     y = c[2].selectbox("y axis", pcs, index=option_index(pcs, query_param("y"), min(1, k - 1)), key="pca_y")
     z = c[3].selectbox("z axis", pcs, index=option_index(pcs, query_param("z"), min(2, k - 1)), key="pca_z",
                        disabled=dims == "2D")
-    default_color = "category" if "category" in meta_cols else (meta_cols[0] if meta_cols else "(none)")
     colours = ["(none)"] + meta_cols
-    color = c[4].selectbox("Colour by", colours, index=option_index(colours, query_param("color", default_color), 0),
-                           key=K("pca_color"))
+    color = c[4].selectbox("Colour by", colours, key=K("pca_color"),
+                           index=option_index(colours, query_param("color", default_color(ds)), 0))
     comps = [pcs.index(x), pcs.index(y)] + ([pcs.index(z)] if dims == "3D" else [])
     if len(set(comps)) < len(comps):
         st.warning("Pick different components for the axes.")
@@ -176,7 +185,9 @@ def neighbours_view(comps: list[int], controls: dict):
         chart(fig, key="pca_scatter", on_click=_clicked, extra=marks)
         st.caption("Click a point to select it (or pick it above).")
     else:
-        chart(fig, key="pca_scatter3d", extra=marks)
+        # the wheel scrolls the page, not the 3D camera (which would trap it); drag rotates, the toolbar zooms
+        chart(fig, key="pca_scatter3d", extra=marks, config={"scrollZoom": False})
+        st.caption("Drag to rotate; the toolbar zooms (the mouse wheel scrolls the page).")
 
     cc = st.columns([1.2, 1])
     if sel is not None:
@@ -186,8 +197,9 @@ def neighbours_view(comps: list[int], controls: dict):
             table["category"] = ds.meta["category"].to_numpy()[nb_idx]
         cc[0].markdown(f"**Nearest neighbours of “{ds.labels[sel]}”** in the full {d}-dimensional space "
                        f"({metric_names[metric]}; {'higher' if metric != 'euclidean' else 'lower'} is closer). "
-                       "They are ringed in the plot: neighbours that look far away in the picture show what the "
-                       "projection hides.")
+                       f"They are ringed in the plot, the first {min(fp.N_LABELS, len(nb_idx))} labelled (hover "
+                       "for the others): neighbours that look far away in the picture show what the projection "
+                       "hides.")
         # a static table: the interactive data grid's rendering held back the redraw of the chart above
         cc[0].table(table, hide_index=True, height="content" if len(table) <= 12 else 460)
     # trustworthiness of this view
@@ -224,7 +236,7 @@ def analogy_section():
     if n < 3:
         st.info("An analogy needs at least three rows (A, B and C).")
         return
-    defaults = ("king", "man", "woman") if ds.key == "example" else tuple(str(v) for v in ds.labels[:3])
+    defaults = tuple(present(["king", "man", "woman"]) or [str(v) for v in ds.labels[:3]])
     a = point_picker(ds, "A (e.g. king)", K("pca_an_a"), defaults[0], container=c[0])
     b = point_picker(ds, "minus B (e.g. man)", K("pca_an_b"), defaults[1], container=c[1])
     cc = point_picker(ds, "plus C (e.g. woman)", K("pca_an_c"), defaults[2], container=c[2])
@@ -268,15 +280,17 @@ def axes_section():
     st.header("3. Semantic axes")
     st.markdown("Instead of the directions PCA finds, build your own: an axis runs from the average of one group "
                 "of anchors to the average of another, and every point is projected onto it. The second axis is "
-                "made perpendicular to the first (Gram–Schmidt), so the two readings do not leak into each other.")
-    ex = ds.key == "example"
+                "made perpendicular to the first (Gram–Schmidt), so the two readings do not leak into each other. "
+                "Type anchors as labels separated by commas; each must match a label exactly.")
+    store = semantic_store()
+    store.pop(ds.key, None)          # until axes are built below, the export has none
     c = st.columns(2)
-    c[0].markdown("**Axis 1 (x)**")
-    a1 = pick_group(ds, "towards", K("pca_ax1_a"), ["man", "king", "he", "boy", "father"] if ex else [], c[0])
-    b1 = pick_group(ds, "away from", K("pca_ax1_b"), ["woman", "queen", "she", "girl", "mother"] if ex else [], c[0])
-    c[1].markdown("**Axis 2 (y)**")
-    a2 = pick_group(ds, "towards", K("pca_ax2_a"), ["king", "queen", "prince", "princess", "emperor", "empress"] if ex else [], c[1])
-    b2 = pick_group(ds, "away from", K("pca_ax2_b"), ["man", "woman", "boy", "girl", "husband", "wife"] if ex else [], c[1])
+    c[0].markdown("**Axis 1 (x)**: *away from* on the left, *towards* on the right")
+    a1 = pick_group(ds, "towards", K("pca_ax1_a"), present(["man", "king", "he", "boy", "father"]), c[0])
+    b1 = pick_group(ds, "away from", K("pca_ax1_b"), present(["woman", "queen", "she", "girl", "mother"]), c[0])
+    c[1].markdown("**Axis 2 (y)**: *away from* at the bottom, *towards* at the top")
+    a2 = pick_group(ds, "towards", K("pca_ax2_a"), present(["king", "queen", "prince", "princess", "emperor", "empress"]), c[1])
+    b2 = pick_group(ds, "away from", K("pca_ax2_b"), present(["man", "woman", "boy", "girl", "husband", "wife"]), c[1])
     if not (a1 and b1):
         st.info("Pick at least one anchor on each side of axis 1 (and of axis 2 for a second axis).")
         return
@@ -285,28 +299,39 @@ def axes_section():
     except ValueError as exc:
         st.error(f"{exc}")
         return
-    shown = sample_indices(n, DISPLAY_CAP, seed=0)
-    name1 = f"{', '.join(str(ds.labels[i]) for i in a1[:3])} ← → {', '.join(str(ds.labels[i]) for i in b1[:3])}"
+    # a coordinate grows towards the first group: it is plotted right (x) or up (y), and named so
+    x_name = f"{group_name(b1)} ← → {group_name(a1)}"
+    names = [axis_column(1, group_name(b1), group_name(a1))]
     if res.coords.shape[1] == 1:
         xy = np.stack([res.coords[:, 0], Z[:, 0]], 1)
-        titles = (f"axis 1: towards {ds.labels[a1[0]]}… (projection)", "PC1")
+        titles = (f"← {group_name(b1)}   ·   axis 1   ·   {group_name(a1)} →", "PC1")
+        title = f"Semantic axis (x: {x_name}; y: PC1)"
     else:
         xy = res.coords
-        titles = (f"axis 1: towards {', '.join(str(ds.labels[i]) for i in a1[:3])}",
-                  f"axis 2: towards {', '.join(str(ds.labels[i]) for i in a2[:3])}")
-    color = "category" if "category" in meta_cols else None
+        titles = (f"← {group_name(b1)}   ·   axis 1   ·   {group_name(a1)} →",
+                  f"← {group_name(b2)}   ·   axis 2   ·   {group_name(a2)} →")    # read bottom to top
+        title = f"Semantic axes (x: {x_name}; y: {group_name(b2)} ↓ ↑ {group_name(a2)})"
+        names.append(axis_column(2, group_name(b2), group_name(a2)))
+    store[ds.key] = SemanticColumns(names, res.coords)
+    color = default_color(ds)
+    color = None if color == "(none)" else color
     anchors = sorted(set(a1 + b1 + a2 + b2))
+    shown = sample_indices(n, DISPLAY_CAP, seed=0)
     shown = np.union1d(shown, anchors) if n > DISPLAY_CAP else shown
     where = {int(r): i for i, r in enumerate(shown)}
     fig = fp.scatter(xy[shown], labels=ds.labels[shown], color=None if color is None else ds.meta[color].to_numpy()[shown],
-                     color_name=color or "", axis_titles=titles, title=f"Semantic axes ({name1})",
-                     neighbors=[where[int(r)] for r in anchors], index=shown, height=600)
-    fig.update_traces(name="anchors", selector=dict(name="nearest neighbours"))
+                     color_name=color or "", axis_titles=titles, title=title,
+                     neighbors=[where[int(r)] for r in anchors], index=shown, height=600, n_labels=None)
+    fig.update_traces(name="anchors", hovertemplate="anchor: %{text}<extra></extra>",
+                      selector=dict(name="nearest neighbours"))
     chart(fig, key="pca_axes_plot")
+    shown_note = f" Showing {len(shown):,} of {n:,} points." if len(shown) < n else ""
     if res.raw_cosine is not None:
         st.caption(f"Before Gram–Schmidt the two directions had cosine **{res.raw_cosine:.2f}** "
                    f"(angle {np.degrees(np.arccos(np.clip(res.raw_cosine, -1, 1))):.0f}°); the plotted axes are at "
-                   "exactly 90°. Anchors are ringed." + (f" Showing {len(shown):,} of {n:,} points." if len(shown) < n else ""))
+                   "exactly 90°. Anchors are ringed." + shown_note)
+    elif shown_note:
+        st.caption(shown_note.strip())
 
 
 axes_section()
@@ -316,31 +341,19 @@ axes_section()
 @st.fragment
 def export_section():
     st.header("4. Export the coordinates")
-    st.markdown(f"The coordinates of **all {n:,} rows** on the first {k} principal axes, with the labels and metadata, "
-                "as CSV or Parquet (the file is built when you click). Charts export as PNG from their toolbar.")
+    st.markdown(f"The coordinates of **all {n:,} rows** on the first {k} principal axes and on the semantic axes "
+                "above, with the labels and metadata, as CSV or Parquet (the file is built when you click). "
+                "Charts export as PNG from their toolbar.")
     stem = Path(ds.name).stem.replace(" ", "_")
+    store = semantic_store()       # read at the click: the axes on screen then
 
-    def frame() -> pd.DataFrame:
-        df = pd.DataFrame(np.asarray(Z, np.float32), columns=pcs)
-        df.insert(0, "label", ds.labels)
-        if ds.meta is not None:
-            for col in ds.meta.columns:
-                if str(col) not in ("label",):
-                    df[str(col)] = ds.meta[col].to_numpy()
-        return df
-
-    def to_csv() -> bytes:
-        return frame().to_csv(index=False).encode("utf-8")
-
-    def to_parquet() -> bytes:
-        buf = _io.BytesIO()
-        frame().to_parquet(buf, index=False)
-        return buf.getvalue()
+    def frame():
+        return export_frame(ds.labels, Z, pcs, ds.meta, store.get(ds.key))
 
     c = st.columns(3)
-    c[0].download_button("Download CSV", to_csv, file_name=f"{stem}_pca_coordinates.csv", mime="text/csv",
-                         key="pca_dl_csv", on_click="ignore", icon=":material/download:")
-    c[1].download_button("Download Parquet", to_parquet, file_name=f"{stem}_pca_coordinates.parquet",
+    c[0].download_button("Download CSV", lambda: to_csv(frame()), file_name=f"{stem}_pca_coordinates.csv",
+                         mime="text/csv", key="pca_dl_csv", on_click="ignore", icon=":material/download:")
+    c[1].download_button("Download Parquet", lambda: to_parquet(frame()), file_name=f"{stem}_pca_coordinates.parquet",
                          mime="application/octet-stream", key="pca_dl_parquet", on_click="ignore",
                          icon=":material/download:")
     c[2].caption("The page URL keeps the view (axes, colour, selected point, metric), so a link reproduces it for "

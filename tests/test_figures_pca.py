@@ -73,3 +73,149 @@ def test_axes_titles_and_zoom_onto_the_words_and_where_c_plus_offset_lands(case)
         assert hi == pytest.approx(ends[:, k].max() + 0.25 * span)
     outside = (coords[:, 0] < lay.xaxis.range[0]) | (coords[:, 0] > lay.xaxis.range[1])
     assert outside.any()                                                # zoomed in: some context points are off
+
+
+# ----------------------------------------------------------------------------- category colours
+def _lab(hex_colour: str) -> np.ndarray:
+    """CIELAB (D65) of an sRGB hex colour."""
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                  [0.0193339, 0.1191920, 0.9503041]])
+    xyz = m @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _ciede2000(lab1, lab2) -> float:
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005)."""
+    (L1, a1, b1), (L2, a2, b2) = lab1, lab2
+    cbar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(cbar ** 7 / (cbar ** 7 + 25 ** 7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p, h2p = np.degrees(np.arctan2(b1, a1p)) % 360, np.degrees(np.arctan2(b2, a2p)) % 360
+    dh = 0.0 if c1p * c2p == 0 else (h2p - h1p + 180) % 360 - 180
+    dHp = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    lbar, cbarp = (L1 + L2) / 2, (c1p + c2p) / 2
+    if c1p * c2p == 0:
+        hbar = h1p + h2p
+    elif abs(h1p - h2p) <= 180:
+        hbar = (h1p + h2p) / 2
+    else:
+        hbar = (h1p + h2p + 360) / 2 if h1p + h2p < 360 else (h1p + h2p - 360) / 2
+    t = (1 - 0.17 * np.cos(np.radians(hbar - 30)) + 0.24 * np.cos(np.radians(2 * hbar))
+         + 0.32 * np.cos(np.radians(3 * hbar + 6)) - 0.20 * np.cos(np.radians(4 * hbar - 63)))
+    rc = 2 * np.sqrt(cbarp ** 7 / (cbarp ** 7 + 25 ** 7))
+    rt = -np.sin(np.radians(60 * np.exp(-(((hbar - 275) / 25) ** 2)))) * rc
+    sl = 1 + 0.015 * (lbar - 50) ** 2 / np.sqrt(20 + (lbar - 50) ** 2)
+    sc, sh = 1 + 0.045 * cbarp, 1 + 0.015 * cbarp * t
+    dl, dc = (L2 - L1) / sl, (c2p - c1p) / sc
+    return float(np.sqrt(dl ** 2 + dc ** 2 + (dHp / sh) ** 2 + rt * dc * (dHp / sh)))
+
+
+@pytest.mark.parametrize("lab1, lab2, expected", [           # Sharma et al.'s published test pairs
+    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+    ((50.0, -1.3802, -84.2814), (50.0, 0.0, -82.7485), 1.0000),
+    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+    ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+    ((2.0776, 0.0795, -1.1350), (0.9033, -0.0636, -0.5514), 0.9082),
+])
+def test_colour_difference_matches_the_published_pairs(lab1, lab2, expected):
+    assert _ciede2000(lab1, lab2) == pytest.approx(expected, abs=1e-4)
+
+
+def _min_difference(colours) -> float:
+    labs = [_lab(c) for c in colours]
+    return min(_ciede2000(labs[i], labs[j]) for i in range(len(labs)) for j in range(i + 1, len(labs)))
+
+
+def test_twenty_category_colours_are_told_apart():
+    """Every pair of the 20 colours differs clearly (CIEDE2000 >= 18; 2 is 'just noticeable'), and none is
+    close to the white background, the grey of 'other' or the near-black highlights."""
+    assert len(fp.PALETTE) == fp.MAX_CATEGORIES == 20
+    assert _min_difference(fp.PALETTE) >= 18
+    for fixed in ("#ffffff", fp.OTHER_GREY, fp.RING):
+        assert min(_ciede2000(_lab(c), _lab(fixed)) for c in fp.PALETTE) >= 18, fixed
+
+
+def test_dark24_would_fail_the_colour_test():
+    """The measure can fail: Plotly's Dark24, used before, has near-identical magentas."""
+    import plotly.colors as pc
+
+    assert _min_difference(pc.qualitative.Dark24[:20]) < 10
+
+
+def _categories(n_cat: int, m: int = 400):
+    rng = np.random.default_rng(3)
+    cats = np.array([f"c{i:02d}" for i in range(n_cat)])[rng.integers(0, n_cat, m)]
+    return rng.normal(size=(m, 2)), cats
+
+
+def test_up_to_twenty_categories_each_get_their_own_colour():
+    xy, cats = _categories(20)
+    fig = fp.scatter(xy, color=cats, color_name="group")
+    colours = [t.marker.color for t in fig.data]
+    assert len(fig.data) == 20 and len(set(colours)) == 20 and set(colours) <= set(fp.PALETTE)
+    assert "others grey" not in (fig.layout.title.text or "")
+
+
+def test_beyond_twenty_categories_the_top_twenty_are_coloured_and_the_rest_grey_with_a_note():
+    xy, cats = _categories(27)
+    fig = fp.scatter(xy, color=cats, color_name="group", title="view")
+    names, counts = np.unique(cats, return_counts=True)
+    top = names[np.argsort(-counts, kind="stable")][:20]
+    assert [t.name for t in fig.data[:20]] == list(top)
+    assert [t.marker.color for t in fig.data[:20]] == list(fp.PALETTE)
+    other = fig.data[20]
+    assert other.name == fp.OTHER and other.marker.color == fp.OTHER_GREY
+    assert len(other.x) == int(np.isin(cats, top, invert=True).sum())
+    assert "showing the top 20 of 27 categories, others grey" in fig.layout.title.text
+
+
+# ----------------------------------------------------------------------------- selected point and neighbours
+@pytest.mark.parametrize("dim", [2, 3])
+def test_only_the_first_neighbours_are_labelled_the_rest_on_hover(dim):
+    rng = np.random.default_rng(4)
+    xy = rng.normal(size=(60, dim))
+    labels = [f"w{i}" for i in range(60)]
+    nb = [5, 9, 13, 2, 40, 41, 42, 43, 44, 45]
+    ring, star = fp.highlight_traces(xy, labels, selected=3, neighbors=nb)
+    assert ring.get("name") == "nearest neighbours" and list(ring["text"]) == [labels[i] for i in nb]
+    shown = [t for t in ring["texttemplate"] if t]
+    assert len(shown) == fp.N_LABELS == 5 and list(ring["texttemplate"][:5]) == ["%{text}"] * 5
+    assert "%{text}" in ring["hovertemplate"]                      # every ring named on hover
+    assert all(t == "" for t in ring["texttemplate"][5:])
+    # the selected point is hollow (open symbol), so the rings under it stay visible
+    assert star["name"] == "selected" and star["marker"]["symbol"].endswith("-open")
+    assert star["marker"]["color"] == fp.RING and list(star["text"]) == ["w3"]
+    every = fp.highlight_traces(xy, labels, selected=3, neighbors=nb, n_labels=None)[0]
+    assert list(every["texttemplate"]) == ["%{text}"] * len(nb)
+
+
+def _box(p, text, place, char_px=7.0, line_px=15.0, gap=6.5):
+    dx, dy = fp._PLACES[place]
+    w = len(text) * char_px
+    x0 = p[0] - w / 2 if dx == 0 else p[0] + gap if dx > 0 else p[0] - gap - w
+    y0 = p[1] - line_px / 2 if dy == 0 else p[1] + gap if dy > 0 else p[1] - gap - line_px
+    return x0, y0, x0 + w, y0 + line_px
+
+
+def _overlaps(pts, texts, places) -> list[tuple[int, int]]:
+    boxes = [_box(p, t, pl) for p, t, pl in zip(pts, texts, places)]
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+            if min(boxes[i][2], boxes[j][2]) > max(boxes[i][0], boxes[j][0])
+            and min(boxes[i][3], boxes[j][3]) > max(boxes[i][1], boxes[j][1])]
+
+
+def test_labels_of_a_close_group_do_not_overlap():
+    """Six points 10 to 20 pixels apart: labelled all 'top center' they would cover one another."""
+    pts = np.array([[0, 0], [14, 6], [-10, 16], [6, -16], [22, 20], [-20, -6]], float)   # pixels
+    texts = ["selected", "alpha", "beta", "gamma", "delta", "epsilon"]
+    assert _overlaps(pts, texts, ["top center"] * 6)                   # the naive placement fails
+    places = fp.label_positions(pts, texts, span=([0, 0], [900, 560]))
+    assert not _overlaps(pts, texts, places), places
+
+
+def test_a_lone_label_sits_above_its_point():
+    assert fp.label_positions([[0.5, 0.5]], ["word"], span=([0, 0], [1, 1])) == ["top center"]

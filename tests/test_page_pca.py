@@ -326,3 +326,187 @@ def test_upload_with_more_dimensions_than_rows():
     ref = SkPCA(2, svd_solver="full").fit_transform(x.astype(np.float64))
     np.testing.assert_allclose(np.sort(xy[:, 0]), np.sort(ref[:, 0]), atol=1e-3)
     assert "40 rows × 6000 dimensions" in at.caption[0].value
+
+
+# ----------------------------------------------------------------------------- what a new user ran into
+def ring_and_star(spec):
+    ring = next(tr for tr in spec["data"] if tr["name"] in ("nearest neighbours", "anchors"))
+    star = next((tr for tr in spec["data"] if tr["name"] == "selected"), None)
+    return ring, star
+
+
+def keyed(at, kind: str, base: str, end: str = ""):
+    """The widget whose key is ``base``, the data's suffix, then ``end`` (keys of widgets listing a file's labels)."""
+    return next(w for w in getattr(at, kind) if w.key and w.key.split("@")[0] == base and w.key.endswith(end))
+
+
+def test_a_typed_anchor_adds_that_label_only_and_the_title_reads_left_to_right(example):
+    """Typing "sad" (Enter) gave every fuzzy match as anchors; the title said "happy ← → sad" with happy
+    plotted on the right. Now one word is one row, and the title lists the groups as plotted."""
+    df, X = example
+    lab = list(df["label"])
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_ax1_a").set_value("happy").run()
+    at.text_input(key="pca_ax1_b").set_value("sad").run()
+    at.text_input(key="pca_ax2_a").set_value("").run()
+    at.text_input(key="pca_ax2_b").set_value("").run()                   # one axis: y is PC1
+    assert_no_exception(at)
+    assert not at.warning
+    spec = chart_specs(at)[AXES]
+    ring, _ = ring_and_star(spec)
+    assert sorted(ring["text"]) == ["happy", "sad"]                       # exactly the typed words
+    res = semantic_axes(X, ([lab.index("happy")], [lab.index("sad")]))
+    xy, labels = points(spec)
+    rows = np.array([lab.index(w) for w in labels])
+    np.testing.assert_allclose(xy[:, 0], res.coords[rows, 0], atol=1e-4)   # the axis from those two rows only
+    np.testing.assert_allclose(xy[:, 1], PCA(30).fit(X).transform(X)[rows, 0], atol=1e-4)   # y: PC1
+    title = spec["layout"]["title"]["text"]
+    assert "sad ← → happy" in title
+    x_of = dict(zip(ring["text"], arr(ring["x"])))
+    assert x_of["sad"] < x_of["happy"]                                    # the title's order is the plot's
+    xt = spec["layout"]["xaxis"]["title"]["text"]
+    assert xt.startswith("← sad") and xt.endswith("happy →")
+
+
+def test_a_word_that_is_no_label_adds_nothing_and_says_so(example):
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_ax1_a").set_value("sa").run()                  # only part of "sad"
+    assert_no_exception(at)
+    msgs = [w.value for w in at.warning]
+    assert any("No label is exactly 'sa'" in m and "sad" in m for m in msgs), msgs
+    assert any("at least one anchor" in i.value for i in at.info)        # nothing built from "sa"
+    assert len(chart_specs(at)) == 3
+    at.text_input(key="pca_ax1_a").set_value("happy, sa").run()          # the good word stays, the bad one is named
+    ring, _ = ring_and_star(chart_specs(at)[AXES])
+    assert "happy" in ring["text"] and not any(t.startswith("sa") and t != "sad" for t in ring["text"])
+    assert any("'sa'" in w.value for w in at.warning)
+
+
+def test_the_semantic_axes_go_into_the_export(example):
+    from ui.pca_export import export_frame
+
+    df, X = example
+    lab = list(df["label"])
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_ax1_a").set_value("happy").run()
+    at.text_input(key="pca_ax1_b").set_value("sad").run()
+    assert_no_exception(at)
+    sem = at.session_state["pca_semantic_export"]["example"]            # what the download buttons read
+    frame = export_frame(df["label"].to_numpy(), np.zeros((len(df), 2)), ["PC1", "PC2"], df[["label", "category"]],
+                         sem)
+    g = lambda ws: [lab.index(w) for w in ws]  # noqa: E731
+    res = semantic_axes(X, (g(["happy"]), g(["sad"])),
+                        (g(["king", "queen", "prince", "princess", "emperor", "empress"]),
+                         g(["man", "woman", "boy", "girl", "husband", "wife"])))
+    assert list(frame.columns) == ["label", "PC1", "PC2", "semantic axis 1: sad → happy",
+                                   "semantic axis 2: man, woman, boy… → king, queen, prince…", "category"]
+    np.testing.assert_allclose(frame.iloc[:, 3:5].to_numpy(), res.coords, atol=1e-5)
+    at.text_input(key="pca_ax1_a").set_value("").run()                   # no axes: no columns
+    assert "example" not in at.session_state["pca_semantic_export"]
+
+
+def test_only_the_first_five_neighbours_are_labelled_and_the_star_is_hollow(example):
+    df, X = example
+    at = open_page("pages/pca.py", query_params={"point": "king"})
+    ring, star = ring_and_star(chart_specs(at)[SCATTER])
+    idx, _ = nearest_neighbors(X, int(np.flatnonzero(df["label"] == "king")[0]), k=10)
+    assert list(ring["text"]) == list(df["label"].iloc[idx])             # all ten named on hover
+    assert list(ring["texttemplate"]) == ["%{text}"] * 5 + [""] * 5        # five written on the chart
+    assert star["marker"]["symbol"] == "star-open"
+
+
+def test_the_3d_view_leaves_the_mouse_wheel_to_the_page(at):
+    assert chart_specs(at)[SCATTER]["config"].get("scrollZoom") is not False
+    at.radio(key="pca_dims").set_value("3D").run()
+    assert_no_exception(at)
+    spec = chart_specs(at)[SCATTER]
+    assert spec["data"][0]["type"] == "scatter3d" and spec["config"]["scrollZoom"] is False
+    assert next(tr for tr in spec["data"] if tr["name"] == "selected")["marker"]["symbol"] == "diamond-open"
+    at.radio(key="pca_dims").set_value("2D").run()
+
+
+def test_more_than_twenty_categories_say_so():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((120, 5)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    meta = "word\tgroup\n" + "\n".join(f"w{i}\tg{i % 25}" for i in range(120))
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(UPLOAD).run()
+    upload(at, "emb.npy", buf.getvalue())
+    upload(at, "metadata.tsv", meta.encode(), key="pca_metadata")
+    assert_no_exception(at)
+    assert color_box(at).value == "group"                                 # 25 values: at most 50, a grouping
+    spec = chart_specs(at)[SCATTER]
+    assert "showing the top 20 of 25 categories, others grey" in spec["layout"]["title"]["text"]
+    colours = [tr["marker"]["color"] for tr in spec["data"] if tr["name"] not in ("nearest neighbours", "selected")]
+    assert len(colours) == 21 and len(set(colours[:20])) == 20
+
+
+def _data_folder(tmp_path, monkeypatch, x, meta: str | None = None, name: str = "vectors.npy"):
+    np.save(tmp_path / name, x.astype(np.float32))
+    if meta is not None:
+        (tmp_path / "metadata.tsv").write_text(meta)
+    monkeypatch.setenv("LA_LENS_DATA_DIR", str(tmp_path))
+
+
+def test_a_new_data_set_starts_without_the_old_selection_and_view(tmp_path, monkeypatch, example):
+    """The example's selected point "dog" stayed selected after switching data, and the search box said
+    "No label contains 'dog'"; its axes and colour stayed too."""
+    df, _ = example
+    x = np.random.default_rng(8).standard_normal((6000, 8))             # over 5,000 rows: pickers search
+    _data_folder(tmp_path, monkeypatch, x, name="big.npy")
+    at = open_page("pages/pca.py", query_params={"point": "dog"})
+    at.selectbox(key="pca_x").set_value("PC3").run()
+    assert "dog" in str(at.query_params["point"])
+    at.radio(key="pca_source").set_value(FOLDER).run()
+    assert_no_exception(at)
+    assert "6,000 rows × 8 dimensions" in at.caption[0].value
+    assert not at.warning, [w.value for w in at.warning]
+    assert keyed(at, "text_input", "pca_point", "_search").value == ""
+    assert "dog" not in str(at.query_params.get("point", ""))
+    assert at.selectbox(key="pca_x").value == "PC1"
+    _, star = ring_and_star(chart_specs(at)[SCATTER])
+    assert star["text"] == ["row 0"]
+    assert str(at.query_params["point"]) in ("row 0", "['row 0']")
+
+
+def test_projector_metadata_of_digit_and_parity_names_and_colours_the_points(tmp_path, monkeypatch):
+    """A two-column metadata.tsv (digit, parity): the points were all named "even" or "odd" and the
+    colour stayed "(none)". Now: "row i · digit d" and coloured by digit."""
+    rng = np.random.default_rng(9)
+    digit = rng.integers(0, 10, 900)
+    x = rng.standard_normal((900, 12)) + digit[:, None] * 0.3
+    meta = "digit\tparity\n" + "\n".join(f"{d}\t{'even' if d % 2 == 0 else 'odd'}" for d in digit)
+    _data_folder(tmp_path, monkeypatch, x, meta)
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(FOLDER).run()
+    assert_no_exception(at)
+    assert not at.error
+    assert color_box(at).value == "digit"
+    spec = chart_specs(at)[SCATTER]
+    assert {tr["name"] for tr in spec["data"]} >= {str(d) for d in range(10)}
+    _, hover = points(spec)
+    assert len(set(hover)) == 900
+    assert sorted(hover) == sorted(f"row {i} · digit {d}" for i, d in enumerate(digit))
+    _, star = ring_and_star(spec)
+    assert star["text"] == [f"row 0 · digit {digit[0]}"]
+
+
+@pytest.mark.parametrize("columns, names, colour", [
+    ({"digit": [1, 2, 3, 1, 2, 3], "parity": ["odd", "even", "odd", "odd", "even", "odd"]},
+     [f"row {i} · digit {d}" for i, d in enumerate([1, 2, 3, 1, 2, 3])], "digit"),
+    ({"id": [10, 11, 12, 13, 14, 15], "word": ["a", "b", "c", "c", "d", "e"], "kind": ["x", "x", "y", "y", "x", "y"]},
+     ["a", "b", "c", "c", "d", "e"], "kind"),
+    ({"score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "name": list("pqrstu")}, list("pqrstu"), "(none)"),
+    ({"v": ["same"] * 6}, [f"row {i} · v same" for i in range(6)], "(none)"),
+])
+def test_point_names_and_default_colour(columns, names, colour):
+    """The most distinctive column names the points (text before numbers); the default colour is the first
+    column with 2 to 50 values, each shared by rows on average (a grouping, not the names)."""
+    from ui.pca_data import Dataset, default_color, point_names
+
+    meta = pd.DataFrame(columns)
+    labels, _ = point_names(meta, 6)
+    assert list(labels) == names
+    assert default_color(Dataset("k", "n", np.zeros((6, 2)), meta, labels)) == colour

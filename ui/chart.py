@@ -20,7 +20,7 @@ _live_chart = st.components.v2.component(
     "la_lens_plotly", js=Path(__file__).with_name("plotly_live.js").read_text(), isolate_styles=False)
 
 
-def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None = None):
+def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None = None, config: dict | None = None):
     """Render a Plotly figure full width with the PNG download button in the modebar.
 
     A keyed chart is drawn by a small component (ui/plotly_live.js) that updates it in place
@@ -35,14 +35,18 @@ def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None =
 
     ``extra``: trace dicts drawn on top of ``fig``, typically a kept figure (:func:`kept_figure`):
     its JSON is reused as it is and only these traces are encoded.
+
+    ``config``: Plotly config entries over the defaults. ``{"scrollZoom": False}`` also lets the mouse
+    wheel scroll the page over a 3D chart (plotly.js's 3D camera takes every wheel event otherwise).
     """
+    config = {**CONFIG, **(config or {})}
     if key is None or not runtime.chart_assets_served():
         if extra:
             fig = go.Figure(fig).add_traces(extra)
         select = dict(on_select=on_click, selection_mode="points") if on_click else {}
-        return st.plotly_chart(fig, width="stretch", config=CONFIG, key=key, **select)
+        return st.plotly_chart(fig, width="stretch", config=config, key=key, **select)
     spec = _with_traces(fig, extra) if extra else _figure_json(fig)   # what st.plotly_chart sends
-    extra = {"config": CONFIG, **({"la_clicks": True} if on_click else {})}
+    extra = {"config": config, **({"la_clicks": True} if on_click else {})}
     spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
     events = {"on_select_change": on_click} if on_click else {}
     return _live_chart(key=key, data=spec.encode(), width="stretch", **events)

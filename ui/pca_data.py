@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import difflib
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +26,17 @@ from la_core import neighbors as ln
 from la_core.pca import PCA
 from la_core.pca_batch import BatchResult, read_coordinates
 
-__all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_UPLOAD", "SRC_FOLDER",
-           "Dataset", "DataChoice", "choose_data", "example_dataset", "fit_pca", "trust", "neighbours",
-           "analogy_rows", "query_param", "option_index", "find_row", "point_picker", "pick_group"]
+__all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD",
+           "SRC_FOLDER", "Dataset", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
+           "fit_pca", "trust", "neighbours", "analogy_rows", "query_param", "option_index", "find_row",
+           "close_labels", "point_picker", "pick_group", "VIEW_PARAMS", "data_suffix", "forget_other_data"]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example_embeddings.parquet"
 MAX_PCS = 30            # components computed and offered (scree shows them all)
 SELECT_ALL_BELOW = 5000  # below this many rows, pickers list every label; above, search first
 TRUST_ROWS = 1500       # rows sampled for trustworthiness
 SRC_EXAMPLE, SRC_UPLOAD, SRC_FOLDER = "Built-in example (MiniLM words & phrases)", "Upload files", "Data folder"
+SRC_TOKENS = "Token embeddings of the chosen model"     # shown with the model's name
 
 
 @dataclass
@@ -54,17 +58,47 @@ class DataChoice(NamedTuple):
     batch: BatchResult | None
 
 
-def _labels(meta: pd.DataFrame | None, n: int) -> np.ndarray:
-    """Hover/picker names: a 'label'-like column, else the only or first text column, else row numbers."""
-    if meta is not None and len(meta.columns):
-        cols = {str(c).lower(): c for c in meta.columns}
-        for name in ("label", "word", "text", "name", "token", "title"):
-            if name in cols:
-                return meta[cols[name]].astype(str).to_numpy(dtype=object)
-        text_cols = [c for c in meta.columns if not pd.api.types.is_numeric_dtype(meta[c])]
-        col = text_cols[0] if text_cols else meta.columns[0]
-        return meta[col].astype(str).to_numpy(dtype=object)
-    return np.array([f"row {i}" for i in range(n)], dtype=object)
+_NAME_COLUMNS = ("label", "word", "text", "name", "token", "title")
+DISTINCT = 0.5           # a column names the points when more than this share of its values differ
+MAX_COLOR_VALUES = 50    # the default colour: the first column with 2 to this many distinct values
+
+
+def point_names(meta: pd.DataFrame | None, n: int) -> tuple[np.ndarray, str | None]:
+    """Hover and picker names of the points, and the column they come from (None: row numbers).
+
+    The most distinctive column names the points: among the columns whose values mostly differ (more
+    than :data:`DISTINCT` of them), a text column before a numeric one, then a label-like name
+    ("label", "word", ...), then the most distinct values. When no column is that distinctive (a
+    Projector metadata.tsv of digit and parity: ten and two values), the names are "row i · digit 3",
+    with the column of most distinct values, so that no two points share a name.
+    """
+    if meta is None or not len(meta.columns):
+        return np.array([f"row {i}" for i in range(n)], dtype=object), None
+    counts = {c: int(meta[c].nunique(dropna=True)) for c in meta.columns}
+    distinct = [c for c in meta.columns if counts[c] > DISTINCT * n]
+
+    def rank(item):
+        pos, c = item
+        text, named = not pd.api.types.is_numeric_dtype(meta[c]), str(c).lower() in _NAME_COLUMNS
+        return (text, named, counts[c], -pos) if distinct else (counts[c], text, named, -pos)
+
+    best = max(((i, c) for i, c in enumerate(meta.columns) if not distinct or c in distinct), key=rank)[1]
+    values = meta[best].astype(str).to_numpy(dtype=object)
+    if distinct:
+        return values, best
+    return np.array([f"row {i} · {best} {v}" for i, v in enumerate(values)], dtype=object), best
+
+
+def default_color(ds: "Dataset") -> str:
+    """The colour a data set starts with: its first column with 2 to :data:`MAX_COLOR_VALUES` distinct
+    values, and values shared by several rows (a grouping, not a name: at most :data:`DISTINCT` of the
+    rows distinct), else "(none)"."""
+    meta, n = ds.meta, len(ds.labels)
+    for c in ([] if meta is None else meta.columns):
+        k = int(meta[c].nunique(dropna=True))
+        if 2 <= k <= MAX_COLOR_VALUES and k <= DISTINCT * n:
+            return str(c)
+    return "(none)"
 
 
 @st.cache_resource(show_spinner="Loading the built-in example…")
@@ -73,7 +107,7 @@ def example_dataset() -> Dataset:
     df = pd.read_parquet(EXAMPLE)
     X = np.stack(df["vector"].to_numpy()).astype(np.float32)            # (n, 384)
     meta = df.drop(columns=["vector"]).reset_index(drop=True)
-    return Dataset("example", "built-in example", X, meta, _labels(meta, len(X)),
+    return Dataset("example", "built-in example", X, meta, point_names(meta, len(X))[0],
                    "all-MiniLM-L6-v2 sentence embeddings (384 dims, unit length) of words and short phrases")
 
 
@@ -81,7 +115,7 @@ def _from_embeddings(key: str, name: str, emb: lio.Embeddings) -> Dataset:
     meta = emb.labels
     if meta is not None:
         meta = meta.reset_index(drop=True)
-    return Dataset(key, name, emb.vectors, meta, _labels(meta, emb.vectors.shape[0]), emb.note)
+    return Dataset(key, name, emb.vectors, meta, point_names(meta, emb.vectors.shape[0])[0], emb.note)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the uploaded file…")
@@ -174,12 +208,17 @@ def choose_data() -> DataChoice:
         ``dataset`` (a :class:`Dataset`) or, for a batch job's coordinates file, ``batch``; exactly one
         of them is set.
     """
+    from ui import pca_tokens   # it builds on this module's Dataset
+
     data_dir = os.environ.get("LA_LENS_DATA_DIR", "").strip()
-    sources = [SRC_EXAMPLE, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
+    sources = [SRC_EXAMPLE, SRC_TOKENS, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
+    tokens = pca_tokens.source_label()
     source = st.radio("Data", sources, index=option_index(sources, query_param("data"), 0),
-                      key="pca_source", horizontal=True)
+                      key="pca_source", horizontal=True, format_func=lambda s: tokens if s == SRC_TOKENS else s)
     choice = DataChoice(None, None)
-    if source == SRC_UPLOAD:
+    if source == SRC_TOKENS:
+        choice = DataChoice(pca_tokens.choose_tokens(), None)
+    elif source == SRC_UPLOAD:
         choice = _from_upload()
     elif source == SRC_FOLDER:
         choice = _from_folder(data_dir)
@@ -236,20 +275,31 @@ def find_row(ds: Dataset, label: str) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
+def close_labels(ds: Dataset, word: str, k: int = 5) -> list[str]:
+    """Up to ``k`` labels like ``word``: those containing it (any case), shortest first, else near spellings."""
+    labels = ds.labels.astype(str)
+    hits = np.flatnonzero(np.char.find(np.char.lower(labels), word.lower()) >= 0)
+    if hits.size:
+        return [str(v) for v in sorted(set(labels[hits].tolist()), key=lambda v: (len(v), v))[:k]]
+    return difflib.get_close_matches(word, list(dict.fromkeys(labels[:50_000].tolist())), n=k, cutoff=0.7)
+
+
 def point_picker(ds: Dataset, label: str, key: str, default_label: str | None = None, container=st) -> int | None:
-    """Pick a row by label: a selectbox of every label for small data, search-then-select above."""
+    """Pick a row by label: a selectbox of every label for small data, search-then-select above.
+
+    ``default_label`` (e.g. from the URL) is used only when this data has a point of that name."""
     n = len(ds.labels)
+    default = find_row(ds, default_label) if default_label else None
     if n <= SELECT_ALL_BELOW:
         options = list(range(n))
     else:
-        q = container.text_input(f"{label}: search labels", value=default_label or "", key=f"{key}_search",
-                                 placeholder="type part of a label")
+        q = container.text_input(f"{label}: search labels", value=default_label if default is not None else "",
+                                 key=f"{key}_search", placeholder="type part of a label")
         hits = np.flatnonzero(np.char.find(ds.labels.astype(str), q) >= 0) if q else np.arange(min(n, 200))
         options = hits[:500].tolist()
         if not options:
             container.warning(f"No label contains {q!r}.")
             return None
-    default = find_row(ds, default_label) if default_label else None
     idx = options.index(default) if default in options else 0
     if key in st.session_state and st.session_state[key] in options:
         idx = options.index(st.session_state[key])       # set by a plot click: keep it, no clash with index
@@ -257,18 +307,51 @@ def point_picker(ds: Dataset, label: str, key: str, default_label: str | None = 
 
 
 def pick_group(ds: Dataset, label: str, key: str, defaults: list[str], container=st) -> list[int]:
-    """Several anchor rows: a multiselect for small data, comma-separated labels above."""
-    n = len(ds.labels)
-    if n <= SELECT_ALL_BELOW:
-        dflt = [i for i in (find_row(ds, d) for d in defaults) if i is not None]
-        return container.multiselect(label, list(range(n)), default=dflt, key=key,
-                                     format_func=lambda i: str(ds.labels[i]))
-    text = container.text_input(f"{label} (comma-separated labels)", ", ".join(defaults), key=key)
-    out, missing = [], []
-    for word in (w.strip() for w in text.split(",")):
-        if word:
-            i = find_row(ds, word)
-            (out if i is not None else missing).append(i if i is not None else word)
-    if missing:
-        container.warning(f"Not found: {', '.join(missing)}")
+    """Anchor rows, typed as labels separated by commas; each must match a label exactly.
+
+    A typed word adds its own row and nothing else (a list that filters as you type would add every
+    fuzzy match on Enter); a word that names no row adds nothing and gets a message with the labels
+    closest to it. A label that itself holds commas is matched when it is the whole text."""
+    text = container.text_input(f"{label} (labels, comma-separated)", ", ".join(defaults), key=key,
+                                help="Type labels exactly as they are shown (case included), separated by "
+                                     "commas; Enter applies them.")
+    whole = find_row(ds, text.strip()) if "," in text else None
+    words = [text.strip()] if whole is not None else [w.strip() for w in text.split(",") if w.strip()]
+    out = []
+    for word in words:
+        i = find_row(ds, word)
+        if i is None:
+            near = close_labels(ds, word)
+            container.warning(f"No label is exactly {word!r}, so nothing was added for it."
+                              + (f" Labels like it: {', '.join(near)}." if near else ""))
+        elif i not in out:
+            out.append(i)
     return out
+
+
+# ================================================================================ a new data set starts afresh
+VIEW_PARAMS = ("point", "color", "x", "y", "z", "dims")   # URL entries that describe one data set's view
+
+
+def data_suffix(ds: Dataset) -> str:
+    """Suffix of the keys of widgets whose options are this data's labels or columns: with a fixed key the
+    browser can keep showing the previous file's option text when only the options change."""
+    return "" if ds.key == "example" else "@" + hashlib.md5(ds.key.encode()).hexdigest()[:8]
+
+
+def forget_other_data(ds: Dataset) -> bool:
+    """When the data set differs from the one shown last in this session, drop the old view: the selected
+    point, colour, axes and 2D/3D choice, from the URL and from the widgets. A shared link's view holds
+    on the first run. Returns whether anything was dropped."""
+    last = st.session_state.get("pca_shown_data")
+    st.session_state["pca_shown_data"] = ds.key
+    if last is None or last == ds.key:
+        return False
+    for name in VIEW_PARAMS:
+        if name in st.query_params:
+            del st.query_params[name]
+    suffix = data_suffix(ds)
+    for key in ("pca_x", "pca_y", "pca_z", "pca_dims", f"pca_point{suffix}", f"pca_point{suffix}_search",
+                f"pca_color{suffix}"):
+        st.session_state.pop(key, None)
+    return True

@@ -93,6 +93,10 @@ export default function ({ parentElement, data, setTriggerValue }) {
     gd.style.contentVisibility = "auto";
     gd.style.containIntrinsicSize = "auto 450px";
     parentElement.appendChild(gd);
+    // A chart drawn with config.scrollZoom false leaves the mouse wheel to the page: plotly.js's 3D
+    // camera cancels every wheel event on its canvas even then, so the event is stopped on its way
+    // down, before it reaches the canvas (the page still scrolls: nothing cancels it).
+    gd.addEventListener("wheel", (e) => { if (gd.__laNoWheel) e.stopPropagation(); }, { capture: true });
     // Redraw at the new width when the column or tab changes size (or a hidden tab is shown).
     new ResizeObserver((entries) => {
       const w = Math.round(entries[0].contentRect.width);
@@ -111,6 +115,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     const clicks = fig.la_clicks;
     delete fig.la_clicks;
     fig.config = Object.assign(fig.config || {}, { modeBarButtonsToAdd: [fullscreenButton(P)] });
+    gd.__laNoWheel = fig.config.scrollZoom === false;
     gd.__laWidth = Math.round(gd.getBoundingClientRect().width);
     return P.react(gd, fig).then(() => {
       if (clicks) bindClicks(gd);

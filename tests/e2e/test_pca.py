@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screenshot, stale_after_press,
+from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_after_press,
                                      wait_charts_drawn, wait_idle)
 
 pytestmark = pytest.mark.e2e
@@ -151,3 +151,113 @@ def test_neighbours_k_reruns_only_the_picture_and_the_list(page, server):
     assert ring(page) == 11                                   # the picture was redrawn with one more ring
     view = ("st-key-pca_dims", "st-key-pca_x", "st-key-pca_y", "st-key-pca_z", "st-key-pca_color")
     assert not [c for c in stale if any(k in c for k in view)], stale
+
+
+def chart_shot(page, i: int, name: str) -> str:
+    """Screenshot of the i-th chart alone into tests/artifacts/NAME.png."""
+    from tests.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    el = page.locator(".js-plotly-plot").nth(i)
+    el.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    el.screenshot(path=str(path))
+    return str(path)
+
+
+def test_selected_point_and_its_neighbours_are_readable(page, server):
+    """The picture with "king" selected: five labelled rings around a hollow star, the rest on hover, and
+    sixteen categories in distinct colours (the screenshot is for a person to look at)."""
+    open_page(page, server, "pca?point=king", wait_charts=N_CHARTS)
+    tall(page, 1800)
+    data = traces(page)
+    ring_trace = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[1]._fullData
+        .find(t => t.name === 'nearest neighbours').texttemplate""")
+    assert sum(1 for t in ring_trace if t) == 5
+    colours = page.evaluate("""() => document.querySelectorAll('.js-plotly-plot')[1]._fullData
+        .filter(t => !['nearest neighbours', 'selected'].includes(t.name)).map(t => t.marker.color)""")
+    assert len(colours) == 16 and len(set(colours)) == 16
+    # the five labels are drawn as text and do not overlap one another
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')[1]
+        .querySelectorAll('.scatterlayer .trace .textpoint text')).filter(t => t.textContent)
+        .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.top, r.right, r.bottom]; })""")
+    chart_shot(page, 1, "pca-neighbours")
+    names = [b[0] for b in boxes]
+    assert "king" in names and len(names) == 6, names                  # the star's label and five rings'
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i][1:], boxes[j][1:]
+            ox = min(a[2], b[2]) - max(a[0], b[0])
+            oy = min(a[3], b[3]) - max(a[1], b[1])
+            assert ox <= 2 or oy <= 2, (boxes[i], boxes[j])
+    assert any(t["name"] == "selected" for t in data)
+
+
+def test_typing_an_anchor_and_enter_adds_exactly_that_label(page, server):
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    tall(page, 4600)
+    for key, word in (("pca_ax1_a", "happy"), ("pca_ax1_b", "sad")):
+        box = page.locator(f".st-key-{key} input")
+        box.fill(word)
+        box.press("Enter")
+        wait_idle(page)
+    for key in ("pca_ax2_a", "pca_ax2_b"):
+        box = page.locator(f".st-key-{key} input")
+        box.fill("")
+        box.press("Enter")
+        wait_idle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    anchors = next(t for t in chart_data(page, 3) if t["name"] == "anchors")
+    assert sorted(anchors["text"]) == ["happy", "sad"]
+    x = dict(zip(anchors["text"], anchors["x"]))
+    assert x["sad"] < x["happy"]
+    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[3]._fullLayout.title.text")
+    assert "sad ← → happy" in title
+    chart_shot(page, 3, "pca-semantic-axis")
+
+
+def test_the_wheel_scrolls_the_page_over_the_3d_chart(page, server):
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    page.get_by_text("3D", exact=True).click()
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].type === 'scatter3d'",
+                           timeout=30_000)
+    scrolled = """() => [window.scrollY, ...Array.from(document.querySelectorAll(
+        '[data-testid="stMain"], [data-testid="stAppViewContainer"], section.main')).map(e => e.scrollTop)]
+        .reduce((a, b) => a + b, 0)"""
+    chart = page.locator(".js-plotly-plot").nth(1)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = chart.bounding_box()
+    before = page.evaluate(scrolled)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + min(box["height"] / 2, 300))
+    for _ in range(3):
+        page.mouse.wheel(0, 200)
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)
+    assert page.evaluate(scrolled) > before + 100
+
+
+def test_the_csv_export_holds_the_semantic_axes(page, server):
+    import pandas as pd
+
+    from la_core.neighbors import semantic_axes
+    from tests.conftest import ROOT
+
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    tall(page, 4600)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_text("Download CSV", exact=True).click()
+    got = pd.read_csv(dl.value.path())
+    df = pd.read_parquet(ROOT / "data" / "example_embeddings.parquet")
+    X = np.stack(df["vector"].to_numpy()).astype(np.float32)
+    lab = list(df["label"])
+    g = lambda ws: [lab.index(w) for w in ws]  # noqa: E731
+    res = semantic_axes(X, (g(["man", "king", "he", "boy", "father"]), g(["woman", "queen", "she", "girl", "mother"])),
+                        (g(["king", "queen", "prince", "princess", "emperor", "empress"]),
+                         g(["man", "woman", "boy", "girl", "husband", "wife"])))
+    cols = ["semantic axis 1: woman, queen, she… → man, king, he…",
+            "semantic axis 2: man, woman, boy… → king, queen, prince…"]
+    assert list(got["label"]) == lab and all(c in got.columns for c in cols), list(got.columns)
+    np.testing.assert_allclose(got[cols].to_numpy(), res.coords, atol=1e-5)
