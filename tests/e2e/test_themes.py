@@ -21,18 +21,22 @@ const rgba = (c) => { const x = document.createElement('canvas').getContext('2d'
   if (v[0] === '#') return [1, 3, 5].map(i => parseInt(v.slice(i, i + 2), 16)).concat([1]);
   const n = v.match(/[\\d.]+/g).map(Number); return n.length > 3 ? n : n.concat([1]); };
 const over = (top, alpha, under) => top.slice(0, 3).map((v, i) => Math.round(v * alpha + under[i] * (1 - alpha)));
-const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
   return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const contrast = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05); };
 const visible = (e) => e.getClientRects().length > 0;
-const charts = () => Array.from(document.querySelectorAll('.stBidiComponent, [data-testid="stPlotlyChart"]')).filter(visible);
+const charts = () => Array.from(document.querySelectorAll('.stBidiComponent, [data-testid="stPlotlyChart"]'))
+  .filter(visible);
 const plotOf = (c) => c.querySelector('.js-plotly-plot');
 """
 
 # True once every visible chart is drawn, those of the chart component in ``theme``.
 _DRAWN = _COLOR_JS + """
 return charts().length >= least && charts().every(c => { const g = plotOf(c);
-  return g && g._fullLayout && g.querySelector('.main-svg') && (!g.classList.contains('la-chart') || g.dataset.laTheme === theme); });
+  return g && g._fullLayout && g.querySelector('.main-svg')
+    && (!g.classList.contains('la-chart') || g.dataset.laTheme === theme); });
 """
 
 # The page background; per visible chart its paper colour, and every SVG text with its colour and its
@@ -48,7 +52,8 @@ return { bg, charts: charts().map((c, i) => { const g = plotOf(c);
   const texts = Array.from(g.querySelectorAll('.main-svg text')).filter(t => t.textContent.trim() && visible(t))
     .map(t => { const st = getComputedStyle(t); const f = rgba(st.fill); const back = under(t, paper);
                 const color = over(f, f[3] * parseFloat(st.fillOpacity || '1'), back);
-                return [t.textContent.trim().slice(0, 40), color, back, Math.round(contrast(color, back) * 100) / 100]; });
+                return [t.textContent.trim().slice(0, 40), color, back,
+                        Math.round(contrast(color, back) * 100) / 100]; });
   const component = g.classList.contains('la-chart');   // its box is what a full-screen chart shows around it
   return { index: i, paper, ticks: g.querySelectorAll('.xtick text, .ytick text').length, texts, component,
            box: component ? rgba(getComputedStyle(g).backgroundColor).slice(0, 3) : paper }; }) };
