@@ -312,8 +312,8 @@ def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = Non
             lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False)
             if name.startswith("y"):
                 lay[name]["autorange"] = "reversed"
-    lay.update(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20), plot_bgcolor="white",
-               paper_bgcolor="white", coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
+    lay.update(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20),
+               coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
                                                      colorbar=dict(title=dict(text="attention weight",
                                                                               side="right"), thickness=12)))
     for ann in lay.get("annotations", []):

@@ -8,14 +8,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-# One colour per role, used the same way on every page.
+# One colour per role, used the same way on every page, readable on the light and the dark theme's
+# background (charts take their background, text and axis colours from the theme's chart template).
 COLORS = {
     "e1": "#E8590C",       # image of the first basis vector / first column
     "e2": "#1C7ED6",       # image of the second basis vector / second column
     "x": "#2B8A3E",        # the input vector
     "u": "#7048E8",        # a direction / second vector
     "proj": "#C2255C",     # a projection
-    "resid": "#495057",    # a residual
+    "resid": "#868E96",    # a residual (mid grey: a dark grey vanishes on the dark background)
     "grid_fixed": "rgba(130,130,130,0.7)",
     "grid_moved": "rgba(76,110,245,0.75)",
     "highlight": "#F59F00",
@@ -23,6 +24,9 @@ COLORS = {
 DIVERGING = "RdBu_r"   # signed values, always with zmid=0
 SEQUENTIAL = "Viridis"  # non-negative values (weights, energies)
 FONT = dict(family="Inter, Arial, sans-serif", size=13)
+# Grid and zero lines: grey with some transparency, faint on either background (#eee and #bbb on white).
+GRID_COLOR = "rgba(128,128,128,0.2)"
+ZERO_COLOR = "rgba(128,128,128,0.55)"
 
 
 def f32(a) -> np.ndarray:
@@ -75,14 +79,15 @@ def figure(data, layout: dict, frames=None) -> go.Figure:
 
 
 def axis(title: str | None = None, **extra) -> dict:
-    """An axis with the common look (what :func:`style` gives every axis): title, light grid, zero line."""
-    return dict(title=dict(text=title), showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#bbb",
+    """An axis with the common look (what :func:`style` gives every axis): title, faint grid, zero line."""
+    return dict(title=dict(text=title), showgrid=True, gridcolor=GRID_COLOR, zeroline=True, zerolinecolor=ZERO_COLOR,
                 **extra)
 
 
 def layout(title: str | None = None, x_title: str | None = None, y_title: str | None = None,
            height: int = 420, equal_axes: bool = False, grid: dict | None = None) -> dict:
-    """The common layout as a dict: what :func:`style` sets, without a figure.
+    """The common layout as a dict: what :func:`style` sets, without a figure. No background colour:
+    the chart takes the active theme's (light or dark) from its template.
 
     ``grid``: a layout from :func:`subplots`; each of its axes gets the common look and the titles.
     """
@@ -90,7 +95,6 @@ def layout(title: str | None = None, x_title: str | None = None, y_title: str | 
     if title:
         lay["title"] = dict(text=title, x=0.01, xanchor="left")
     lay.update(height=height, font=FONT, margin=dict(l=55, r=20, t=50 if title else 20, b=50),
-               plot_bgcolor="white", paper_bgcolor="white",
                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
     names = [k for k in lay if k.startswith(("xaxis", "yaxis"))] or ["xaxis", "yaxis"]
     for name in names:
@@ -161,7 +165,8 @@ def arrow(start, end, color: str, name: str, dash: str | None = None, width: flo
 
 def style(fig: go.Figure, title: str | None = None, x_title: str | None = None,
           y_title: str | None = None, height: int = 420, equal_axes: bool = False) -> go.Figure:
-    """Apply the common layout: title, labelled axes, margins, optional equal aspect.
+    """Apply the common layout: title, labelled axes, margins, optional equal aspect (no background
+    colour: the theme's chart template gives it).
 
     Set property by property: ``update_layout``/``update_xaxes`` take about 7 ms per figure here
     (mostly parsing their keyword paths), plain assignments 2 ms, and every figure of every
@@ -172,12 +177,11 @@ def style(fig: go.Figure, title: str | None = None, x_title: str | None = None,
     lay.height = height
     lay.font = FONT
     lay.margin = dict(l=55, r=20, t=50 if title else 20, b=50)
-    lay.plot_bgcolor = lay.paper_bgcolor = "white"
     lay.legend = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0)
     for axes, text in ((fig.select_xaxes(), x_title), (fig.select_yaxes(), y_title)):
         for ax in axes:
             ax.title.text = text
-            ax.showgrid, ax.gridcolor, ax.zeroline, ax.zerolinecolor = True, "#eee", True, "#bbb"
+            ax.showgrid, ax.gridcolor, ax.zeroline, ax.zerolinecolor = True, GRID_COLOR, True, ZERO_COLOR
     if equal_axes:
         fig.update_xaxes(constrain=EQUAL_CONSTRAIN)
         fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain=EQUAL_CONSTRAIN)

@@ -84,7 +84,7 @@ def _eigenlines(vals, vecs, bound: float) -> tuple[list[dict], list[dict]]:
                            hovertemplate=f"eigenline: A v = {_fmt(vals[j])} v<extra></extra>"))
         tip = np.real(vecs[:, j]) * bound * 0.82                       # (2,)
         notes.append(dict(x=float(tip[0]), y=float(tip[1]), text=label, showarrow=False,
-                          font=dict(color=EIGEN_COLORS[j % 2], size=14), bgcolor="rgba(255,255,255,0.8)"))
+                          font=dict(color=EIGEN_COLORS[j % 2], size=14)))
     return traces, notes
 
 
@@ -234,7 +234,7 @@ def cloud_figure(points, mean, lam, vecs, true_lam=None, true_vecs=None, height:
     if true_vecs is not None:
         for j in range(2):
             d = true_vecs[:, j] * np.sqrt(max(true_lam[j], 0))         # (2,)
-            data.append(arrow([0, 0], d, "#212529", "true axes" if j == 0 else "", dash="dot", width=2,
+            data.append(arrow([0, 0], d, "#868E96", "true axes" if j == 0 else "", dash="dot", width=2,
                               showlegend=(j == 0)))
     b = float(max(np.abs(pts).max() if len(pts) else 1.0, 1.0)) * 1.05
     lay = _top_legend(layout("Sample covariance eigenvectors = principal components", "feature 1", "feature 2",

@@ -300,7 +300,7 @@ def analogy_figure(coords, words_xy, words, axis_titles=("PC1", "PC2"), title: s
              arrow(c, d, COLORS["x"], f"{wc} → {wd} (top answer)", width=2.5)]
     data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="markers+text",
                      text=[str(w) for w in words], textposition="top center", name="A, B, C and answers",
-                     marker=dict(size=9, color="#212529")))
+                     marker=dict(size=9, color="#868E96")))
     # zoom onto the words and where C + (A − B) lands (the background stays for context)
     ends = np.vstack([pts, pts[2] + pts[0] - pts[1]])
     lo, hi = ends.min(0), ends.max(0)

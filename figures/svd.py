@@ -76,7 +76,7 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
     if marks:
         lay["annotations"].append(dict(
             x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
-            showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
+            showarrow=False, align="right",
             text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items())))
     lay["shapes"] = [dict(type="line", x0=rank, x1=rank, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
                           line=dict(color=COLORS["proj"], width=2, dash="dash"))
@@ -88,8 +88,7 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
     lay["xaxis"]["title"] = dict(text="index i")
     lay["xaxis2"]["title"] = dict(text="rank r")
     lay["margin"] = {**lay["margin"], "t": 70}
-    lay["legend"] = {**lay["legend"], **dict(orientation="v", x=0.28, xanchor="right", y=0.98, yanchor="top",
-                                             bgcolor="rgba(255,255,255,0.8)")}
+    lay["legend"] = {**lay["legend"], **dict(orientation="v", x=0.28, xanchor="right", y=0.98, yanchor="top")}
     return figure(data, lay)
 
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from figures.common import FONT, style
+from figures.common import FONT, GRID_COLOR, ZERO_COLOR, style
 
 
 def layout(fig):
@@ -34,13 +34,14 @@ def test_style_titles_the_chart_and_every_axis(make):
     lay = fig.layout
     assert lay.title.text == "T" and lay.title.x == 0.01 and lay.title.xanchor == "left"
     assert lay.height == 300 and lay.font.family == FONT["family"] and lay.font.size == FONT["size"]
-    assert lay.margin.t == 50 and lay.plot_bgcolor == lay.paper_bgcolor == "white"
+    assert lay.margin.t == 50
+    assert lay.plot_bgcolor is None and lay.paper_bgcolor is None        # the theme's template gives them
     assert lay.legend.orientation == "h" and lay.legend.y == 1.0
     xs, ys = list(fig.select_xaxes()), list(fig.select_yaxes())
     assert len(xs) == len(ys) == (1 if make is single else 4)
     for ax, text in [(ax, "x") for ax in xs] + [(ax, "y") for ax in ys]:
-        assert ax.title.text == text and ax.showgrid and ax.gridcolor == "#eee"
-        assert ax.zeroline and ax.zerolinecolor == "#bbb"
+        assert ax.title.text == text and ax.showgrid and ax.gridcolor == GRID_COLOR
+        assert ax.zeroline and ax.zerolinecolor == ZERO_COLOR
     assert lay.yaxis.scaleanchor is None                                 # free aspect unless asked
 
 

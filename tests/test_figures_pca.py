@@ -56,7 +56,7 @@ def test_the_words_are_labelled_markers(case):
     w = fig.data[4]
     assert w.mode == "markers+text" and list(w.text) == words and w.textposition == "top center"
     np.testing.assert_allclose(_xy(w), coords[rows], rtol=1e-6)
-    assert w.marker.color == "#212529"
+    assert w.marker.color == "#868E96"                 # mid grey: seen on the light and the dark background
 
 
 def test_axes_titles_and_zoom_onto_the_words_and_where_c_plus_offset_lands(case):

@@ -172,3 +172,36 @@ def test_extra_traces_on_an_empty_figure():
     out = json.loads(_with_traces(fig, [dict(type="scatter", x=[1.0], y=[2.0])]))
     assert out["data"] == [{"type": "scatter", "x": [1.0], "y": [2.0]}]
     assert out["layout"]["title"]["text"] == "empty"
+
+
+# ----------------------------------------------------------------------------- light and dark themes
+def test_the_component_can_fetch_the_template_of_either_theme():
+    """ui/plotly_live.js picks plotly_template.json or plotly_template_dark.json by the page's theme:
+    both must be among the assets ui.runtime serves, with the light and the dark background."""
+    import re
+    from pathlib import Path
+
+    from ui import runtime
+
+    js = (Path(runtime.__file__).with_name("plotly_live.js")).read_text()
+    names = dict(re.findall(r'(light|dark): "(plotly_template[\w]*\.json)"', js))
+    assert set(names) == {"light", "dark"}
+    served = {p.name: p for p in runtime.CHART_ASSETS}
+    backgrounds = {theme: json.loads(served[name].read_text())["layout"]["paper_bgcolor"].lower()
+                   for theme, name in names.items()}
+    assert backgrounds["light"] == "#ffffff" and backgrounds["dark"] != "#ffffff"
+
+
+def test_the_app_offers_light_dark_and_the_system_choice():
+    """No fixed base theme: Streamlit then offers System (the default), Light and Dark in the main menu,
+    which the toolbar must show ("minimal" hides the whole menu); the primary colour is kept in both."""
+    import tomllib
+    from pathlib import Path
+
+    from tests.conftest import ROOT
+
+    cfg = tomllib.loads((Path(ROOT) / ".streamlit" / "config.toml").read_text())
+    theme = cfg["theme"]
+    assert "base" not in theme
+    assert theme["light"]["primaryColor"] == theme["dark"]["primaryColor"] == theme["primaryColor"]
+    assert cfg["client"]["toolbarMode"] in ("viewer", "auto", "developer")

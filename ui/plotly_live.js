@@ -1,10 +1,13 @@
 // LA Lens chart (ui/chart.chart): draws a Plotly figure, and when a rerun sends the same chart a
 // new figure, updates the plot in place with Plotly.react instead of building a new one.
 // Loaded once per page from Streamlit's static file serving (app/static/): plotly.min.js, the copy
-// shipped with the Python plotly package, and plotly_template.json, the template st.plotly_chart's
-// "streamlit" theme gives charts in this app's light theme, so both kinds of chart look the same.
+// shipped with the Python plotly package, and the template st.plotly_chart's "streamlit" theme gives
+// charts in this app's light theme (plotly_template.json) or dark theme (plotly_template_dark.json),
+// so both kinds of chart look the same in either.
 const STATIC = new URL("app/static/", document.baseURI);
-let loading = null;
+const TEMPLATES = { light: "plotly_template.json", dark: "plotly_template_dark.json" };
+let plotly = null;
+const templates = {};
 
 function script(url) {
   return new Promise((resolve, reject) => {
@@ -16,14 +19,34 @@ function script(url) {
   });
 }
 
-function load() {
-  if (!loading) {
-    const template = fetch(new URL("plotly_template.json", STATIC)).then((r) => (r.ok ? r.json() : null));
-    const P = window.Plotly ? Promise.resolve() : script(new URL("plotly.min.js", STATIC));
-    loading = Promise.all([P, template]).then(([, t]) => ({ P: window.Plotly, template: t }));
-    loading.catch(() => { loading = null; });
+// Plotly and the template of the theme, each fetched once per page (a template that cannot be
+// fetched leaves Plotly's own look rather than no chart).
+function load(theme) {
+  if (!plotly) {
+    plotly = window.Plotly ? Promise.resolve() : script(new URL("plotly.min.js", STATIC));
+    plotly.catch(() => { plotly = null; });
   }
-  return loading;
+  if (!templates[theme]) {
+    templates[theme] = fetch(new URL(TEMPLATES[theme], STATIC)).then((r) => (r.ok ? r.json() : null));
+    templates[theme].catch(() => { delete templates[theme]; });
+  }
+  return Promise.all([plotly, templates[theme]]).then(([, t]) => ({ P: window.Plotly, template: t }));
+}
+
+// The active Streamlit theme, light or dark, from the page background it gives components
+// (--st-background-color; the component runs again when the user switches theme). A canvas turns
+// any CSS colour into "#rrggbb" or "rgba(r, g, b, a)"; dark as Streamlit decides it, by luminance.
+let paint = null;
+function themeOf(el) {
+  const bg = getComputedStyle(el).getPropertyValue("--st-background-color").trim();
+  if (!bg) return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  paint = paint || document.createElement("canvas").getContext("2d");
+  paint.fillStyle = "#ffffff";
+  paint.fillStyle = bg;
+  const c = paint.fillStyle;
+  const [r, g, b] = c[0] === "#" ? [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16))
+    : c.match(/[\d.]+/g).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.5 ? "light" : "dark";
 }
 
 // A modebar button that shows the chart full screen (st.plotly_chart has one in its toolbar). One
@@ -87,7 +110,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     gd = document.createElement("div");
     gd.className = "la-chart";
     gd.style.width = "100%";
-    gd.style.background = "white";
+    gd.style.background = "var(--st-background-color, white)";   // behind a full-screen chart too
     // Off screen, the browser skips the chart's style, layout and paint on every update of the page
     // (a chart is hundreds to thousands of SVG nodes); its last size holds its place meanwhile.
     gd.style.contentVisibility = "auto";
@@ -107,10 +130,13 @@ export default function ({ parentElement, data, setTriggerValue }) {
     }).observe(gd);
   }
   gd.__laTrigger = setTriggerValue;
-  if (gd.__laSpec === text) return;  // a rerun that sends the same figure: nothing to redraw
-  gd.__laSpec = text;                // the newest figure wins if several arrive while loading
-  load().then(({ P, template }) => drawInTurn(() => {
-    if (gd.__laSpec !== text) return;
+  const theme = themeOf(parentElement);
+  // a rerun that sends the same figure in the same theme: nothing to redraw
+  if (gd.__laSpec === text && gd.__laTheme === theme) return;
+  gd.__laSpec = text;                // the newest figure and theme win if several arrive while loading
+  gd.__laTheme = theme;
+  load(theme).then(({ P, template }) => drawInTurn(() => {
+    if (gd.__laSpec !== text || gd.__laTheme !== theme) return;
     const fig = themed(JSON.parse(text), template);
     const clicks = fig.la_clicks;
     delete fig.la_clicks;
@@ -118,6 +144,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     gd.__laNoWheel = fig.config.scrollZoom === false;
     gd.__laWidth = Math.round(gd.getBoundingClientRect().width);
     return P.react(gd, fig).then(() => {
+      gd.dataset.laTheme = theme;    // the theme the chart is drawn in (read by tests/e2e/test_themes.py)
       if (clicks) bindClicks(gd);
       // a full rebuild inside Plotly.react can leave a chart without its animation frames
       const have = gd._transitionData && gd._transitionData._frames;

@@ -22,9 +22,10 @@ __all__ = ["setup", "chart_assets_served", "freeze_long_lived"]
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"                       # served at app/static/ (server.enableStaticServing)
 # What the chart component (ui/plotly_live.js) loads from app/static/: the plotly.js shipped with the
-# installed plotly package, and the template of Streamlit's chart theme for this app.
+# installed plotly package, and the templates of Streamlit's chart theme for this app's light and dark themes.
 CHART_ASSETS = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
-                Path(__file__).with_name("plotly_template.json"))
+                Path(__file__).with_name("plotly_template.json"),
+                Path(__file__).with_name("plotly_template_dark.json"))
 
 _lock = threading.Lock()
 _assets_served: bool | None = None             # None until setup() has run in this process

@@ -59,19 +59,29 @@ def test_an_animation_still_plays_after_its_figure_changed(page, server):
     page.wait_for_function("() => window.__laAnim !== null", timeout=5_000)
 
 
-def test_template_is_the_one_st_plotly_chart_applies(page):
-    """ui/plotly_template.json is what Streamlit's "streamlit" chart theme makes of this app's
-    theme: compare with a chart drawn by st.plotly_chart itself (bench/floor_app.py)."""
+TEMPLATES = {"light": "plotly_template.json", "dark": "plotly_template_dark.json"}
+
+
+def test_templates_are_the_ones_st_plotly_chart_applies(browser):
+    """ui/plotly_template.json and ui/plotly_template_dark.json are what Streamlit's "streamlit" chart
+    theme makes of this app's light and dark themes: compare with a chart drawn by st.plotly_chart
+    itself (bench/floor_app.py) in a browser that prefers each (the app follows the system's choice).
+    To regenerate a template, write ``native`` below to its file (json.dumps(..., indent=1, sort_keys=True))."""
     proc, url = start_server(script=str(ROOT / "bench" / "floor_app.py"))
     try:
-        open_page(page, url, "", wait_charts=1)
-        native = json.loads(page.evaluate(
-            "() => JSON.stringify(document.querySelector('.js-plotly-plot').layout.template)"))
+        for theme, name in TEMPLATES.items():
+            context = browser.new_context(viewport={"width": 1000, "height": 800}, color_scheme=theme)
+            page = context.new_page()
+            open_page(page, url, "", wait_charts=1)
+            native = json.loads(page.evaluate(
+                "() => JSON.stringify(document.querySelector('.js-plotly-plot').layout.template)"))
+            context.close()
+            ours = json.loads((Path(ROOT) / "ui" / name).read_text())
+            assert native == ours, f"Streamlit's {theme} chart theme changed: regenerate ui/{name}"
+            assert (native["layout"]["paper_bgcolor"].upper() == "#FFFFFF") == (theme == "light")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    ours = json.loads((Path(ROOT) / "ui" / "plotly_template.json").read_text())
-    assert native == ours, "Streamlit's chart theme changed: regenerate ui/plotly_template.json"
 
 
 def test_the_fragment_reference_of_the_benchmark_draws_and_updates_its_chart(page):
