@@ -10,12 +10,14 @@ from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
 # 19 (Plotly's Dark24 has pairs under 9, such as two magentas), and each stands out from the white
 # background, from the grey of "other" and from the near-black rings of the highlights
 # (tests/test_figures_pca.py measures all of it). The most distinct come first, for few categories.
-PALETTE = ("#1c7ed6", "#dd1100", "#008800", "#cc0099", "#bb8800", "#aadd00", "#ff8899", "#664400", "#1111ff",
-           "#008888", "#00ddbb", "#772233", "#224411", "#8877aa", "#ff66ff", "#ffaa77", "#00ddff", "#88aa77",
-           "#553366", "#004477")
+# 20 category colours told apart on both themes: every pair differs by CIEDE2000 >= 16, and each has
+# a contrast of at least 2.5:1 against the white and the dark page background (tests/test_figures_pca.py).
+PALETTE = ("#1959b3", "#92ae04", "#fb6a6a", "#37b1bc", "#7b4f12", "#e406f9", "#1d6346", "#df8f20", "#9e2e53",
+           "#6a9afb", "#05ba7e", "#ba1405", "#687010", "#dd88ba", "#6b06f9", "#257180", "#f90680", "#159115",
+           "#856bd4", "#a7189b")
 MAX_CATEGORIES = len(PALETTE)   # more: the 20 most frequent get a colour, the rest are grey "other"
 OTHER_GREY = "#adb5bd"
-RING = "#212529"      # the highlights (selected point, neighbours, anchors): near-black, on any colour
+RING = "#e8590c"      # the highlights (selected point, neighbours, anchors): orange, readable on both themes
 N_LABELS = 5          # neighbours labelled on the chart (the rest on hover)
 GL_ABOVE = 5000       # WebGL scatter above this many points
 OTHER = "other"

@@ -131,12 +131,30 @@ def _min_difference(colours) -> float:
 
 
 def test_twenty_category_colours_are_told_apart():
-    """Every pair of the 20 colours differs clearly (CIEDE2000 >= 18; 2 is 'just noticeable'), and none is
-    close to the white background, the grey of 'other' or the near-black highlights."""
+    """Every pair of the 20 colours differs clearly (CIEDE2000 >= 16; 2 is 'just noticeable'), none is
+    close to either page background, the grey of 'other' or the highlights, and each stands out on both
+    themes (contrast >= 2.5:1 against white and against the dark background)."""
     assert len(fp.PALETTE) == fp.MAX_CATEGORIES == 20
-    assert _min_difference(fp.PALETTE) >= 18
-    for fixed in ("#ffffff", fp.OTHER_GREY, fp.RING):
+    assert _min_difference(fp.PALETTE) >= 16
+    for fixed in ("#ffffff", DARK_BACKGROUND, fp.OTHER_GREY, fp.RING):
         assert min(_ciede2000(_lab(c), _lab(fixed)) for c in fp.PALETTE) >= 18, fixed
+    for c in (*fp.PALETTE, fp.RING):
+        assert _contrast(c, "#ffffff") >= 2.5 and _contrast(c, DARK_BACKGROUND) >= 2.5, c
+
+
+DARK_BACKGROUND = "#171614"   # the dark theme's page and chart background (ui/plotly_template_dark.json)
+
+
+def _luminance(colour: str) -> float:
+    c = np.array([int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(c @ [0.2126, 0.7152, 0.0722])
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_dark24_would_fail_the_colour_test():
