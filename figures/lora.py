@@ -47,9 +47,9 @@ def delta_spectrum(s, r: int, energy, marks: dict, module: str, base_s=None) -> 
     lay = layout(height=380, grid=grid)
     lay["shapes"] = [dict(type="line", x0=r, x1=r, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
                           line=dict(color=COLORS["proj"], width=2, dash="dash")) for xr, yr in (("x", "y"), ("x2", "y2"))]
-    lay["annotations"].append(dict(x=r, y=0.02, xref="x", yref="y domain", xanchor="right", yanchor="bottom",
-                                   showarrow=False, font=dict(color=COLORS["proj"]),
-                                   text=f"r = {r}: σᵢ = 0 beyond "))
+    lay["annotations"].append(dict(x=r, y=0.98, xref="x", yref="y domain", xanchor="left", yanchor="top",
+                                   showarrow=False, font=dict(color=COLORS["proj"]), bgcolor="rgba(255,255,255,0.85)",
+                                   text=f" r = {r}: σᵢ(ΔW) = 0 beyond"))
     lay["annotations"].append(dict(x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right",
                                    yanchor="bottom", showarrow=False, align="right", bgcolor="rgba(255,255,255,0.85)",
                                    text="<br>".join(f"{f:.0%} of ‖ΔW‖²_F: rank {k}" for f, k in marks.items())))
@@ -70,9 +70,10 @@ def angles(theta, module: str) -> go.Figure:
     data = [dict(type="bar", x=f32(j), y=f32(theta), marker_color=COLORS["u"], name="angle",
                  text=[f"{t:.0f}°" for t in theta], textposition="outside",
                  hovertemplate="angle %{x}: %{y:.1f}°<extra></extra>")]
-    lay = layout(f"Principal angles between span(u₁…u_k of ΔW) and span(u₁…u_k of W), {module}",
+    lay = layout(f"Principal angles: top-{theta.shape[0]} output directions of ΔW vs of W ({module})",
                  "angle index (ascending)", "degrees", height=340)
     lay["yaxis"].update(range=[0, 99], dtick=15)
+    lay["xaxis"].update(tickmode="linear", tick0=1, dtick=1, range=[0.4, theta.shape[0] + 0.6])
     lay["shapes"] = [dict(type="line", x0=0, x1=1, xref="x domain", y0=90, y1=90, line=dict(color="#adb5bd", dash="dot"))]
     lay["showlegend"] = False
     return figure(data, lay)

@@ -107,7 +107,7 @@ def rank_section(data: sc.FactoredChannels):
     with p[2]:
         chart(fs.matrix_panel(e_show, "Error A − A_r", etitle, -ebound, ebound, True, data.image), key="svd_err")
     with box:
-        cols = st.columns(7)
+        cols = st.columns(6)
         cols[0].metric("rank r", f"{r} of {K}")
         cols[1].metric("‖A − A_r‖_F measured", f"{measured:.4g}")
         cols[2].metric("predicted (tail)", f"{predicted:.4g}",
@@ -118,8 +118,8 @@ def rank_section(data: sc.FactoredChannels):
                        help="The same for A − 1μᵀ, each column's mean μ removed: the share of the variation "
                             "around the mean that the best rank-r approximation of the centred matrix keeps.")
         cols[5].metric("stored r(m+n+1)", f"{C * stored:,}", help=f"the full matrix stores mn = {C * full:,} numbers")
-        cols[5].caption(f"vs mn = {C * full:,}" + (" (×3 channels)" if C == 3 else ""))
-        cols[6].metric("compression", f"{full / stored:.1f}×" if full >= stored else f"{full / stored:.2f}× (bigger)")
+        ratio = f"{full / stored:.1f}× smaller" if full >= stored else f"{stored / full:.2f}× bigger"
+        cols[5].caption(f"vs mn = {C * full:,}" + (" (×3 channels)" if C == 3 else "") + f": {ratio}")
         st.caption(f"Relative error {fs.error_text(predicted / total, floor / total) if total else '0'}; "
                    f"spectral-norm error σ_(r+1) = {ls.truncation_error(s, r, kind='spectral'):.4g}. "
                    f"Rebuilt in {t_rebuild * 1e3:.1f} ms.")

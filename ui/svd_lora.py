@@ -172,10 +172,11 @@ def _module_view(key, adapter, df: pd.DataFrame, example: bool) -> None:
     c = st.columns([1, 3])
     c[0].metric("‖ΔW‖_F / ‖W‖_F", f"{adapter.relative_update(module, w):.2%}",
                 help=f"W: {match[module][0]} of {model.name}")
-    k = c[0].slider("k leading directions", 1, k_max, min(marks[0.9], k_max), key="svd_ad_k") if k_max > 1 else 1
+    k = c[0].slider("k leading directions", 1, k_max, min(marks[0.99], k_max), key="svd_ad_k",
+                    help="u₁…u_k of ΔW and of W; the default keeps 99 % of ‖ΔW‖²_F.") if k_max > 1 else 1
     theta = _angles(key, module, model.path, k, adapter, model, match)
     with c[1]:
-        chart(fl.angles(theta, module), key="svd_ad_angles")
+        chart(fl.angles(theta, short), key="svd_ad_angles")
     c[0].caption(f"Base: {model.name} ({match[module][0]}). Small angles: ΔW writes into the output directions W "
                  "already uses most; near 90°: it opens new ones.")
 
