@@ -45,9 +45,12 @@ def svdvals(a, dtype: str = "float32") -> np.ndarray:
     big = float(np.abs(m).max())
     if not np.isfinite(big):
         raise ValueError("a contains NaN or infinite values; only finite numbers are accepted.")
-    scale = big if big > 0 else 1.0                             # ratios only: no overflow in float32
-    t = to_tensor(m, td, get_device()) / scale                   # (m, n)
-    return to_numpy(torch.linalg.svdvals(t)).astype(np.float64) * scale   # (k,)
+    if big > 1e30 or 0 < big < 1e-30:                            # beyond float32: scale in NumPy first
+        t = to_tensor(m / big, td, get_device())                 # (m, n)
+    else:
+        big = 1.0
+        t = to_tensor(m, td, get_device())                       # (m, n), shared with m on the CPU: not modified
+    return to_numpy(torch.linalg.svdvals(t)).astype(np.float64) * big    # (k,)
 
 
 def rounding_floor(shape, S) -> float:
@@ -69,16 +72,23 @@ def rounding_floor(shape, S) -> float:
     -------
     float
     """
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3):
+        raise ValueError(f"shape must be a tuple (m, n) or (C, m, n); got {shape!r}.")
     dims = [as_int(d, "shape entries", 1) for d in shape]
-    if len(dims) not in (2, 3):
-        raise ValueError(f"shape must be (m, n) or (C, m, n); got {tuple(shape)!r}.")
-    s = as_float_array(S, "S", ndim=1)
+    s = _spectrum(S)
     entries = float(np.prod(dims))
     return max(np.sqrt(entries) * EPS32 * float(s.max()), RELATIVE_FLOOR * float(np.sqrt((s ** 2).sum())))
 
 
+def _spectrum(S) -> np.ndarray:
+    s = as_float_array(S, "S", ndim=1)
+    if (s < 0).any():
+        raise ValueError(f"S must hold singular values (all ≥ 0); got a negative entry {s.min():.3g}.")
+    return s
+
+
 class SpectrumStats(NamedTuple):
-    """What the atlas shows of one spectrum (NaN for the zero matrix)."""
+    """What the atlas shows of one spectrum."""
 
     effective_rank: float    # exp of the entropy of σ / Σσ (Roy & Vetterli)
     rank_energy: float       # smallest r with Σ_{i≤r} σ² ≥ fraction · Σ σ²
@@ -97,11 +107,16 @@ def spectrum_stats(S, fraction: float = 0.9) -> SpectrumStats:
     Returns
     -------
     SpectrumStats
+
+    Raises
+    ------
+    ValueError
+        A spectrum with a negative or non-finite entry, or all zeros (the zero matrix has neither).
     """
     fraction = as_fraction(fraction, "fraction")
-    s = as_float_array(S, "S", ndim=1)
+    s = _spectrum(S)
     if not s.any():
-        return SpectrumStats(np.nan, np.nan, s.shape[0])
+        raise ValueError("S is all zeros: the zero matrix has no effective rank or energy.")
     return SpectrumStats(effective_rank(s), float(rank_for_energy(s, fraction)), s.shape[0])
 
 
@@ -120,7 +135,7 @@ def atlas_grid(spectra: dict, n_layers: int, kinds, fraction: float = 0.9) -> At
     Parameters
     ----------
     spectra : dict
-        ``(layer, kind) -> S`` for the matrices there are.
+        ``(layer, kind) -> S`` for the matrices there are (a zero matrix's cells stay NaN).
     n_layers : int
         Rows of the tables (layers without any matrix stay NaN).
     kinds : sequence of str
@@ -131,6 +146,8 @@ def atlas_grid(spectra: dict, n_layers: int, kinds, fraction: float = 0.9) -> At
     -------
     AtlasGrid
     """
+    if not isinstance(spectra, dict):
+        raise ValueError(f"spectra must be a dict {{(layer, kind): singular values}}; got {type(spectra).__name__}.")
     n_layers = as_int(n_layers, "n_layers", 1)
     kinds = [str(k) for k in kinds]
     fraction = as_fraction(fraction, "fraction")
@@ -141,6 +158,8 @@ def atlas_grid(spectra: dict, n_layers: int, kinds, fraction: float = 0.9) -> At
             raise ValueError(f"spectra keys must be (layer, kind) with kind in {kinds}; got {key!r}.")
         layer = as_int(key[0], "layer", 0, n_layers - 1)
         j = kinds.index(key[1])
-        st = spectrum_stats(s, fraction)
-        eff[layer, j], rk[layer, j], full[layer, j] = st.effective_rank, st.rank_energy, st.k
+        s = _spectrum(s)
+        full[layer, j] = s.shape[0]
+        if s.any():
+            eff[layer, j], rk[layer, j], _ = spectrum_stats(s, fraction)
     return AtlasGrid(kinds, eff, rk, full)

@@ -5,6 +5,8 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 
 from la_core import lora
 from la_core import lora_base as lb
@@ -13,6 +15,7 @@ from la_core import svd as ls
 from la_core import svd_channels as sc
 from la_core import weight_matrices as wm
 from la_core.models import load_model
+from tests import test_fuzz as fuzz
 from tests.conftest import ROOT
 from tests.model_fixtures import tiny_models  # noqa: F401
 
@@ -52,11 +55,11 @@ def test_spectrum_stats_and_atlas_grid():
     p = s[:3] / s.sum()
     assert st.effective_rank == pytest.approx(np.exp(-(p * np.log(p)).sum()))
     assert st.rank_energy == 2 and st.k == 4                 # 16 + 4 = 20 of 21 ≥ 90 %
-    assert np.isnan(sp.spectrum_stats(np.zeros(3)).effective_rank)
-    g = sp.atlas_grid({(0, "Q"): s, (1, "MLP up"): np.ones(5)}, 3, ["Q", "K", "MLP up"], 0.9)
+    g = sp.atlas_grid({(0, "Q"): s, (1, "MLP up"): np.ones(5), (2, "K"): np.zeros(2)}, 3, ["Q", "K", "MLP up"], 0.9)
     assert g.effective_rank.shape == (3, 3) and g.kinds == ["Q", "K", "MLP up"]
     assert g.rank_energy[0, 0] == 2 and g.rank_energy[1, 2] == 5 and g.full_rank[1, 2] == 5
-    assert np.isnan(g.rank_energy[2]).all() and np.isnan(g.rank_energy[0, 1])
+    assert np.isnan(g.rank_energy[2]).all() and np.isnan(g.rank_energy[0, 1])      # no matrix, a zero matrix
+    assert g.full_rank[2, 1] == 2 and np.isnan(g.full_rank[0, 1])
 
 
 @pytest.mark.parametrize("call, match", [
@@ -64,8 +67,12 @@ def test_spectrum_stats_and_atlas_grid():
     (lambda: sp.svdvals(np.array([[1.0, np.nan]])), "NaN or infinite"),
     (lambda: sp.svdvals(np.eye(2), "float16"), "dtype must be"),
     (lambda: sp.rounding_floor((3,), [1.0]), r"\(m, n\)"),
+    (lambda: sp.rounding_floor(5, [1.0]), "must be a tuple"),
     (lambda: sp.rounding_floor((3, 2.0), [1.0]), "must be an integer"),
     (lambda: sp.spectrum_stats([1.0], 1.5), r"in \(0, 1\]"),
+    (lambda: sp.spectrum_stats([0.0, 0.0]), "all zeros"),
+    (lambda: sp.rounding_floor((3, 2), [1.0, -1.0]), "all ≥ 0"),
+    (lambda: sp.atlas_grid([1.0], 2, ["Q"]), "must be a dict"),
     (lambda: sp.atlas_grid({(0, "X"): [1.0]}, 2, ["Q"]), "kind in"),
     (lambda: sp.atlas_grid({(5, "Q"): [1.0]}, 2, ["Q"]), "layer must be at most 1"),
     (lambda: ls.head_qk(np.ones((8, 4)), np.ones((8, 4)), 0, 4, 3), "must divide"),
@@ -221,3 +228,19 @@ def test_gpt2_adapter_matches_its_conv1d_weights(tiny_models, tmp_path):  # noqa
     assert match[m][1] is True                                            # stored (in, out): transposed
     w = hf.get_submodule(m).weight.detach().numpy()                       # (64, 192) Conv1D
     np.testing.assert_array_equal(lb.base_weight(model, match, m), w.T)
+
+
+@pytest.mark.parametrize("fn", [sp.svdvals, sp.rounding_floor, sp.spectrum_stats, sp.atlas_grid, sc.block_factors])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=hst.data())
+def test_fuzz_spectra(fn, data):
+    """As tests/test_fuzz.py: awkward input gives a result without NaN, or a ValueError with a message."""
+    args = [data.draw(fuzz.values, label=f"arg{i}") for i in range(fuzz._n_required(fn))]
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*args)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    if fuzz._all_finite_inputs(args):
+        assert not fuzz._has_nan(result), (fn.__name__, args)
