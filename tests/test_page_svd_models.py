@@ -139,7 +139,8 @@ def test_example_adapter_heatmap_summary_module_and_base_comparison():
     w = transformers.AutoModel.from_pretrained(bundled_path(), local_files_only=True).get_submodule(module)
     w = w.weight.detach().double().numpy()
     assert metric(at, "‖ΔW‖_F / ‖W‖_F") == f"{np.linalg.norm(deltas[module]) / np.linalg.norm(w):.2%}"
-    k = rank_for(spectra[module], 0.99)
+    k = at.slider(key="svd_ad_k").value                                    # 99 % of ‖ΔW‖²_F at first, then kept
+    assert k == rank_for(spectra["encoder.layer.0.attention.self.query"], 0.99)
     ud, uw = np.linalg.svd(deltas[module])[0][:, :k], np.linalg.svd(w)[0][:, :k]
     np.testing.assert_allclose(np.sort(arr(specs[AD_ANGLES]["data"][0]["y"])),
                                np.sort(np.degrees(scipy.linalg.subspace_angles(ud, uw))), atol=1e-2)
