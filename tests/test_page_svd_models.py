@@ -205,3 +205,24 @@ def test_adapter_from_the_models_folder_is_compared_with_the_sidebar_model(model
     at.radio(key="svd_ad_source").set_value("a folder in the models folder").run()
     assert_no_exception(at)
     assert any("not this adapter's base" in i.value for i in at.info)
+
+
+def test_atlas_of_a_large_model_waits_for_the_switch(models_dir, monkeypatch):
+    """Above AUTO_COST the atlas is computed only when asked for, per model: switching the sidebar from
+    a model whose atlas is on to a larger one does not start a scan."""
+    import ui.svd_atlas
+
+    monkeypatch.setattr(ui.svd_atlas, "AUTO_COST", 1e8)        # MiniLM (4·10⁹) is "large", the tiny Llama not
+    at = open_page("pages/svd.py", query_params={"model": "tiny-llama"})
+    assert len(chart_specs(at)) >= N_CHARTS - 1                 # the atlas is there (no base for the example: no angles)
+    next(s for s in at.sidebar.selectbox if s.label == "Model").set_value("").run()
+    assert_no_exception(at)
+    assert any("switch on to compute" in i.value for i in at.info)
+    titles = [s["layout"].get("title", {}).get("text", "") for s in chart_specs(at)]
+    assert "Effective rank" not in titles
+    toggle = next(t for t in at.toggle if t.label.startswith("Compute the atlas"))
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert_no_exception(at)
+    eff = chart_specs(at)[ATLAS_EFF]
+    assert eff["layout"]["title"]["text"] == "Effective rank" and arr(eff["data"][0]["z"]).shape == (6, 6)

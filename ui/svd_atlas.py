@@ -72,8 +72,9 @@ def atlas_section(number: int) -> None:
         "and the **rank that keeps a fraction of the energy** `Σᵢ≤ᵣ σᵢ² / Σ σᵢ²`. Dark cells are matrices "
         "whose energy sits in few directions; a cell near its full rank (in the hover) uses all of them.")
     cost = _cost(refs)
+    # one switch per model: switching the sidebar to a large model must not start its scan unasked
     on = st.toggle(f"Compute the atlas ({len(refs)} matrices of {model.name})", value=cost <= AUTO_COST,
-                   key="svd_atlas_on", help="One torch.linalg.svdvals per matrix, read one at a time from the model "
+                   key=f"svd_atlas_on:{model.path}", help="One torch.linalg.svdvals per matrix, read one at a time from the model "
                                             "files; computed once per model and kept.")
     if not on:
         st.info(f"{len(refs)} matrices, about {cost:.1e} floating-point operations in all: switch on to compute "
