@@ -69,6 +69,9 @@ def test_client_side_slider_swaps_frames_without_a_rerun(page, server):
     label = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[4]"
                           ".querySelectorAll('text')).map(t => t.textContent).find(t => t.startsWith('rank r =')) || ''")
     assert re.fullmatch(r"rank r = \d+", label), label
+    # the frame's title carries the error of that rank, drawn in the browser (not only in the spec)
+    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[4].querySelector('.gtitle').textContent")
+    assert title.startswith(f"rank {label.split()[-1]}: ‖A − A_r‖_F / ‖A‖_F = "), (title, label)
     screenshot(page, "svd-scrub")
 
 
