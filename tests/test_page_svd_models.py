@@ -46,7 +46,7 @@ def example_deltas() -> dict:
 
 
 @pytest.fixture
-def models_dir(tiny_models, tmp_path, monkeypatch):  # noqa: F811
+def models_with_adapter(tiny_models, tmp_path, monkeypatch):  # noqa: F811
     """A models folder with the tiny Llama (4 heads, 2 K/V heads) and a peft adapter trained on it."""
     peft = pytest.importorskip("peft")
     import transformers
@@ -66,12 +66,12 @@ def models_dir(tiny_models, tmp_path, monkeypatch):  # noqa: F811
     return root
 
 
-def test_weight_picker_and_atlas_follow_a_tiny_gqa_decoder(models_dir):
+def test_weight_picker_and_atlas_follow_a_tiny_gqa_decoder(models_with_adapter):
     import transformers
 
     at = open_page("pages/svd.py", query_params={"model": "tiny-llama"})
     assert_no_exception(at)
-    hf = transformers.LlamaForCausalLM.from_pretrained(models_dir / "tiny-llama", local_files_only=True).model
+    hf = transformers.LlamaForCausalLM.from_pretrained(models_with_adapter / "tiny-llama", local_files_only=True).model
     # the atlas: one row per layer, one column per kind, the numbers numpy finds in transformers' weights
     specs = chart_specs(at)
     eff, rank = specs[ATLAS_EFF], specs[ATLAS_RANK]
@@ -181,7 +181,7 @@ def test_uploaded_adapter_and_a_bad_upload_keeps_the_last_good_one():
     assert at.error and "Accepted" in at.error[0].value and at.title[0].value == "SVD & low rank"
 
 
-def test_adapter_from_the_models_folder_is_compared_with_the_sidebar_model(models_dir):
+def test_adapter_from_the_models_folder_is_compared_with_the_sidebar_model(models_with_adapter):
     import transformers
 
     at = open_page("pages/svd.py", query_params={"model": "tiny-llama"})
@@ -193,9 +193,9 @@ def test_adapter_from_the_models_folder_is_compared_with_the_sidebar_model(model
     module = "model.layers.1.mlp.down_proj"
     at.selectbox(key="svd_ad_module").set_value(module).run()
     assert_no_exception(at)
-    hf = transformers.LlamaForCausalLM.from_pretrained(models_dir / "tiny-llama", local_files_only=True)
+    hf = transformers.LlamaForCausalLM.from_pretrained(models_with_adapter / "tiny-llama", local_files_only=True)
     w = hf.get_submodule(module).weight.detach().double().numpy()
-    with safe_open(str(models_dir / "adapters" / "llama-lora" / "adapter_model.safetensors"), framework="pt") as f:
+    with safe_open(str(models_with_adapter / "adapters" / "llama-lora" / "adapter_model.safetensors"), framework="pt") as f:
         a = f.get_tensor(f"base_model.model.{module}.lora_A.weight").double().numpy()
         b = f.get_tensor(f"base_model.model.{module}.lora_B.weight").double().numpy()
     d = 2.0 * b @ a
@@ -207,7 +207,7 @@ def test_adapter_from_the_models_folder_is_compared_with_the_sidebar_model(model
     assert any("not this adapter's base" in i.value for i in at.info)
 
 
-def test_atlas_of_a_large_model_waits_for_the_switch(models_dir, monkeypatch):
+def test_atlas_of_a_large_model_waits_for_the_switch(models_with_adapter, monkeypatch):
     """Above AUTO_COST the atlas is computed only when asked for, per model: switching the sidebar from
     a model whose atlas is on to a larger one does not start a scan."""
     import ui.svd_atlas

@@ -20,7 +20,7 @@ from la_core import weight_matrices as wm
 from la_core.spectra import rounding_floor
 from ui.models import current_model
 
-__all__ = ["Source", "SOURCES", "DEFAULT", "choose_source", "factored", "scrub_figure", "keep_choice"]
+__all__ = ["Source", "SOURCES", "DEFAULT", "choose_source", "load", "factored", "scrub_figure", "keep_choice"]
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
 MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix
