@@ -226,3 +226,17 @@ def test_atlas_of_a_large_model_waits_for_the_switch(models_with_adapter, monkey
     assert_no_exception(at)
     eff = chart_specs(at)[ATLAS_EFF]
     assert eff["layout"]["title"]["text"] == "Effective rank" and arr(eff["data"][0]["z"]).shape == (6, 6)
+
+
+def test_a_weight_too_big_for_the_interactive_svd_says_so(models_with_adapter, monkeypatch):
+    import ui.svd_sources
+
+    monkeypatch.setattr(ui.svd_sources, "MAX_WEIGHT", 64 * 64)            # MLP up (128×64) is over it
+    at = open_page("pages/svd.py", query_params={"model": "tiny-llama"})
+    at.radio(key="svd_source").set_value("model weight").run()
+    at.selectbox(key="svd_mat").set_value("MLP up (MLP in, 128×64)").run()
+    assert_no_exception(at)
+    assert at.error and "128×64 = 8,192 entries" in at.error[0].value and "atlas" in at.error[0].value
+    assert metric(at, "rank r").endswith("of 213")                          # the built-in image instead
+    at.selectbox(key="svd_mat").set_value("Q (query, 64×64)").run()
+    assert not at.error and metric(at, "rank r").endswith("of 64")
