@@ -6,12 +6,10 @@ import plotly.graph_objects as go
 
 from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
 
-# 20 colours chosen to be told apart: every pair differs by a CIEDE2000 colour difference of at least
-# 19 (Plotly's Dark24 has pairs under 9, such as two magentas), and each stands out from the white
-# background, from the grey of "other" and from the near-black rings of the highlights
-# (tests/test_figures_pca.py measures all of it). The most distinct come first, for few categories.
-# 20 category colours told apart on both themes: every pair differs by CIEDE2000 >= 16, and each has
-# a contrast of at least 2.5:1 against the white and the dark page background (tests/test_figures_pca.py).
+# 20 category colours told apart on both themes: every pair differs by a CIEDE2000 colour difference of
+# at least 16 (Plotly's Dark24 has pairs under 9, such as two magentas), each stands out from the grey of
+# "other" and the orange highlights, and each has a contrast of at least 2.5:1 against the white and the
+# dark page background (tests/test_figures_pca.py measures all of it).
 PALETTE = ("#1959b3", "#92ae04", "#fb6a6a", "#37b1bc", "#7b4f12", "#e406f9", "#1d6346", "#df8f20", "#9e2e53",
            "#6a9afb", "#05ba7e", "#ba1405", "#687010", "#dd88ba", "#6b06f9", "#257180", "#f90680", "#159115",
            "#856bd4", "#a7189b")

@@ -46,9 +46,22 @@ def rgb_panel(img, title: str, height: int = 470) -> go.Figure:
     return figure([trace], lay)
 
 
-def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
-    """σ_i (log scale) with the cutoff at r, and cumulative energy with the 90/95/99 % ranks."""
+def error_text(rel: float, floor_rel: float) -> str:
+    """A relative error for display; below the float32 floor it is rounding, and says so."""
+    if rel <= floor_rel:
+        return f"{rel:.1e}, below float32 precision ({floor_rel:.1e}): exact up to rounding"
+    return f"{rel:.2%}" if rel >= 1e-3 else f"{rel:.2e}"
+
+
+def spectrum(S, rank: int, energy, marks: dict, log: bool = True, centred=None, marks_centred: bool = False
+             ) -> go.Figure:
+    """σ_i (log scale) with the cutoff at r, and cumulative energy with the 90/95/99 % ranks.
+
+    ``centred``: the cumulative energy of the column-centred matrix, drawn beside ``energy``;
+    ``marks_centred`` says that the marked ranks are read on that curve.
+    """
     S, energy = np.asarray(S, float), np.asarray(energy, float)
+    on = np.asarray(centred, float) if marks_centred else energy            # the curve the marks sit on
     k = S.shape[0]
     i = np.arange(1, k + 1)
     grid, ref = subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
@@ -62,22 +75,27 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
         dict(type="scatter", x=f32(i[~kept]), y=f32(pos[~kept]), mode="lines+markers", name="dropped (i > r)",
              marker=dict(size=4, color=COLORS["resid"]), line=dict(color=COLORS["resid"], dash="dot"),
              hovertemplate="σ_%{x} = %{y:.4g}<extra></extra>", **ref[(1, 1)]),
-        dict(type="scatter", x=f32(i), y=f32(energy), mode="lines", name="energy kept",
-             line=dict(color=COLORS["x"], width=2.5), hovertemplate="rank %{x}: %{y:.2%}<extra></extra>",
+        dict(type="scatter", x=f32(i), y=f32(energy), mode="lines", name="energy kept (A)",
+             line=dict(color=COLORS["x"], width=2.5), hovertemplate="rank %{x}: %{y:.2%} of A's energy<extra></extra>",
              **ref[(1, 2)]),
     ]
+    if centred is not None:
+        data.append(dict(type="scatter", x=f32(i), y=f32(centred), mode="lines", name="energy kept (centred A)",
+                         line=dict(color=COLORS["u"], width=2.5, dash="dash"), **ref[(1, 2)],
+                         hovertemplate="rank %{x}: %{y:.2%} of the centred matrix's energy<extra></extra>"))
+    which = " (centred)" if marks_centred else ""
     for j, (frac, r) in enumerate(marks.items()):
-        data.append(dict(type="scatter", x=f32([r]), y=f32([energy[r - 1]]), mode="markers",
+        data.append(dict(type="scatter", x=f32([r]), y=f32([on[r - 1]]), mode="markers",
                          marker=dict(size=10, color=COLORS["highlight"], symbol="diamond"),
                          text=[f"{frac:.0%}"], textfont=dict(size=11),
                          textposition=["bottom right", "middle right", "top left"][j % 3], showlegend=False,
-                         hovertemplate=f"{frac:.0%} of the energy needs rank {r}<extra></extra>", **ref[(1, 2)]))
+                         hovertemplate=f"{frac:.0%} of the energy{which} needs rank {r}<extra></extra>", **ref[(1, 2)]))
     lay = layout(height=380, grid=grid)
     if marks:
         lay["annotations"].append(dict(
             x=0.98, y=0.04, xref="x2 domain", yref="y2 domain", xanchor="right", yanchor="bottom",
             showarrow=False, align="right",
-            text="<br>".join(f"{f:.0%} of the energy: rank {r}" for f, r in marks.items())))
+            text="<br>".join(f"{f:.0%} of the energy{which}: rank {r}" for f, r in marks.items())))
     lay["shapes"] = [dict(type="line", x0=rank, x1=rank, y0=0, y1=1, xref=xr, yref=f"{yr} domain",
                           line=dict(color=COLORS["proj"], width=2, dash="dash"))
                      for xr, yr in (("x", "y"), ("x2", "y2"))]
@@ -88,7 +106,8 @@ def spectrum(S, rank: int, energy, marks: dict, log: bool = True) -> go.Figure:
     lay["xaxis"]["title"] = dict(text="index i")
     lay["xaxis2"]["title"] = dict(text="rank r")
     lay["margin"] = {**lay["margin"], "t": 70}
-    lay["legend"] = {**lay["legend"], **dict(orientation="v", x=0.28, xanchor="right", y=0.98, yanchor="top")}
+    lay["legend"] = {**lay["legend"], **dict(orientation="h", x=0.5, xanchor="center", y=-0.2, yanchor="top")}
+    lay["margin"]["b"] = 90
     return figure(data, lay)
 
 
@@ -100,8 +119,20 @@ def _png_uri(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _runs(ranks) -> str:
+    """``1–64, 77, 92`` for the ranks 1…64, 77, 92: consecutive runs written as ranges."""
+    parts, start = [], 0
+    for j in range(1, len(ranks) + 1):
+        if j == len(ranks) or ranks[j] != ranks[j - 1] + 1:
+            a, b = ranks[start], ranks[j - 1]
+            parts.append(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}")
+            start = j
+    return ", ".join(parts)
+
+
 def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colour: bool,
-             note: str, colorbar_title: str, image: bool, height: int = 560, start_rank: int = 10) -> go.Figure:
+             note: str, colorbar_title: str, image: bool, rel_errors=None, floor_rel: float = 0.0,
+             height: int = 560, start_rank: int = 10) -> go.Figure:
     """A heatmap (or RGB image) with a client-side Plotly slider over precomputed rank frames.
 
     Parameters
@@ -111,8 +142,18 @@ def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colo
     ranks : list of int
     lo, hi : float
         Shared display range; grey frames are quantised to 256 levels of this range (uint8).
+    rel_errors : array_like, shape (F,), optional
+        ``‖A − A_r‖_F / ‖A‖_F`` of the full matrix at each rank: each frame's title shows it
+        (:func:`error_text`, with ``floor_rel`` the relative float32 floor).
     """
     ranks = [int(r) for r in ranks]
+    note = f"{note}<br>frames at ranks {_runs(ranks)}"
+
+    def title(j: int) -> dict:
+        head = (f"<b>rank {ranks[j]}: ‖A − A_r‖_F / ‖A‖_F = {error_text(float(rel_errors[j]), floor_rel)}</b><br>"
+                if rel_errors is not None else "")
+        return dict(text=f"{head}<span style='font-size:12px'>{note}</span>", x=0.01, xanchor="left")
+
     if colour:
         datas = [go.Image(source=_png_uri(f)) for f in frames]
     else:
@@ -129,7 +170,7 @@ def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colo
                  for c in codes]
     start = int(np.argmin(np.abs(np.asarray(ranks) - start_rank)))
     fig = go.Figure(datas[start])
-    fig.frames = [go.Frame(data=[d], name=str(r)) for d, r in zip(datas, ranks)]
+    fig.frames = [go.Frame(data=[d], name=str(r), layout=dict(title=title(j))) for j, (d, r) in enumerate(zip(datas, ranks))]
     steps = [dict(method="animate", label=str(r),
                   args=[[str(r)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                        transition=dict(duration=0))])
@@ -143,12 +184,12 @@ def scrubber(frames: np.ndarray, ranks, lo: float, hi: float, signed: bool, colo
                                         args=[None, dict(frame=dict(duration=120, redraw=True), fromcurrent=True,
                                                          transition=dict(duration=0))])])],
     )
-    style(fig, note, "column (preview pixels)", "row (preview pixels)", height=height)
+    style(fig, None, "column (preview pixels)", "row (preview pixels)", height=height)
     fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False)
     fig.update_xaxes(showgrid=False, zeroline=False)
     if image or colour:
         _equal(fig)
-    fig.update_layout(margin=dict(l=60, r=20, t=60, b=40))
+    fig.update_layout(title=title(start), margin=dict(l=60, r=20, t=95, b=40))
     return fig
 
 

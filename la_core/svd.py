@@ -288,28 +288,44 @@ def synthetic(m: int, n: int, decay: float = 0.5, noise: float = 0.0, seed: int 
     return a.float().numpy()
 
 
-def head_qk(w_q, w_k, head: int, n_heads: int) -> np.ndarray:
-    """The bilinear form of one attention head: ``W_Q,h W_K,hᵀ`` (d_model × d_model, rank ≤ d_k).
+def head_qk(w_q, w_k, head: int, n_heads: int, n_kv_heads: int | None = None) -> np.ndarray:
+    """The bilinear form of one attention head: ``W_Q,h W_K,gᵀ`` (d_in × d_in, rank ≤ d_head).
 
-    ``w_q, w_k`` are in torch layout ``(out, in) = (d_model, d_model)``, so the head's slice is rows
-    ``h·d_k … (h+1)·d_k`` and the score of tokens x, y is ``x W_Q,h W_K,hᵀ yᵀ`` with
-    ``W_Q,h = w_q[rows].T`` (d_model, d_k).
+    ``w_q, w_k`` are in torch layout ``(out, in)``: ``w_q`` is ``(n_heads·d_head, d_in)`` and
+    ``w_k`` is ``(n_kv_heads·d_head, d_in)``. The head's slice of ``w_q`` is rows
+    ``h·d_head … (h+1)·d_head``; with grouped-query attention (``n_kv_heads < n_heads``) head ``h``
+    reads the keys of group ``g = h // (n_heads / n_kv_heads)``. The score of tokens x, y is
+    ``x W_Q,h W_K,gᵀ yᵀ`` with ``W_Q,h = w_q[rows].T`` (d_in, d_head); with rotary positions (RoPE)
+    this is the form at relative distance 0 (other distances put a rotation between the two).
+
+    Parameters
+    ----------
+    w_q, w_k : array_like, shapes (n_heads·d_head, d_in) and (n_kv_heads·d_head, d_in)
+    head : int
+        0 … n_heads − 1.
+    n_heads : int
+    n_kv_heads : int, optional
+        Key/value heads (default ``n_heads``: no grouping); must divide ``n_heads``.
 
     Returns
     -------
-    numpy.ndarray, shape (d_model, d_model), float32
+    numpy.ndarray, shape (d_in, d_in), float32
     """
     wq = as_float_array(w_q, "w_q", ndim=2)
     wk = as_float_array(w_k, "w_k", ndim=2)
     n_heads = as_int(n_heads, "n_heads", 1)
-    if wq.shape != wk.shape or wq.shape[0] % n_heads:
-        raise ValueError(f"w_q and w_k must have the same shape (d_model, d_in) with d_model divisible by "
-                         f"n_heads={n_heads}; got {wq.shape} and {wk.shape}.")
+    n_kv = n_heads if n_kv_heads is None else as_int(n_kv_heads, "n_kv_heads", 1, n_heads)
+    if n_heads % n_kv or wq.shape[0] % n_heads:
+        raise ValueError(f"w_q must have n_heads·d_head rows and n_kv_heads must divide n_heads; got w_q "
+                         f"{wq.shape}, n_heads={n_heads}, n_kv_heads={n_kv}.")
     d_k = wq.shape[0] // n_heads
+    if wk.shape != (n_kv * d_k, wq.shape[1]):
+        raise ValueError(f"w_k must have shape (n_kv_heads·d_head, d_in) = ({n_kv * d_k}, {wq.shape[1]}) to go "
+                         f"with w_q {wq.shape} (n_heads={n_heads}, n_kv_heads={n_kv}); got {wk.shape}.")
     head = as_int(head, "head", 0, n_heads - 1)
-    rows = slice(head * d_k, (head + 1) * d_k)
-    q = to_tensor(wq[rows])                                       # (d_k, d_in)
-    k = to_tensor(wk[rows])                                       # (d_k, d_in)
+    group = head // (n_heads // n_kv)
+    q = to_tensor(wq[head * d_k:(head + 1) * d_k])                # (d_k, d_in)
+    k = to_tensor(wk[group * d_k:(group + 1) * d_k])              # (d_k, d_in)
     return to_numpy(q.T @ k)                                      # (d_in, d_in), rank ≤ d_k
 
 

@@ -9,7 +9,7 @@ from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screens
 
 pytestmark = pytest.mark.e2e
 
-N_CHARTS = 7
+N_CHARTS = 12
 RANK_LABEL = "Rank r (server-side: each release rebuilds A_r at full resolution)"
 
 
@@ -69,6 +69,9 @@ def test_client_side_slider_swaps_frames_without_a_rerun(page, server):
     label = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[4]"
                           ".querySelectorAll('text')).map(t => t.textContent).find(t => t.startsWith('rank r =')) || ''")
     assert re.fullmatch(r"rank r = \d+", label), label
+    # the frame's title carries the error of that rank, drawn in the browser (not only in the spec)
+    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[4].querySelector('.gtitle').textContent")
+    assert title.startswith(f"rank {label.split()[-1]}: ‖A − A_r‖_F / ‖A‖_F = "), (title, label)
     screenshot(page, "svd-scrub")
 
 
@@ -80,12 +83,12 @@ def test_colour_image_and_minilm_head(page, server):
     wait_charts_drawn(page, N_CHARTS)
     assert page.locator(EXCEPTION).count() == 0
     screenshot(page, "svd-colour")
-    page.get_by_text("MiniLM weight", exact=True).first.click()
+    page.get_by_text("model weight", exact=True).first.click()
     page.wait_for_timeout(500)
     wait_idle(page)
     assert page.locator(EXCEPTION).count() == 0
     assert "Effective rank" in page.locator('[data-testid="stMain"]').inner_text()
-    page.locator('[data-testid="stSelectbox"]').nth(1).click()          # Layer, Matrix, Head
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Matrix").first.click()   # Layer, Matrix, Head
     page.get_by_role("option", name=re.compile("one head")).first.click()
     page.wait_for_timeout(500)
     wait_idle(page)
@@ -103,3 +106,26 @@ def test_the_image_size_reruns_only_what_depends_on_the_matrix(page, server):
     ours = ("st-key-svd_source", "st-key-svd_img", "st-key-svd_colour", "st-key-svd_side", "st-key-svd_scrub")
     assert any(k in c for c in stale for k in ours), stale
     assert not [c for c in stale if "st-key-svd_a11" in c or "st-key-svd_lora_r" in c], stale
+
+
+def test_lora_adapter_section_with_the_example_adapter(page, server):
+    """Section 7: the built-in example adapter's heatmap, then one module's ΔW spectrum and its angles to W."""
+    goto_svd(page, server)
+    main = page.locator('[data-testid="stMain"]')
+    page.get_by_text("7. A real LoRA adapter").first.scroll_into_view_if_needed()
+    assert "Showing the built-in example" in main.inner_text()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Module").first
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.get_by_role("option", name=re.compile(r"encoder\.layer\.3\.attention\.self\.value")).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    wait_charts_drawn(page, N_CHARTS)
+    assert page.locator(EXCEPTION).count() == 0
+    titles = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                           ".map(gd => Array.from(gd.querySelectorAll('.gtitle, .annotation-text'))"
+                           ".map(t => t.textContent).join(' | '))")
+    assert any("ΔW (v, layer 3)" in t for t in titles), titles
+    assert any("Principal angles" in t and "(v, layer 3)" in t for t in titles), titles
+    assert "‖ΔW‖_F / ‖W‖_F" in main.inner_text()
+    screenshot(page, "svd-lora")
