@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, EQUAL_CONSTRAIN, arrow, f32, figure, layout, subplots, unit_circle
+from figures.common import COLORS, EQUAL_CONSTRAIN, arrow, f32, figure, layout, num, subplots, tidy, unit_circle
 
 EIGEN_COLORS = ("#D6336C", "#0CA678")    # eigenline 1, eigenline 2
 
@@ -36,11 +36,15 @@ def _square(lay: dict, bound: float) -> dict:
     return lay
 
 
-def _fmt(z) -> str:
+def _fmt(z, scale: float | None = None) -> str:
+    """A real or complex eigenvalue with 3 significant digits; parts below 1e-12 of ``scale`` (default
+    ``|z|``; pass the largest ``|λ|`` so a round-off λ₂ of a singular matrix reads 0) are 0."""
     z = complex(z)
-    if abs(z.imag) < 1e-12:
-        return f"{z.real:.3g}"
-    return f"{z.real:.3g} {'+' if z.imag >= 0 else '−'} {abs(z.imag):.3g}i"
+    scale = abs(z) if scale is None else scale
+    re, im = tidy(z.real, scale), tidy(z.imag, scale)
+    if im == 0:
+        return num(re)
+    return f"{num(re)} {'+' if im > 0 else '−'} {num(abs(im))}i"
 
 
 def plane_bound(a) -> float:
@@ -77,11 +81,11 @@ def _eigenlines(vals, vecs, bound: float) -> tuple[list[dict], list[dict]]:
     for j in range(len(vals)):
         if j > 0 and abs(abs(float(np.dot(vecs[:, 0], vecs[:, j]))) - 1) < 1e-6:
             continue                                                   # defective: same line twice
-        label = f"λ{str(j + 1).translate(SUB)} = {_fmt(vals[j])}"
+        label = f"λ{str(j + 1).translate(SUB)} = {_fmt(vals[j], abs(vals[0]))}"
         d = np.real(vecs[:, j]) * bound * 1.5                          # (2,)
         traces.append(dict(type="scatter", x=f32([-d[0], d[0]]), y=f32([-d[1], d[1]]), mode="lines",
                            name=f"eigenline {label}", line=dict(color=EIGEN_COLORS[j % 2], width=2.5, dash="dash"),
-                           hovertemplate=f"eigenline: A v = {_fmt(vals[j])} v<extra></extra>"))
+                           hovertemplate=f"eigenline: A v = {_fmt(vals[j], abs(vals[0]))} v<extra></extra>"))
         tip = np.real(vecs[:, j]) * bound * 0.82                       # (2,)
         notes.append(dict(x=float(tip[0]), y=float(tip[1]), text=label, showarrow=False,
                           font=dict(color=EIGEN_COLORS[j % 2], size=14), bgcolor="rgba(255,255,255,0.8)"))
@@ -145,9 +149,32 @@ def sweep_figure(a, vals, vecs, n_frames: int = 73, height: int = 480) -> go.Fig
     return figure(data, _square(lay, bound), frames=frames)
 
 
+LABEL_GAP = 0.07     # step labels at least this fraction of the plotted range apart
+
+
+def spread_labels(points, min_dist: float) -> list[str]:
+    """Step numbers for the points of a path, left blank where they would pile up.
+
+    The last point (the current step) is labelled first, then k = 0, 1, …, each only when it is at
+    least ``min_dist`` (axis units) from every point labelled so far; non-finite points get none.
+    """
+    pts = np.asarray(points, float)                                    # (K, 2)
+    labels = [""] * len(pts)
+    kept = np.empty((0, 2))
+    for k in [len(pts) - 1, *range(len(pts) - 1)] if len(pts) else []:
+        p = pts[k]
+        if np.all(np.isfinite(p)) and (not len(kept) or np.hypot(*(kept - p).T).min() >= min_dist):
+            labels[k] = str(k)
+            kept = np.vstack([kept, p])
+    return labels
+
+
 def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: int = 480,
                     title: str | None = None) -> go.Figure:
-    """The iterates x, Ax, …, A^step x as a path of arrows' tips; eigenlines when they are real."""
+    """The iterates x, Ax, …, A^step x as a path of arrows' tips; eigenlines when they are real.
+
+    Step numbers label only points that are apart (:func:`spread_labels`, ``LABEL_GAP`` of the range).
+    """
     pts = np.asarray(points, float)[: step + 1]                        # (k+1, 2)
     finite = pts[np.all(np.isfinite(pts), axis=1)]
     bound = float(max(1.3, 1.1 * np.abs(finite).max() if finite.size else 1.3))
@@ -156,8 +183,8 @@ def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: 
             *lines,
             dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="lines+markers+text", name="Aᵏx",
                  line=dict(color=COLORS["u"], width=1.5), marker=dict(size=7, color=COLORS["u"]),
-                 text=[f"{k}" if k < 12 or k == step else "" for k in range(len(pts))],
-                 textposition="top center", hovertemplate="k = %{text}: (%{x:.3g}, %{y:.3g})<extra></extra>"),
+                 text=spread_labels(pts, LABEL_GAP * 2 * bound), customdata=np.arange(len(pts)),
+                 textposition="top center", hovertemplate="k = %{customdata}: (%{x:.3g}, %{y:.3g})<extra></extra>"),
             arrow([0, 0], pts[-1], COLORS["highlight"], f"A{str(step).translate(SUP)}x", width=4)]
     what = "Aᵏx / ‖Aᵏx‖" if normalized else "Aᵏx"
     lay = _top_legend(layout(title or f"Iterates {what}, k = 0 … {step}", "first coordinate", "second coordinate",
@@ -167,14 +194,20 @@ def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: 
     return figure(data, _square(lay, bound))
 
 
-def convergence_figure(angles_deg, ratio: float, step: int | None = None, height: int = 380) -> go.Figure:
-    """Angle to the top eigenvector vs step (log y) and the prediction θ₀·|λ₂/λ₁|ᵏ."""
+def convergence_figure(angles_deg, ratio: float, step: int | None = None, height: int = 380,
+                       defective: bool = False) -> go.Figure:
+    """Angle to the top eigenvector vs step (log y) and the prediction θ₀·|λ₂/λ₁|ᵏ, or for a defective
+    matrix (``defective``: one eigenline, |λ₂/λ₁| = 1) a 1/k curve through the last point."""
     ang = np.asarray(angles_deg, float)                                # (K,)
     k = np.arange(len(ang))                                            # (K,)
     shown = np.where(ang > 0, ang, np.nan)                             # (K,)
     data = [dict(type="scatter", x=f32(k), y=f32(shown), mode="lines+markers", name="measured angle",
                  line=dict(color=COLORS["u"], width=2), hovertemplate="step %{x}: %{y:.3g}°<extra></extra>")]
-    if 0 < ratio < 1 and np.isfinite(ang[0]):
+    if defective and len(ang) > 1 and ang[-1] > 0:
+        pred = np.where(k > 0, ang[-1] * k[-1] / np.maximum(k, 1), np.nan)   # (K,)
+        data.append(dict(type="scatter", x=f32(k), y=f32(pred), mode="lines", name="∝ 1/k (through the last step)",
+                         line=dict(color=COLORS["highlight"], dash="dash", width=2)))
+    elif 0 < ratio < 1 and np.isfinite(ang[0]):
         t0 = np.tan(np.radians(min(ang[0], 89.9)))
         pred = np.degrees(np.arctan(t0 * ratio ** k))                  # (K,)
         pred = np.where(pred > 1e-12, pred, np.nan)
