@@ -102,6 +102,16 @@ def layout(title: str | None = None, x_title: str | None = None, y_title: str | 
     return lay
 
 
+def legend_below(lay: dict, gap_px: int = 62) -> dict:
+    """``lay`` with its legend in rows under the plot, ``gap_px`` below the plot area (clear of the tick
+    labels and the x-axis title at any plot height), left-aligned. Call it once the height and margins are
+    final: the position is a fraction of the plot area's height."""
+    plot_h = max(40, lay["height"] - lay["margin"]["t"] - lay["margin"]["b"])
+    lay["legend"] = {**lay.get("legend", {}), "orientation": "h", "x": 0.0, "xanchor": "left",
+                     "y": -gap_px / plot_h, "yanchor": "top"}
+    return lay
+
+
 _GRIDS: dict[str, tuple[dict, dict]] = {}
 
 

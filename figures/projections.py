@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, arrow, arrow3d, f32, figure, layout, num
+from figures.common import COLORS, arrow, arrow3d, f32, figure, layout, legend_below, num
 
 
 def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: float) -> np.ndarray:
@@ -15,9 +15,6 @@ def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: fl
     a = along / (np.linalg.norm(along) or 1.0) * size
     p = perp / (np.linalg.norm(perp) or 1.0) * size
     return np.array([foot - a, foot - a + p, foot + p])
-
-
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0.0)
 
 
 def _limits(points: np.ndarray, pad: float = 0.6) -> float:
@@ -28,8 +25,8 @@ def _plane_layout(title: str, x_title: str, y_title: str, height: int, lim: floa
                   showgrid: bool = True) -> dict:
     """Common equal-axes layout with the legend below, a bottom margin and both axes on [-lim, lim]."""
     lay = layout(title, x_title, y_title, height=height, equal_axes=True)
-    lay["legend"] = dict(LEGEND_BELOW)
     lay["margin"] = {**lay["margin"], "b": bottom}
+    lay = legend_below(lay)
     for name in ("xaxis", "yaxis"):
         lay[name].update(range=[-lim, lim])
         if not showgrid:
@@ -47,7 +44,7 @@ def _slider(lay: dict, steps: list, prefix: str) -> dict:
                            pad=dict(t=0, b=25))]
     lay["margin"] = {**lay["margin"], "t": SLIDER_TOP}
     lay["title"] = {**lay["title"], "y": 1.0, "yanchor": "top", "pad": dict(t=12)}   # above the slider
-    return lay
+    return legend_below(lay)                   # the plot area is shorter now
 
 
 def _step(name: str, label: str) -> dict:

@@ -96,10 +96,10 @@ def section_plane(A, vals, vecs) -> None:
 @st.fragment
 def section_iterates(A, vals, vecs) -> None:
     st.header("3. Iterates and power iteration")
-    c1, c2, c3 = st.columns(3)
+    norm = st.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")   # a row of its own:
+    c1, c2 = st.columns(2)                                     # a toggle's label is cut, not wrapped, when narrow
     deg0 = c1.slider("Start angle of x₀ (degrees)", 0, 359, 100, key="eig_start")
     step = c2.slider("Step k", 0, 40, 8, key="eig_step")
-    norm = c3.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")
     x0 = angle_vec(deg0)
     pts = le.iterate(A, x0, 40, normalize=norm)
     left, right = st.columns(2)
@@ -200,12 +200,13 @@ def matrix_sections() -> None:
 
     with summary:
         st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
-        m1, m2, m3, m4 = st.columns(4)
         big = max(1.0, float(np.abs(A).max()))
-        m1.metric("λ₁", fe._fmt(vals[0], abs(vals[0])))
-        m2.metric("λ₂", fe._fmt(vals[1], abs(vals[0])))
-        m3.metric("det A = λ₁λ₂", num(np.linalg.det(A), ".3g", big * big))
-        m4.metric("trace A = λ₁+λ₂", num(np.trace(A), ".3g", big))
+        # a row that wraps: a complex λ such as 0.75 + 0.5i is too wide for a quarter of a narrow page
+        with st.container(horizontal=True, gap="large"):
+            st.metric("λ₁", fe._fmt(vals[0], abs(vals[0])), width="content")
+            st.metric("λ₂", fe._fmt(vals[1], abs(vals[0])), width="content")
+            st.metric("det A = λ₁λ₂", num(np.linalg.det(A), ".3g", big * big), width="content")
+            st.metric("trace A = λ₁+λ₂", num(np.trace(A), ".3g", big), width="content")
         if is_complex:
             st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
                     f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
@@ -234,7 +235,7 @@ def matrix_sections() -> None:
         spiral = le.iterate(A, [1.0, 0.0], k)
         with left:
             chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
-                                     title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
+                                     title=f"Spiral of iterates Aᵏx, k = 0…{k}"),
                   key="eig_spiral")
         if k < 40:
             right.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
@@ -288,7 +289,7 @@ def section_random() -> None:
     vals, secs = random_spectrum(kind, n, seed)
     left, right = st.columns([3, 2])
     with left:
-        chart(fe.spectrum_figure(vals, f"All {n} eigenvalues of a {n}×{n} {label.split(' (')[0]} matrix"),
+        chart(fe.spectrum_figure(vals, f"Eigenvalues, {n}×{n} {label.split(' (')[0]}"),
               key="eig_spec")
     n_real = int(np.sum(np.abs(vals.imag) < 1e-9))
     a = b = c = right

@@ -85,7 +85,7 @@ def test_angle_slider_moves_x_and_highlights_eigenline(at):
     ax = xy(named(at, PLANE, "Ax")[0])[1]
     np.testing.assert_allclose(ax, 3 * x, atol=1e-5)          # Ax = 3x
     assert any("lies on an eigenline: Ax = 3·x" in s.value for s in at.success)
-    assert chart_specs(at)[PLANE]["layout"]["title"]["text"].startswith("x is on an eigenline")
+    assert chart_specs(at)[PLANE]["layout"]["title"]["text"].startswith("On an eigenline: Ax = λx")
 
 
 def test_rotation_is_complex_with_90_degrees(at):
@@ -279,9 +279,9 @@ def test_iterate_labels_do_not_pile_up(at):
     path = next(t for t in spec["data"] if t["name"] == "Aᵏx")
     pts, text = xy(path), path["text"]
     labelled = [k for k, s in enumerate(text) if s]
-    assert labelled[:2] == [0, 1] and labelled[-1] == 40 and len(labelled) < 20
+    assert labelled[0] == 0 and labelled[-1] == 40 and len(labelled) < 20
     assert all(text[k] == str(k) for k in labelled)
     span = np.diff(spec["layout"]["xaxis"]["range"])[0]
     gaps = [np.linalg.norm(pts[i] - pts[j]) for i in labelled for j in labelled if i < j]
-    assert min(gaps) >= 0.07 * span - 1e-6
+    assert min(gaps) >= 0.12 * span - 1e-6                                   # fe.LABEL_GAP
     np.testing.assert_array_equal(arr(path["customdata"]), np.arange(41))     # hover still names every k

@@ -1,10 +1,11 @@
 """Browser checks that a page reads well at a given window width: metric values and labels not cut, chart
-titles inside their charts, and no chart's title, legend, slider or buttons on top of each other."""
+titles inside their charts, and no chart's title, legend, slider, buttons or x-axis title on top of each other."""
 from __future__ import annotations
 
 # Reads every metric value and label and chart title as the browser lays it out: a value is cut when its text
 # is wider than its box (or Streamlit has put an ellipsis in), a title when its text runs past the
-# edge of its chart; and it lists a chart's title, legend, slider and buttons that run into each other.
+# edge of its chart; and it lists a chart's title, legend, slider, buttons and x-axis title that run into each
+# other.
 LAYOUT_REPORT = """() => {
   const cut = [];
   for (const el of document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')) {
@@ -19,8 +20,10 @@ LAYOUT_REPORT = """() => {
   for (const [k, plot] of Array.from(document.querySelectorAll('.js-plotly-plot')).entries()) {
     const box = plot.getBoundingClientRect();
     if (box.width === 0) continue;                       // inside a closed expander
-    const parts = [['title', '.gtitle'], ['legend', '.legend'], ['slider', '.slider-container'],
-                   ['buttons', '.updatemenu-container']]
+    // a slider by its visible pieces: its container's box also holds an invisible touch area
+    const parts = [['title', '.gtitle'], ['legend', '.legend'],
+                   ['slider', '.slider-rail-rect, .slider-label, .slider-current-value'],
+                   ['buttons', '.updatemenu-container'], ['x-axis title', '.xtitle']]
       .flatMap(([name, sel]) => Array.from(plot.querySelectorAll(sel)).map(e => [name, e.getBoundingClientRect()]))
       .filter(([, r]) => r.width > 0 && r.height > 0);
     for (const [name, r] of parts) {
@@ -30,7 +33,7 @@ LAYOUT_REPORT = """() => {
     }
     for (let i = 0; i < parts.length; i++)
       for (let j = i + 1; j < parts.length; j++)
-        if (inside(parts[i][1], parts[j][1])) overlaps.push(`chart ${k}: ${parts[i][0]} / ${parts[j][0]}`);
+        if (parts[i][0] !== parts[j][0] && inside(parts[i][1], parts[j][1])) overlaps.push(`chart ${k}: ${parts[i][0]} / ${parts[j][0]}`);
   }
   return {cut, titles, overlaps, metrics: document.querySelectorAll('[data-testid="stMetricValue"]').length};
 }"""
