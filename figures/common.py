@@ -106,6 +106,16 @@ def layout(title: str | None = None, x_title: str | None = None, y_title: str | 
     return lay
 
 
+def legend_below(lay: dict, gap_px: int = 62) -> dict:
+    """``lay`` with its legend in rows under the plot, ``gap_px`` below the plot area (clear of the tick
+    labels and the x-axis title at any plot height), left-aligned. Call it once the height and margins are
+    final: the position is a fraction of the plot area's height."""
+    plot_h = max(40, lay["height"] - lay["margin"]["t"] - lay["margin"]["b"])
+    lay["legend"] = {**lay.get("legend", {}), "orientation": "h", "x": 0.0, "xanchor": "left",
+                     "y": -gap_px / plot_h, "yanchor": "top"}
+    return lay
+
+
 _GRIDS: dict[str, tuple[dict, dict]] = {}
 
 
@@ -150,16 +160,42 @@ def subplots(rows: int, cols: int, subplot_titles=None, **kw) -> tuple[dict, dic
     return lay, dict(refs)
 
 
+def tidy(value, scale: float = 1.0, rtol: float = 1e-12):
+    """A number or array for display: 0 where ``|value| ≤ rtol·|scale|`` (the round-off left of an exact
+    zero, such as cos 90° = 6e-17) and +0.0 instead of −0.0. NaN stays NaN."""
+    v = np.asarray(value, dtype=float)
+    out = np.where(np.abs(v) <= rtol * abs(float(scale)), 0.0, v) + 0.0    # -0.0 + 0.0 is +0.0
+    return float(out) if out.ndim == 0 else out
+
+
+def num(value, spec: str = ".3g", scale: float = 1.0) -> str:
+    """``value`` formatted with ``spec`` after :func:`tidy`, and a zero never signed: "0.000", not
+    "−0.000" (a small negative rounded away) nor "+0.000", nor "1.2e-16" for round-off."""
+    text = format(tidy(value, scale), spec)
+    if text[:1] in "+-":
+        try:
+            zero = float(text.rstrip("%")) == 0.0
+        except ValueError:
+            zero = False
+        text = text[1:] if zero else text
+    return text
+
+
 def arrow(start, end, color: str, name: str, dash: str | None = None, width: float = 3.0,
           showlegend: bool = True, **ref) -> dict:
     """A 2D arrow from ``start`` to ``end`` as a trace dict: a line with a triangle head.
 
+    A zero-length arrow (length ≤ 1e-12 of its coordinates' size) gets no head: a head has no direction
+    there, and Plotly would point it anywhere.
     ``ref``: the cell's axes from :func:`subplots` (``xaxis="x2", yaxis="y2"``), if any.
     """
     start, end = np.asarray(start, float), np.asarray(end, float)
-    return dict(type="scatter", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), mode="lines+markers",
+    size = max(1.0, float(np.abs(start).max()), float(np.abs(end).max()))
+    head = bool(np.linalg.norm(end - start) > 1e-12 * size)                # False for NaN too
+    marks = dict(mode="lines+markers", marker=dict(symbol=["circle", "arrow"], size=[1, 14], angleref="previous",
+                                                   color=color)) if head else dict(mode="lines")
+    return dict(type="scatter", x=f32([start[0], end[0]]), y=f32([start[1], end[1]]), **marks,
                 name=name, line=dict(color=color, width=width, dash=dash),
-                marker=dict(symbol=["circle", "arrow"], size=[1, 14], angleref="previous", color=color),
                 showlegend=showlegend, hovertemplate=f"{name}: (%{{x:.3g}}, %{{y:.3g}})<extra></extra>", **ref)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, EQUAL_CONSTRAIN, arrow, f32, figure, layout, subplots, unit_circle
+from figures.common import (COLORS, EQUAL_CONSTRAIN, arrow, f32, figure, layout, legend_below, num, subplots, tidy,
+                            unit_circle)
 
 EIGEN_COLORS = ("#D6336C", "#0CA678")    # eigenline 1, eigenline 2
 
@@ -17,16 +18,15 @@ SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _top_legend(lay: dict, top: int = 125) -> dict:
-    """Title at the very top, legend in its own band between the title and the plot (no overlap).
+def _legend_below(lay: dict, bottom: int = 130) -> dict:
+    """Legend in rows under the plot, titles short: at 900 px with the sidebar open a chart beside another
+    is about 210 px wide, the legend wraps onto several rows there, and below the plot it only pushes the
+    bottom margin, where above it ran into the title.
 
-    Merges into the layout dict like ``update_layout`` would (other margin, title, legend keys kept).
+    Merges into the layout dict like ``update_layout`` would (other margin, legend keys kept).
     """
-    lay["margin"] = {**lay.get("margin", {}), "t": top}
-    lay["title"] = {**lay.get("title", {}), "y": 0.985, "yanchor": "top"}
-    lay["legend"] = {**lay.get("legend", {}), "orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
-                     "xanchor": "left"}
-    return lay
+    lay["margin"] = {**lay.get("margin", {}), "b": bottom}
+    return legend_below(lay)
 
 
 def _square(lay: dict, bound: float) -> dict:
@@ -36,11 +36,15 @@ def _square(lay: dict, bound: float) -> dict:
     return lay
 
 
-def _fmt(z) -> str:
+def _fmt(z, scale: float | None = None) -> str:
+    """A real or complex eigenvalue with 3 significant digits; parts below 1e-12 of ``scale`` (default
+    ``|z|``; pass the largest ``|λ|`` so a round-off λ₂ of a singular matrix reads 0) are 0."""
     z = complex(z)
-    if abs(z.imag) < 1e-12:
-        return f"{z.real:.3g}"
-    return f"{z.real:.3g} {'+' if z.imag >= 0 else '−'} {abs(z.imag):.3g}i"
+    scale = abs(z) if scale is None else scale
+    re, im = tidy(z.real, scale), tidy(z.imag, scale)
+    if im == 0:
+        return num(re)
+    return f"{num(re)} {'+' if im > 0 else '−'} {num(abs(im))}i"
 
 
 def plane_bound(a) -> float:
@@ -77,11 +81,11 @@ def _eigenlines(vals, vecs, bound: float) -> tuple[list[dict], list[dict]]:
     for j in range(len(vals)):
         if j > 0 and abs(abs(float(np.dot(vecs[:, 0], vecs[:, j]))) - 1) < 1e-6:
             continue                                                   # defective: same line twice
-        label = f"λ{str(j + 1).translate(SUB)} = {_fmt(vals[j])}"
+        label = f"λ{str(j + 1).translate(SUB)} = {_fmt(vals[j], abs(vals[0]))}"
         d = np.real(vecs[:, j]) * bound * 1.5                          # (2,)
         traces.append(dict(type="scatter", x=f32([-d[0], d[0]]), y=f32([-d[1], d[1]]), mode="lines",
                            name=f"eigenline {label}", line=dict(color=EIGEN_COLORS[j % 2], width=2.5, dash="dash"),
-                           hovertemplate=f"eigenline: A v = {_fmt(vals[j])} v<extra></extra>"))
+                           hovertemplate=f"eigenline: A v = {_fmt(vals[j], abs(vals[0]))} v<extra></extra>"))
         tip = np.real(vecs[:, j]) * bound * 0.82                       # (2,)
         notes.append(dict(x=float(tip[0]), y=float(tip[1]), text=label, showarrow=False,
                           font=dict(color=EIGEN_COLORS[j % 2], size=14)))
@@ -99,8 +103,8 @@ def plane_figure(a, circle, image, vals, vecs, x, ax, on_line: bool, height: int
             *lines,
             arrow([0, 0], x, xcol, "x", width=4),
             arrow([0, 0], ax, COLORS["highlight"] if on_line else COLORS["e1"], "Ax", width=4)]
-    title = "x is on an eigenline: Ax = λx (only stretched)" if on_line else "x and Ax point different ways"
-    lay = _top_legend(layout(title, "first coordinate", "second coordinate", height=height, equal_axes=True))
+    title = "On an eigenline: Ax = λx" if on_line else "x and Ax point different ways"
+    lay = _legend_below(layout(title, "first coordinate", "second coordinate", height=height, equal_axes=True))
     if notes:
         lay["annotations"] = notes
     return figure(data, _square(lay, bound))
@@ -131,23 +135,52 @@ def sweep_figure(a, vals, vecs, n_frames: int = 73, height: int = 480) -> go.Fig
     steps = [dict(method="animate", label=f"{angles[i]:.0f}°",
                   args=[[f"{angles[i]:.0f}"], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]) for i in range(n_frames)]
-    lay = _top_legend(layout("Sweep x round the circle (in your browser, no rerun)", "first coordinate",
-                             "second coordinate", height=height, equal_axes=True))
+    lay = _legend_below(layout("Sweep x round the circle", "first coordinate", "second coordinate", height=height,
+                               equal_axes=True))
     if notes:
         lay["annotations"] = notes
-    lay["sliders"] = [dict(active=0, steps=steps, currentvalue=dict(prefix="angle of x = "), pad=dict(t=60),
-                           x=0.17, len=0.83)]
-    lay["updatemenus"] = [dict(type="buttons", showactive=False, x=0, y=-0.26, xanchor="left", yanchor="top",
-                               buttons=[dict(label="▶ play", method="animate",
-                                             args=[None, dict(frame=dict(duration=60, redraw=False),
-                                                              fromcurrent=True, transition=dict(duration=0))])])]
-    lay["margin"] = {**lay["margin"], "b": 150, "t": 125}
-    return figure(data, _square(lay, bound), frames=frames)
+    # Slider and play button between the title and the plot (the legend has the space below): the value
+    # on the left of the slider's top line, the button on the right of it, short enough to share 200 px.
+    lay["sliders"] = [dict(active=0, steps=steps, currentvalue=dict(prefix="x at "), y=1.0, yanchor="bottom",
+                           pad=dict(t=0, b=25))]
+    lay["updatemenus"] = [dict(type="buttons", showactive=False, x=1.0, y=1.0, xanchor="right", yanchor="bottom",
+                               pad=dict(b=72), buttons=[dict(label="▶ play", method="animate",
+                                                             args=[None, dict(frame=dict(duration=60, redraw=False),
+                                                                              fromcurrent=True,
+                                                                              transition=dict(duration=0))])])]
+    lay["margin"] = {**lay["margin"], "t": 175}
+    lay["title"] = {**lay["title"], "y": 1.0, "yanchor": "top", "pad": dict(t=12)}
+    return figure(data, _square(legend_below(lay), bound), frames=frames)
+
+
+# Step labels at least this fraction of the plotted range apart: 13 px in a chart 210 px wide (one of two
+# side by side at 900 px), about the size of a two-digit label.
+LABEL_GAP = 0.12
+
+
+def spread_labels(points, min_dist: float) -> list[str]:
+    """Step numbers for the points of a path, left blank where they would pile up.
+
+    The last point (the current step) is labelled first, then k = 0, 1, …, each only when it is at
+    least ``min_dist`` (axis units) from every point labelled so far; non-finite points get none.
+    """
+    pts = np.asarray(points, float)                                    # (K, 2)
+    labels = [""] * len(pts)
+    kept = np.empty((0, 2))
+    for k in [len(pts) - 1, *range(len(pts) - 1)] if len(pts) else []:
+        p = pts[k]
+        if np.all(np.isfinite(p)) and (not len(kept) or np.hypot(*(kept - p).T).min() >= min_dist):
+            labels[k] = str(k)
+            kept = np.vstack([kept, p])
+    return labels
 
 
 def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: int = 480,
                     title: str | None = None) -> go.Figure:
-    """The iterates x, Ax, …, A^step x as a path of arrows' tips; eigenlines when they are real."""
+    """The iterates x, Ax, …, A^step x as a path of arrows' tips; eigenlines when they are real.
+
+    Step numbers label only points that are apart (:func:`spread_labels`, ``LABEL_GAP`` of the range).
+    """
     pts = np.asarray(points, float)[: step + 1]                        # (k+1, 2)
     finite = pts[np.all(np.isfinite(pts), axis=1)]
     bound = float(max(1.3, 1.1 * np.abs(finite).max() if finite.size else 1.3))
@@ -156,32 +189,38 @@ def iterates_figure(a, points, step: int, vals, vecs, normalized: bool, height: 
             *lines,
             dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="lines+markers+text", name="Aᵏx",
                  line=dict(color=COLORS["u"], width=1.5), marker=dict(size=7, color=COLORS["u"]),
-                 text=[f"{k}" if k < 12 or k == step else "" for k in range(len(pts))],
-                 textposition="top center", hovertemplate="k = %{text}: (%{x:.3g}, %{y:.3g})<extra></extra>"),
+                 text=spread_labels(pts, LABEL_GAP * 2 * bound), customdata=np.arange(len(pts)),
+                 textposition="top center", hovertemplate="k = %{customdata}: (%{x:.3g}, %{y:.3g})<extra></extra>"),
             arrow([0, 0], pts[-1], COLORS["highlight"], f"A{str(step).translate(SUP)}x", width=4)]
-    what = "Aᵏx / ‖Aᵏx‖" if normalized else "Aᵏx"
-    lay = _top_legend(layout(title or f"Iterates {what}, k = 0 … {step}", "first coordinate", "second coordinate",
+    what = "Aᵏx/‖Aᵏx‖" if normalized else "Aᵏx"
+    lay = _legend_below(layout(title or f"Iterates {what}, k = 0…{step}", "first coordinate", "second coordinate",
                              height=height, equal_axes=True))
     if notes:
         lay["annotations"] = notes
     return figure(data, _square(lay, bound))
 
 
-def convergence_figure(angles_deg, ratio: float, step: int | None = None, height: int = 380) -> go.Figure:
-    """Angle to the top eigenvector vs step (log y) and the prediction θ₀·|λ₂/λ₁|ᵏ."""
+def convergence_figure(angles_deg, ratio: float, step: int | None = None, height: int = 380,
+                       defective: bool = False) -> go.Figure:
+    """Angle to the top eigenvector vs step (log y) and the prediction θ₀·|λ₂/λ₁|ᵏ, or for a defective
+    matrix (``defective``: one eigenline, |λ₂/λ₁| = 1) a 1/k curve through the last point."""
     ang = np.asarray(angles_deg, float)                                # (K,)
     k = np.arange(len(ang))                                            # (K,)
     shown = np.where(ang > 0, ang, np.nan)                             # (K,)
     data = [dict(type="scatter", x=f32(k), y=f32(shown), mode="lines+markers", name="measured angle",
                  line=dict(color=COLORS["u"], width=2), hovertemplate="step %{x}: %{y:.3g}°<extra></extra>")]
-    if 0 < ratio < 1 and np.isfinite(ang[0]):
+    if defective and len(ang) > 1 and ang[-1] > 0:
+        pred = np.where(k > 0, ang[-1] * k[-1] / np.maximum(k, 1), np.nan)   # (K,)
+        data.append(dict(type="scatter", x=f32(k), y=f32(pred), mode="lines", name="∝ 1/k (through the last step)",
+                         line=dict(color=COLORS["highlight"], dash="dash", width=2)))
+    elif 0 < ratio < 1 and np.isfinite(ang[0]):
         t0 = np.tan(np.radians(min(ang[0], 89.9)))
         pred = np.degrees(np.arctan(t0 * ratio ** k))                  # (K,)
         pred = np.where(pred > 1e-12, pred, np.nan)
         data.append(dict(type="scatter", x=f32(k), y=f32(pred), mode="lines", name=f"predicted ∝ {ratio:.3g}ᵏ",
                          line=dict(color=COLORS["highlight"], dash="dash", width=2)))
-    lay = _top_legend(layout("Power iteration: angle to the top eigenvector", "step k", "angle (degrees, log scale)",
-                             height=height), top=100)
+    lay = _legend_below(layout("Power iteration: error angle", "step k", "angle to λ₁'s line (degrees, log)",
+                               height=height))
     if step is not None:                                               # what add_vline adds
         lay["shapes"] = [dict(type="line", x0=step, x1=step, xref="x", y0=0, y1=1, yref="y domain",
                               line=dict(color="#adb5bd", dash="dot"))]
@@ -194,7 +233,7 @@ def qlq_panels(q, lam, height: int = 360) -> go.Figure:
     q, lam = np.asarray(q, float), np.asarray(lam, float)              # (2, 2), (2,)
     circ = unit_circle(120)                                            # (120, 2)
     stages = [np.eye(2), q.T, np.diag(lam) @ q.T, q @ np.diag(lam) @ q.T]
-    titles = ["x (unit circle)", "Qᵀx: rotate", "ΛQᵀx: stretch", "QΛQᵀx = Ax: rotate back"]
+    titles = ["x", "Qᵀx: rotate", "ΛQᵀx: stretch", "Ax = QΛQᵀx"]     # ~100 px each at 900 px
     grid, refs = subplots(1, 4, subplot_titles=titles, horizontal_spacing=0.05)
     lay = layout(None, None, None, height=height, grid=grid)
     bound = float(max(1.3, 1.15 * np.abs(lam).max()))
@@ -237,7 +276,7 @@ def cloud_figure(points, mean, lam, vecs, true_lam=None, true_vecs=None, height:
             data.append(arrow([0, 0], d, "#868E96", "true axes" if j == 0 else "", dash="dot", width=2,
                               showlegend=(j == 0)))
     b = float(max(np.abs(pts).max() if len(pts) else 1.0, 1.0)) * 1.05
-    lay = _top_legend(layout("Sample covariance eigenvectors = principal components", "feature 1", "feature 2",
+    lay = _legend_below(layout("Covariance eigenvectors = PCs", "feature 1", "feature 2",
                              height=height, equal_axes=True))
     return figure(data, _square(lay, b))
 
@@ -250,8 +289,15 @@ def spectrum_figure(vals, title: str, height: int = 560) -> go.Figure:
             dict(type="scattergl" if len(v) > 3000 else "scatter", x=f32(v.real), y=f32(v.imag), mode="markers",
                  name=f"{len(v)} eigenvalues",
                  marker=dict(size=6, color=f32(np.abs(v)), colorscale="Viridis", showscale=True,
-                             colorbar=dict(title=dict(text="|λ|", side="right"))),
+                             colorbar=COLORBAR_ABOVE),
                  hovertemplate="λ = %{x:.3g} + %{y:.3g}i<extra></extra>")]
     b = float(max(1.15, 1.08 * np.abs(v).max() if len(v) else 1.15))
-    lay = _top_legend(layout(title, "Re λ", "Im λ", height=height, equal_axes=True), top=100)
-    return figure(data, _square(lay, b))
+    lay = _legend_below(layout(title, "Re λ", "Im λ", height=height, equal_axes=True))
+    lay["margin"] = {**lay["margin"], "t": 110}
+    return figure(data, _square(legend_below(lay), b))
+
+
+# A thin horizontal colour bar between the title and the plot: upright beside a chart 250 px wide (the
+# spectrum at 900 px) it took half the width from the plot.
+COLORBAR_ABOVE = dict(title=dict(text="|λ|", side="right"), orientation="h", x=0.0, xanchor="left", len=0.85,
+                      lenmode="fraction", y=1.02, yanchor="bottom", thickness=10, ticklabelposition="outside top")

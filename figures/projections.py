@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, arrow, arrow3d, f32, figure, layout
+from figures.common import COLORS, arrow, arrow3d, f32, figure, layout, legend_below, num
 
 
 def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: float) -> np.ndarray:
@@ -15,9 +15,6 @@ def _right_angle(foot: np.ndarray, along: np.ndarray, perp: np.ndarray, size: fl
     a = along / (np.linalg.norm(along) or 1.0) * size
     p = perp / (np.linalg.norm(perp) or 1.0) * size
     return np.array([foot - a, foot - a + p, foot + p])
-
-
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.14, xanchor="left", x=0.0)
 
 
 def _limits(points: np.ndarray, pad: float = 0.6) -> float:
@@ -28,8 +25,8 @@ def _plane_layout(title: str, x_title: str, y_title: str, height: int, lim: floa
                   showgrid: bool = True) -> dict:
     """Common equal-axes layout with the legend below, a bottom margin and both axes on [-lim, lim]."""
     lay = layout(title, x_title, y_title, height=height, equal_axes=True)
-    lay["legend"] = dict(LEGEND_BELOW)
     lay["margin"] = {**lay["margin"], "b": bottom}
+    lay = legend_below(lay)
     for name in ("xaxis", "yaxis"):
         lay[name].update(range=[-lim, lim])
         if not showgrid:
@@ -37,14 +34,30 @@ def _plane_layout(title: str, x_title: str, y_title: str, height: int, lim: floa
     return lay
 
 
-def _slider(steps: list, prefix: str) -> list[dict]:
-    """A Plotly slider over animation ``steps`` (client-side scrubbing)."""
-    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), pad=dict(t=90))]
+SLIDER_TOP = 150     # top margin for the title and, under it, the slider
+
+
+def _slider(lay: dict, steps: list, prefix: str) -> dict:
+    """``lay`` with a Plotly slider over animation ``steps`` (client-side scrubbing) between the title and
+    the plot: below the plot it would run into the legend, which wraps onto more rows in a narrow chart."""
+    lay["sliders"] = [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=1.0, yanchor="bottom",
+                           pad=dict(t=0, b=25))]
+    lay["margin"] = {**lay["margin"], "t": SLIDER_TOP}
+    lay["title"] = {**lay["title"], "y": 1.0, "yanchor": "top", "pad": dict(t=12)}   # above the slider
+    return legend_below(lay)                   # the plot area is shorter now
 
 
 def _step(name: str, label: str) -> dict:
     return dict(method="animate", label=label,
                 args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))])
+
+
+def _from_origin(v: np.ndarray, scale: float) -> np.ndarray:
+    """The segment 0 → v, or NaN (nothing drawn) when v is zero: an animation frame carries only
+    coordinates, so the arrowhead of its styled trace would otherwise sit on the origin, pointing anywhere."""
+    if np.linalg.norm(v) <= 1e-12 * scale:
+        return np.full((2, 2), np.nan)
+    return np.stack([np.zeros(2), v])
 
 
 def projection_coords(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,8 +69,8 @@ def projection_coords(x: np.ndarray, u: np.ndarray, proj: np.ndarray) -> list[tu
         corner = _right_angle(proj, proj, resid, 0.12 * reach / 1.5)
     else:
         corner = np.full((3, 2), np.nan)
-    segs = [np.stack([-reach * d, reach * d]), np.stack([np.zeros(2), u]), np.stack([np.zeros(2), x]),
-            np.stack([np.zeros(2), proj]), np.stack([proj, x]), corner]
+    segs = [np.stack([-reach * d, reach * d]), _from_origin(u, reach), _from_origin(x, reach),
+            _from_origin(proj, reach), np.stack([proj, x]), corner]
     return [(f32(p[:, 0]), f32(p[:, 1])) for p in segs]
 
 
@@ -95,12 +108,12 @@ def projection_animation(xs: np.ndarray, u: np.ndarray, projs: np.ndarray, angle
         name = f"{a:g}"
         # only the coordinates move; Plotly merges them into the styled traces of the first frame
         frames.append(dict(data=[dict(type="scatter", x=cx, y=cy) for cx, cy in projection_coords(x, u, p)],
-                           name=name, layout=dict(title=dict(text=f"angle(x, u) = {a:g}°, cos = {c:+.3f}"))))
+                           name=name, layout=dict(title=dict(text=f"angle(x, u) = {a:g}°, cos = {num(c, '+.3f')}"))))
         steps.append(_step(name, f"{a:g}°"))
     lim = _limits(np.concatenate([xs, projs, u[None]]))
-    lay = _plane_layout(f"angle(x, u) = {angles[0]:g}°, cos = {cosines[0]:+.3f}", "first coordinate",
-                        "second coordinate", 500, lim, bottom=170)
-    lay["sliders"] = _slider(steps, "angle of x from u: ")
+    lay = _plane_layout(f"angle(x, u) = {angles[0]:g}°, cos = {num(cosines[0], '+.3f')}", "first coordinate",
+                        "second coordinate", 600, lim, bottom=110)
+    lay = _slider(lay, steps, "angle of x from u: ")
     return figure(_projection_dicts(xs[0], u, projs[0]), lay, frames)
 
 
@@ -123,7 +136,7 @@ def _grid_dicts(W: np.ndarray, lines: np.ndarray, moved: np.ndarray, square: np.
             dict(type="scatter", x=f32(square[:, 0]), y=f32(square[:, 1]), mode="lines", name="unit square",
                  fill="toself", fillcolor="rgba(120,120,120,0.12)", line=dict(color="#999", width=1)),
             dict(type="scatter", x=f32(square_img[:, 0]), y=f32(square_img[:, 1]), mode="lines",
-                 name=f"image of the square (area |det| = {abs(det):.3g})", fill="toself", fillcolor=color,
+                 name=f"image of the square (area |det| = {num(abs(det))})", fill="toself", fillcolor=color,
                  line=dict(color="#E03131" if flip else COLORS["highlight"], width=2)),
             arrow([0, 0], W[:, 0], COLORS["e1"], "W e₁ (first column)", width=4),
             arrow([0, 0], W[:, 1], COLORS["e2"], "W e₂ (second column)", width=4)]
@@ -143,12 +156,14 @@ def grid_figure(W: np.ndarray, lines: np.ndarray, moved: np.ndarray, square: np.
 
 
 def grid_title(det: float, rank: int) -> str:
+    """A title short enough for a chart 280 px wide (one column at a 900 px window with the sidebar)."""
     if rank == 0:
-        return "rank 0: everything collapses to the origin"
+        return "rank 0: every point goes to 0"
     if rank == 1:
-        return "det = 0, rank 1: the whole plane collapses onto a line"
-    note = " (negative: orientation flipped, the square is mirrored)" if det < 0 else ""
-    return f"det = {det:.3g}{note}; area of the square's image = |det| = {abs(det):.3g}"
+        return "rank 1: the plane falls onto a line"
+    if det < 0:
+        return f"det = {num(det)}: orientation flipped"
+    return f"det = {num(det)}: areas × {num(det)}"
 
 
 def grid_animation(Ws: list[np.ndarray], labels: list[str], frames_data: list[list], titles: list[str],
@@ -156,8 +171,8 @@ def grid_animation(Ws: list[np.ndarray], labels: list[str], frames_data: list[li
     """Grid deformation with a client-side slider over precomputed frames (e.g. the angle)."""
     frames = [dict(data=d, name=lab, layout=dict(title=dict(text=t)))
               for d, lab, t in zip(frames_data, labels, titles)]
-    lay = _plane_layout(titles[0], "x₁", "x₂", 600, lim, bottom=170, showgrid=False)
-    lay["sliders"] = _slider([_step(lab, lab) for lab in labels], "angle: ")
+    lay = _plane_layout(titles[0], "x₁", "x₂", 720, lim, bottom=120, showgrid=False)
+    lay = _slider(lay, [_step(lab, lab) for lab in labels], "angle: ")
     return figure(frames_data[0], lay, frames)
 
 
@@ -168,9 +183,9 @@ def column_mix_figure(W: np.ndarray, x: np.ndarray, contrib: np.ndarray, total: 
             for i in range(W.shape[1])]
     start = np.zeros(2)
     for i, c in enumerate(contrib):
-        data.append(arrow(start, start + c, palette[i % 4], f"x{i + 1} · column {i + 1} = ({c[0]:.2f}, {c[1]:.2f})"))
+        data.append(arrow(start, start + c, palette[i % 4], f"x{i + 1} · column {i + 1} = ({num(c[0], '.2f')}, {num(c[1], '.2f')})"))
         start = start + c
-    data.append(arrow([0, 0], total, COLORS["x"], f"Wx = ({total[0]:.2f}, {total[1]:.2f})", width=5))
+    data.append(arrow([0, 0], total, COLORS["x"], f"Wx = ({num(total[0], '.2f')}, {num(total[1], '.2f')})", width=5))
     pts = np.concatenate([W.T, np.cumsum(contrib, 0), total[None], np.zeros((1, 2))])   # (points, 2)
     return figure(data, _plane_layout("Wx = Σ xᵢ · (column i of W), drawn tip to tail", "output coordinate 1",
                                       "output coordinate 2", 520, _limits(pts), bottom=120))

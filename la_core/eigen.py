@@ -9,7 +9,8 @@ Public contract (NumPy in, NumPy out; compute in torch on :func:`la_core.device.
 - :func:`iterate` — ``v, Av, A²v, …`` (raw or normalised every step).
 - :func:`unit_circle_image` — the unit circle and its image ellipse for a 2×2 matrix.
 - :func:`power_iteration` — estimates of the dominant eigenvalue and the angle to the true top
-  eigenvector at every step, with the predicted rate ``|λ₂/λ₁|``.
+  eigenvector at every step, with the predicted rate ``|λ₂/λ₁|`` and how the iterates behave
+  (:data:`BEHAVIOURS`: shrinking like ratioᵏ, like 1/k for a defective matrix, flipping, …).
 - :func:`random_matrix` / :func:`spectrum` — random n×n matrices of a few kinds and their eigenvalues.
 """
 from __future__ import annotations
@@ -27,12 +28,14 @@ from la_core.device import get_device, to_numpy, to_tensor
 __all__ = ["EigResult", "UnitCircleImage", "PowerIteration", "ComplexRotation", "SymmetricFactors",
            "eigen", "is_symmetric", "eigvec_condition", "is_defective", "iterate", "unit_circle_image",
            "line_angle", "power_iteration", "complex_rotation", "symmetric_factors", "sample_cloud",
-           "random_matrix", "spectrum", "MAX_STEPS", "MAX_N", "DEFECTIVE_COND", "RANDOM_KINDS"]
+           "random_matrix", "spectrum", "MAX_STEPS", "MAX_N", "DEFECTIVE_COND", "RANDOM_KINDS", "BEHAVIOURS"]
 
 MAX_STEPS = 10_000
 MAX_N = 4096
 DEFECTIVE_COND = 1e8          # cond(V) above this: the eigenvectors do not (numerically) span
 RANDOM_KINDS = ("gaussian", "symmetric", "orthogonal", "stochastic")
+# How power iteration behaves, decided by the top eigenvalues (see PowerIteration.behaviour).
+BEHAVIOURS = ("geometric", "algebraic", "alternates", "fixed", "rotates", "vanishes")
 _F64 = torch.float64
 
 
@@ -280,8 +283,15 @@ class PowerIteration:
     angles: np.ndarray       # (steps+1,) radians between the iterate and the top eigenline
     top_value: complex       # λ₁ (largest |λ|)
     top_vector: np.ndarray   # (n,) its unit eigenvector
-    ratio: float             # |λ₂| / |λ₁|: the angle shrinks by about this factor per step
-    converges: bool          # False when λ₁ is complex or |λ₂| = |λ₁| (no single dominant line)
+    ratio: float             # |λ₂| / |λ₁|: the angle shrinks by about this factor per step (1 when λ₁ = λ₂)
+    converges: bool          # True when the iterates settle on one line: behaviour geometric or algebraic
+    behaviour: str           # one of BEHAVIOURS:
+    # "geometric"   |λ₂| < |λ₁|: the angle to the top eigenline shrinks like ratioᵏ
+    # "algebraic"   λ₁ = λ₂ with a single eigenline (defective): the angle shrinks only like 1/k
+    # "alternates"  |λ₂| = |λ₁|, λ₂ ≠ λ₁ (e.g. ±1, a reflection): the iterate flips between directions
+    # "fixed"       λ₁ = λ₂ with independent eigenvectors (λI in 2D): every vector stays where it is
+    # "rotates"     λ₁ complex: the iterate keeps turning
+    # "vanishes"    λ₁ = 0 (nilpotent): Aᵏx reaches 0, no direction is left
 
 
 def power_iteration(a, v0, steps: int) -> PowerIteration:
@@ -298,26 +308,50 @@ def power_iteration(a, v0, steps: int) -> PowerIteration:
     Returns
     -------
     PowerIteration
-        ``angles[k]`` shrinks like ``ratio**k`` when ``converges`` (exactly ``tan θ_k = tan θ_0 ·
-        ratio^k`` for a symmetric 2×2 matrix).
+        ``angles[k]`` shrinks like ``ratio**k`` when ``behaviour`` is "geometric" (exactly
+        ``tan θ_k = tan θ_0 · ratio^k`` for a symmetric 2×2 matrix), like ``1/k`` when "algebraic";
+        NaN where the iterate is zero or λ₁ is complex.
     """
     arr = as_square_matrix(a, "A")
     vecs = iterate(arr, v0, steps, normalize=True)                     # (steps+1, n)
     vals, evecs = eigen(arr)
     top_value = complex(vals[0]) if np.iscomplexobj(vals) else float(vals[0])
     top_vector = evecs[:, 0]
+    behaviour = _behaviour(arr, vals, evecs)
     l1 = abs(vals[0])
     l2 = abs(vals[1]) if len(vals) > 1 else 0.0
-    ratio = float(l2 / l1) if l1 > 0 else 1.0
-    converges = bool(np.isreal(vals[0]) and ratio < 1 - 1e-9)
+    ratio = 1.0 if behaviour in ("algebraic", "fixed") or l1 == 0 else float(l2 / l1)
     av = vecs @ arr.T                                                  # (steps+1, n)
     estimates = np.einsum("ij,ij->i", vecs, av)                        # (steps+1,)
+    angles = np.full(len(vecs), np.nan)
     if np.isreal(vals[0]):
         tv = np.real(top_vector)
-        angles = np.array([line_angle(x, tv) for x in vecs])
-    else:
-        angles = np.full(len(vecs), np.nan)
-    return PowerIteration(vecs, estimates, angles, top_value, top_vector, ratio, converges)
+        for k, x in enumerate(vecs):
+            if np.any(x):                                              # a zero iterate spans no line
+                angles[k] = line_angle(x, tv)
+    return PowerIteration(vecs, estimates, angles, top_value, top_vector, ratio,
+                          behaviour in ("geometric", "algebraic"), behaviour)
+
+
+def _behaviour(arr: np.ndarray, vals: np.ndarray, vecs: np.ndarray) -> str:
+    """Which of :data:`BEHAVIOURS` power iteration shows, from the two largest eigenvalues.
+
+    A repeated eigenvalue of a defective matrix comes out of the solver split by about √eps, so
+    "defective" is read from the eigenvectors (the top two parallel, as :func:`is_defective` reads
+    all of them), not from the eigenvalues being equal.
+    """
+    size = float(np.linalg.norm(arr, 2))
+    if abs(vals[0]) <= 1e-7 * size:                                    # also a √eps-split nilpotent
+        return "vanishes"
+    if not np.isreal(vals[0]):
+        return "rotates"
+    if len(vals) == 1:
+        return "geometric"
+    if line_angle(vecs[:, 0], vecs[:, 1]) < 2 / DEFECTIVE_COND:         # cond([v₁ v₂]) ≈ 2/angle
+        return "algebraic"
+    if abs(vals[1]) < abs(vals[0]) * (1 - 1e-9):
+        return "geometric"
+    return "fixed" if abs(vals[0] - vals[1]) <= 1e-9 * abs(vals[0]) else "alternates"
 
 
 # ----------------------------------------------------------------------------- 2×2 and symmetric helpers

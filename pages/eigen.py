@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from figures import eigen as fe
+from figures.common import num
 from la_core import eigen as le
 from la_core.device import device_label
 from ui.chart import cached_figure, chart
@@ -95,34 +96,54 @@ def section_plane(A, vals, vecs) -> None:
 @st.fragment
 def section_iterates(A, vals, vecs) -> None:
     st.header("3. Iterates and power iteration")
-    c1, c2, c3 = st.columns(3)
+    norm = st.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")   # a row of its own:
+    c1, c2 = st.columns(2)                                     # a toggle's label is cut, not wrapped, when narrow
     deg0 = c1.slider("Start angle of x₀ (degrees)", 0, 359, 100, key="eig_start")
     step = c2.slider("Step k", 0, 40, 8, key="eig_step")
-    norm = c3.toggle("Normalise every step (power iteration)", value=True, key="eig_norm")
     x0 = angle_vec(deg0)
     pts = le.iterate(A, x0, 40, normalize=norm)
     left, right = st.columns(2)
     with left:
         chart(fe.iterates_figure(A, pts, step, vals, vecs, norm, height=500), key="eig_iter")
     pi = le.power_iteration(A, x0, 40)
-    if pi.converges:
+    big = abs(vals[0])                         # scale of the round-off in λ₂ (0 for a singular A)
+    l1, l2 = fe._fmt(vals[0], big), fe._fmt(vals[1], big)
+    if pi.converges:                           # geometric, or like 1/k for a defective matrix
         ang = np.degrees(pi.angles)
+        defective = pi.behaviour == "algebraic"
         with right:
-            chart(fe.convergence_figure(ang, pi.ratio, step, height=500), key="eig_conv")
-        st.markdown(
-            f"|λ₂/λ₁| = {abs(vals[1]):.3g}/{abs(vals[0]):.3g} = **{pi.ratio:.3g}**: each step keeps the λ₁ part "
-            f"and multiplies the λ₂ part by {pi.ratio:.3g} relative to it, so the angle to the top eigenvector "
-            f"shrinks by about that factor per step (a straight line on the log scale). After k = {step} "
-            f"steps the angle is {ang[step]:.3g}° and the Rayleigh quotient xᵀAx = {pi.estimates[step]:.4g} "
-            f"(true λ₁ = {fe._fmt(vals[0])}). Angles of exactly 0 (below double precision) are not drawn on the "
-            "log scale.")
-    elif np.iscomplexobj(vals):
+            chart(fe.convergence_figure(ang, pi.ratio, step, height=500, defective=defective), key="eig_conv")
+        now = (f"After k = {step} steps the angle is "
+               f"{f'{num(ang[step])}°' if np.isfinite(ang[step]) else 'undefined (Aᵏx = 0)'} and the Rayleigh quotient "
+               f"xᵀAx = {num(pi.estimates[step], '.4g')} (true λ₁ = {l1}).")
+        if defective:
+            st.markdown(
+                f"**Defective**: λ₁ = λ₂ = {l1} with a single eigenline, so |λ₂/λ₁| = 1, and yet the iterates "
+                "do close in on that line, only slowly: A shears along its eigenline, so each step adds about the "
+                "same multiple of the eigenvector while the other part stays, and the angle shrinks like **1/k** "
+                "(halving it takes twice as many steps), not by a fixed factor per step (it bends on the log "
+                f"scale instead of falling in a straight line). {now}")
+        else:
+            st.markdown(
+                f"|λ₂/λ₁| = {num(abs(vals[1]), '.3g', big)}/{num(big)} = **{num(pi.ratio)}**: each step keeps the "
+                f"λ₁ part and multiplies the λ₂ part by {num(pi.ratio)} relative to it, so the angle to the top "
+                "eigenvector shrinks by about that factor per step (a straight line on the log scale). "
+                f"{now} Angles of exactly 0 (below double precision) are not drawn on the log scale.")
+    elif pi.behaviour == "rotates":
         right.info("Complex eigenvalues: no dominant real direction, so power iteration never settles; the "
                    "normalised iterates keep rotating. Turn normalisation off to see the raw spiral "
-                   f"(radius × {abs(vals[0]):.3g} per step).")
-    else:
-        right.info(f"|λ₂/λ₁| = {pi.ratio:.3g}: the two eigenvalues have the same size, so neither direction wins "
-                   "and power iteration does not converge (e.g. a reflection flips between two vectors).")
+                   f"(radius × {num(big)} per step).")
+    elif pi.behaviour == "alternates":
+        right.info(f"|λ₂/λ₁| = |{l2}|/|{l1}| = 1 with λ₂ ≠ λ₁: both eigen-directions keep their size, so neither "
+                   "wins and power iteration does not converge: the iterate flips between two directions at every "
+                   "step (a reflection swaps them), unless x₀ lies on an eigenline.")
+    elif pi.behaviour == "fixed":
+        right.info(f"λ₁ = λ₂ = {l1} with two independent eigenvectors: A = {l1}·I multiplies every vector by "
+                   f"{l1}, so every direction is an eigenvector and the iterate never moves (nothing to converge to).")
+    else:                                      # vanishes: nilpotent
+        right.info("λ₁ = λ₂ = 0: A is nilpotent (A ≠ 0 but A² = 0), so A²x = 0 for every x: the iterates vanish "
+                   "after at most two steps and leave no direction to converge to."
+                   if np.any(A) else "A = 0 sends every vector to 0: the iterates vanish after one step.")
 
 
 @st.fragment
@@ -159,7 +180,7 @@ def matrix_sections() -> None:
         st.error(f"{exc}")
         st.stop()
     is_complex = np.iscomplexobj(vals)
-    defective = (not is_complex) and cond > le.DEFECTIVE_COND
+    defective = (not is_complex) and le.is_defective(A)
     if is_complex:
         r, theta = le.complex_rotation(A)       # scale |λ| and turn angle θ, used by sections 1 and 2
 
@@ -179,21 +200,24 @@ def matrix_sections() -> None:
 
     with summary:
         st.latex(r"A = \begin{pmatrix} %.3g & %.3g \\ %.3g & %.3g \end{pmatrix}" % (A[0, 0], A[0, 1], A[1, 0], A[1, 1]))
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric("λ₁", fe._fmt(vals[0]))
-        m2.metric("λ₂", fe._fmt(vals[1]))
-        m3.metric("det A = λ₁λ₂", f"{np.linalg.det(A):.3g}")
-        m4.metric("trace A = λ₁+λ₂", f"{np.trace(A):.3g}")
+        big = max(1.0, float(np.abs(A).max()))
+        # a row that wraps: a complex λ such as 0.75 + 0.5i is too wide for a quarter of a narrow page
+        with st.container(horizontal=True, gap="large"):
+            st.metric("λ₁", fe._fmt(vals[0], abs(vals[0])), width="content")
+            st.metric("λ₂", fe._fmt(vals[1], abs(vals[0])), width="content")
+            st.metric("det A = λ₁λ₂", num(np.linalg.det(A), ".3g", big * big), width="content")
+            st.metric("trace A = λ₁+λ₂", num(np.trace(A), ".3g", big), width="content")
         if is_complex:
             st.info(f"**Complex eigenvalues** λ = {fe._fmt(vals[0])}, {fe._fmt(vals[1])}: no real direction stays on "
                     f"its line, so there are no eigenlines. In a suitable basis A rotates by **θ = {theta:.1f}°** and "
                     f"scales by **|λ| = {r:.3g}** each time: iterates spiral "
                     f"{'outwards' if r > 1 + 1e-9 else 'inwards' if r < 1 - 1e-9 else 'round a closed ellipse'} "
-                    "(section 3).")
+                    "(section 2).")
         elif defective:
             st.warning(f"**Defective**: λ = {fe._fmt(vals[0])} is repeated but A has only one eigenline, so the "
-                       "eigenvectors do not span the plane and A cannot be diagonalised (it shears along that line). "
-                       f"Condition number of the eigenvector matrix: {cond:.2g}.")
+                       "eigenvectors do not span the plane: A is **not diagonalisable** (it shears along that line; "
+                       "the eigenvector matrix V is singular, its condition number infinite). Power iteration still "
+                       "converges to the eigenline, but only like 1/k (section 3).")
         elif le.is_symmetric(A):
             st.success("**Symmetric**: real eigenvalues and perpendicular eigenlines (section 4 shows A = QΛQᵀ).")
         else:
@@ -211,7 +235,7 @@ def matrix_sections() -> None:
         spiral = le.iterate(A, [1.0, 0.0], k)
         with left:
             chart(fe.iterates_figure(A, spiral, k, vals, vecs, False, height=520,
-                                     title=f"Spiral of iterates Aᵏx, k = 0 … {k} (|λ| = {r:.3g}, θ = {theta:.1f}°)"),
+                                     title=f"Spiral of iterates Aᵏx, k = 0…{k}"),
                   key="eig_spiral")
         if k < 40:
             right.caption(f"Showing {k} steps: after that |Aᵏx| passes 1000.")
@@ -265,7 +289,7 @@ def section_random() -> None:
     vals, secs = random_spectrum(kind, n, seed)
     left, right = st.columns([3, 2])
     with left:
-        chart(fe.spectrum_figure(vals, f"All {n} eigenvalues of a {n}×{n} {label.split(' (')[0]} matrix"),
+        chart(fe.spectrum_figure(vals, f"Eigenvalues, {n}×{n} {label.split(' (')[0]}"),
               key="eig_spec")
     n_real = int(np.sum(np.abs(vals.imag) < 1e-9))
     a = b = c = right

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from figures import projections as fp
+from figures.common import num, tidy
 from la_core import projections as lp
 from ui.chart import cached_figure, chart
 
@@ -27,12 +28,14 @@ MIX_PRESETS = {
 
 
 def polar(angle_deg: float, length: float) -> np.ndarray:
+    """The vector of this angle and length; cos 90° is 0 here, not 6e-17."""
     t = np.radians(angle_deg)
-    return length * np.array([np.cos(t), np.sin(t)])
+    return tidy(length * np.array([np.cos(t), np.sin(t)]), length)
 
 
-def fmt_vec(v: np.ndarray) -> str:
-    return "(" + ", ".join(f"{c:.3g}" for c in v) + ")"
+def fmt_vec(v: np.ndarray, scale: float = 1.0) -> str:
+    """``(a, b)`` with 3 significant digits; entries below 1e-12·scale (round-off) show as 0."""
+    return "(" + ", ".join(num(c, ".3g", scale) for c in v) + ")"
 
 
 DOT_ANGLES = np.arange(0, 361, 5.0)       # client-side frames of x turning round u
@@ -84,29 +87,31 @@ def dot_section() -> None:
     au = widget(c3, "angle of u (degrees)", 0.0, 360.0, 0.0, 1.0, "pj_au" + ("_n" if exact else ""))
     lu = widget(c4, "length of u", 0.1, 5.0, 1.5, 0.1, "pj_lu" + ("_n" if exact else ""))
     x, u = polar(ax, lx), polar(au, lu)
-    proj, resid = lp.project(x, u)
+    proj, resid = (tidy(v, max(lx, lu)) for v in lp.project(x, u))   # at 90°: 0, not 1e-16
     d = lp.dot(x, u)
     left, right = st.columns([3, 2])
     with left:
-        chart(fp.projection_figure(x, u, proj, "x, u, and the shadow of x on u's line"), key="pj_dot_chart")
+        chart(fp.projection_figure(x, u, proj, "the shadow of x on u's line"), key="pj_dot_chart")
     with right:
         if lx == 0:
             st.info("x is the zero vector: its dot product with anything is 0 and its angle is undefined.")
             cos = ang = None
         else:
             cos, ang = lp.cosine_similarity(x, u), lp.angle_deg(x, u)
-        m1, m2 = st.columns(2)
-        m1.metric("x · u", f"{d:.3f}")
-        m2.metric("cos θ", "undefined" if cos is None else f"{cos:+.3f}")
-        m1.metric("angle θ", "undefined" if ang is None else f"{ang:.1f}°")
-        m2.metric("|x| cos θ (signed length of the projection)", f"{d / lu:+.3f}")
-        m1.metric("|x|, |u|", f"{lx:.2f}, {lu:.2f}")
-        m2.metric("residual · u (always 0)", f"{lp.dot(resid, u):.1e}")
+        # a row that wraps: one metric a line in a narrow window, several side by side in a wide one
+        with st.container(horizontal=True, gap="medium"):
+            st.metric("x · u", num(d, ".3f", lx * lu), width="content")
+            st.metric("cos θ", "undefined" if cos is None else num(cos, "+.3f"), width="content")
+            st.metric("angle θ", "undefined" if ang is None else f"{ang:.1f}°", width="content")
+            st.metric("|x| cos θ", num(d / lu, "+.3f", lx), width="content",
+                      help="The signed length of the projection: negative when it points away from u.")
         st.caption(
-            f"x · u = |x| |u| cos θ = {lx:.2f} × {lu:.2f} × {0 if cos is None else cos:+.3f} = {d:.3f}. "
-            "Positive: x leans towards u; zero: perpendicular; negative: x points away. The projection "
-            f"{fmt_vec(proj)} is the part of x along u; the dashed residual {fmt_vec(resid)} is what is left, "
-            "at a right angle to u. An attention score qᵀk is this same number for a query and a key."
+            f"x · u = |x| |u| cos θ = {lx:.2f} × {lu:.2f} × {'0' if cos is None else num(cos, '+.3f')} = "
+            f"{num(d, '.3f', lx * lu)}. Positive: x leans towards u; zero: perpendicular; negative: x points "
+            f"away. The projection {fmt_vec(proj, lx)} is the part of x along u; the dashed residual "
+            f"{fmt_vec(resid, lx)} is what is left, at a right angle to u (residual · u = "
+            f"{num(lp.dot(resid, u), '.2g', lx * lu)}). An attention score qᵀk is this same number for a query "
+            "and a key."
         )
     with st.expander("Scrub the angle in the browser (precomputed frames, no server round trip)"):
         chart(cached_figure(dot_animation, au, lu, lx), key="pj_dot_anim")   # the angle of x is not an input
@@ -136,6 +141,7 @@ def grid_section() -> None:
         sy = c3.slider("scale y", -2.0, 2.0, 1.0, 0.1, key="pj_sy")
         sh = c4.slider("shear", -2.0, 2.0, 0.5, 0.1, key="pj_shear")
         W = lp.map_2x2(angle, sx, sy, sh)
+        W = tidy(W, np.abs(W).max())                   # a 90° turn has cos 0, not 6e-17
         st.caption("W = R(angle) · [[1, shear], [0, 1]] · diag(scale x, scale y): first scale, then shear, "
                    "then rotate. Set a scale to 0 to collapse the plane onto a line; a negative scale flips it.")
     else:
@@ -148,18 +154,17 @@ def grid_section() -> None:
                  for j, c in enumerate((c1, c2))] for i in range(2)]
         W = np.array(vals, float)
         angle = sx = sy = sh = None
-    det, rk = lp.determinant(W), lp.rank(W)
-    det = 0.0 if abs(det) < 1e-12 else det  # show 0, not -0 or 1e-17, for a singular W
+    det, rk = tidy(lp.determinant(W), max(1.0, float(np.abs(W).max())) ** 2), lp.rank(W)  # 0, not 1e-17
     lines = lp.grid_lines(2, extent=4.0, n_lines=9)
     moved = lp.apply(W, lines)
     square = lp.unit_cell(2)
     square_img = lp.apply(W, square)
-    left, right = st.columns([3, 1])
+    left, right = st.columns([2, 1])
     with left:
         chart(fp.grid_figure(W, lines, moved, square, square_img, det, rk), key="pj_grid_chart")
     with right:
-        st.markdown(f"W = [[{W[0, 0]:.3g}, {W[0, 1]:.3g}], [{W[1, 0]:.3g}, {W[1, 1]:.3g}]]")
-        st.metric("determinant", f"{det:.3g}")
+        st.markdown(f"W = [[{num(W[0, 0])}, {num(W[0, 1])}], [{num(W[1, 0])}, {num(W[1, 1])}]]")
+        st.metric("determinant", num(det))
         st.metric("rank", rk)
         if rk < 2:
             st.warning("Rank 1: both columns lie on one line, so every point lands on that line. "
@@ -189,8 +194,8 @@ def mix_section() -> None:
     x = np.array([cs[i].slider(f"x{i + 1}", -3.0, 3.0, defaults[i], 0.1, key=f"pj_x{i + 1}") for i in range(n)])
     contrib, total = lp.column_mix(W, x)
     chart(fp.column_mix_figure(W, x, contrib, total), key="pj_mix_chart")
-    terms = " + ".join(f"{x[i]:.2f}·{fmt_vec(W[:, i])}" for i in range(n))
-    st.caption(f"Wx = {terms} = {fmt_vec(total)}. Each coordinate of x says how much of one column to take; "
+    terms = " + ".join(f"{num(x[i], '.2f')}·{fmt_vec(W[:, i])}" for i in range(n))
+    st.caption(f"Wx = {terms} = {fmt_vec(total, np.abs(contrib).max(initial=1.0))}. Each coordinate of x says how much of one column to take; "
                "the arrows add tip to tail. A weight matrix in a transformer does exactly this with "
                "hundreds of columns.")
 
@@ -220,13 +225,17 @@ def subspace_section() -> None:
         st.error(f"Could not use a and b: {exc}. Type three numbers separated by commas, e.g. `1, 0, 0.3`, "
                  "and at least one of a, b must be non-zero.")
         return
-    left, right = st.columns([3, 1])
+    scale = max(np.linalg.norm(x), np.linalg.norm(a), np.linalg.norm(b))
+    proj, resid = tidy(proj, scale), tidy(resid, scale)
+    left, right = st.columns([2, 1])
     with left:
         chart(fp.subspace_figure(a, b, x, proj, q), key="pj_sub_chart")
     with right:
-        st.metric("dimension of span{a, b}", q.shape[0])
-        st.metric("|residual|", f"{np.linalg.norm(resid):.3f}")
-        st.metric("largest |residual · a|, |residual · b|", f"{max(abs(resid @ a), abs(resid @ b)):.0e}")
+        st.metric("dim span{a, b}", q.shape[0], help="The dimension of the span of a and b: 2 for a plane, "
+                  "1 when a and b are parallel (or one is 0).")
+        st.metric("|residual|", num(np.linalg.norm(resid), ".3f", scale))
+        st.caption(f"residual · a = {num(resid @ a, '.2g', scale ** 2)}, residual · b = "
+                   f"{num(resid @ b, '.2g', scale ** 2)}: the residual is perpendicular to the span.")
         st.caption("`la_core.projections.project(x, basis)` takes any number of rows in any dimension: the same "
                    "function projects 384-dimensional MiniLM embeddings onto the span of a few anchor words.")
 

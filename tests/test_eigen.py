@@ -289,3 +289,60 @@ def test_complex_eigenvectors_accepted_where_documented():
     _, vecs = le.eigen([[0.0, -1.0], [1.0, 0.0]])
     assert np.iscomplexobj(vecs) and le.eigvec_condition(vecs) == pytest.approx(1.0)
     assert le.line_angle(vecs[:, 0], 1j * vecs[:, 0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def _numpy_angles(a, v0, steps):
+    """Angles (radians) between Aᵏv₀ and the top eigenline, from numpy's matrix powers."""
+    a = np.asarray(a, float)
+    top = np.linalg.eig(a)[1][:, np.argmax(np.abs(np.linalg.eigvals(a)))].real
+    out = []
+    for k in range(steps + 1):
+        p = np.linalg.matrix_power(a, k) @ v0
+        c = abs(p @ top) / (np.linalg.norm(p) * np.linalg.norm(top))
+        out.append(np.arccos(min(c, 1.0)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("a", [[[2.0, 1.0], [-1.0, 0.0]], [[1.0, 1.0], [0.0, 1.0]], [[1.5, 0.25], [-1.0, 0.5]],
+                               [[2.0, 1.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0]]])
+def test_defective_power_iteration_converges_like_one_over_k(a):
+    """|λ₂/λ₁| = 1, yet the iterates reach the single eigenline, like 1/k (not geometrically)."""
+    v0 = np.cos(np.arange(len(a)) + 1.0)
+    pi = le.power_iteration(a, v0, 200)
+    assert pi.behaviour == "algebraic" and pi.converges and pi.ratio == 1.0
+    ref = _numpy_angles(a, v0, 200)
+    np.testing.assert_allclose(pi.angles[1:], ref[1:], rtol=1e-6, atol=1e-12)
+    k = np.array([50, 100, 200])
+    np.testing.assert_allclose(k * pi.angles[k], 200 * pi.angles[200], rtol=0.1)    # θ_k ≈ C/(k + k₀)
+    assert pi.angles[200] > 1e-3                                       # no geometric rate would be this slow
+
+
+@pytest.mark.parametrize("a, behaviour", [
+    ([[0.0, 1.0], [1.0, 0.0]], "alternates"),                          # reflection: λ = 1, −1
+    ([[1.0, 0.0], [0.0, -1.0]], "alternates"),
+    ([[2.0, 0.0], [0.0, 2.0]], "fixed"),                               # 2I: every vector is an eigenvector
+    ([[0.0, -1.0], [1.0, 0.0]], "rotates"),
+    ([[2.0, 0.0], [0.0, 0.5]], "geometric"),
+    ([[0.5, 0.5], [0.5, 0.5]], "geometric"),                           # λ₂ = 0: there in one step
+])
+def test_power_iteration_behaviour_without_a_single_slow_line(a, behaviour):
+    v0 = np.array([np.cos(1.0), np.sin(1.0)])
+    pi = le.power_iteration(a, v0, 6)
+    assert pi.behaviour == behaviour
+    assert pi.converges == (behaviour == "geometric")
+    a2 = np.linalg.matrix_power(np.asarray(a), 2)
+    if behaviour == "alternates":                                      # A² = I: x₂ = x₀, x₁ on another line
+        np.testing.assert_allclose(pi.vectors[2], pi.vectors[0], atol=1e-12)
+        assert le.line_angle(pi.vectors[1], pi.vectors[0]) > 0.1
+        np.testing.assert_allclose(a2, np.eye(2))
+    if behaviour == "fixed":
+        np.testing.assert_allclose(pi.vectors, np.tile(v0, (7, 1)), atol=1e-12)
+
+
+@pytest.mark.parametrize("a", [[[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [-1.0, -1.0]], [[0.0, 0.0], [0.0, 0.0]]])
+def test_nilpotent_and_zero_matrices_vanish_without_error(a):
+    assert not np.any(np.linalg.matrix_power(np.asarray(a), 2))         # A² = 0
+    pi = le.power_iteration(a, [np.cos(0.3), np.sin(0.3)], 5)
+    assert pi.behaviour == "vanishes" and not pi.converges
+    assert np.isnan(pi.angles[2:]).all() and np.isfinite(pi.angles[0])
+    assert set(le.BEHAVIOURS) >= {pi.behaviour}

@@ -1,6 +1,7 @@
 """The Eigenvectors page through the real navigation: widgets change the charts the way the maths says."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_angle_slider_moves_x_and_highlights_eigenline(at):
     ax = xy(named(at, PLANE, "Ax")[0])[1]
     np.testing.assert_allclose(ax, 3 * x, atol=1e-5)          # Ax = 3x
     assert any("lies on an eigenline: Ax = 3·x" in s.value for s in at.success)
-    assert chart_specs(at)[PLANE]["layout"]["title"]["text"].startswith("x is on an eigenline")
+    assert chart_specs(at)[PLANE]["layout"]["title"]["text"].startswith("On an eigenline: Ax = λx")
 
 
 def test_rotation_is_complex_with_90_degrees(at):
@@ -202,3 +203,85 @@ def test_sweep_frames_carry_x_and_ax_only_and_ignore_the_angle_slider(at):
     before = json.dumps(sweep)
     at.slider(key="eig_angle").set_value(45).run()
     assert json.dumps(chart_specs(at)[SWEEP]) == before
+
+
+def set_matrix(at, m):
+    for key, v in zip(("eig_a11", "eig_a12", "eig_a21", "eig_a22"), np.ravel(m)):
+        at.slider(key=key).set_value(float(v)).run()
+    assert_no_exception(at)
+
+
+def texts(at):
+    return [e.value for kind in (at.markdown, at.info, at.warning, at.success, at.caption) for e in kind]
+
+
+def test_defective_preset_says_slow_convergence_not_none(at):
+    preset(at, "defective")                                   # [[2, 1], [−1, 0]]: λ = 1 twice, one eigenline
+    at.slider(key="eig_step").set_value(40).run()
+    warning = next(w.value for w in at.warning if "Defective" in w.value)
+    assert "not diagonalisable" in warning
+    assert "e+1" not in warning and "Condition number" not in warning   # no 1.8e+16 round-off artefact
+    shown = texts(at)
+    assert not any("does not converge" in t for t in shown), shown
+    note = next(t for t in shown if "like **1/k**" in t)
+    measured = named(at, "Power iteration", "measured")[0]
+    ang = arr(measured["y"])
+    assert f"the angle is {ang[40]:.3g}°" in note
+    assert 35 * ang[35] == pytest.approx(40 * ang[40], rel=0.1)             # θ_k ≈ C/k on the chart
+    ref = arr(named(at, "Power iteration", "∝ 1/k")[0]["y"])
+    np.testing.assert_allclose(ref[1:], ang[40] * 40 / np.arange(1, 41), rtol=1e-5)
+
+
+def test_equal_magnitude_eigenvalues_flip_and_do_not_converge(at):
+    preset(at, "reflection (across y = x)")
+    info = " ".join(i.value for i in at.info)
+    assert "does not converge" in info and "flips between two directions" in info
+    assert "1/k" not in info
+    assert not any(str(s["layout"].get("title", {}).get("text", "")).startswith("Power iteration")
+                   for s in chart_specs(at))
+
+
+@pytest.mark.parametrize("m, words", [([[2.0, 0.0], [0.0, 2.0]], "never moves"),
+                                      ([[1.0, 1.0], [-1.0, -1.0]], "nilpotent"),
+                                      ([[0.0, 0.0], [0.0, 0.0]], "A = 0")])
+def test_repeated_and_zero_eigenvalues_are_explained_without_error(at, m, words):
+    set_matrix(at, m)
+    assert any(words in i.value for i in at.info), [i.value for i in at.info]
+    set_matrix(at, [[1.0, 1.0], [0.5, 1.5]])
+
+
+def test_section_references_point_at_the_right_sections(at):
+    headers = {h.value.split(".")[0]: h.value for h in at.header}
+    wanted = {"spiral": "Complex eigenvalues", "1/k": "Iterates", "QΛQᵀ": "QΛQᵀ"}
+    seen = set()
+    for name in ("rotation (90°)", "defective", "symmetric"):
+        preset(at, name)
+        for t in texts(at):
+            for n in re.findall(r"section (\d)", t):
+                assert n in headers, (t, headers)
+                for word, topic in wanted.items():
+                    if word in t:
+                        assert topic in headers[n], (t, headers[n])
+                        seen.add(word)
+    assert seen == set(wanted)
+
+
+def test_singular_matrix_shows_lambda_two_as_zero(at):
+    set_matrix(at, [[1.0, 2.0], [0.5, 1.0]])                  # numpy gives λ₂ ≈ 2e-16
+    assert [m.value for m in at.metric][:4] == ["2", "0", "0", "2"]
+    assert [t["name"] for t in named(at, PLANE, "eigenline")] == ["eigenline λ₁ = 2", "eigenline λ₂ = 0"]
+
+
+def test_iterate_labels_do_not_pile_up(at):
+    preset(at, "defective")                                   # 40 iterates crowd onto the eigenline
+    at.slider(key="eig_step").set_value(40).run()
+    spec = chart_specs(at)[chart_titled(at, "Iterates")]
+    path = next(t for t in spec["data"] if t["name"] == "Aᵏx")
+    pts, text = xy(path), path["text"]
+    labelled = [k for k, s in enumerate(text) if s]
+    assert labelled[0] == 0 and labelled[-1] == 40 and len(labelled) < 20
+    assert all(text[k] == str(k) for k in labelled)
+    span = np.diff(spec["layout"]["xaxis"]["range"])[0]
+    gaps = [np.linalg.norm(pts[i] - pts[j]) for i in labelled for j in labelled if i < j]
+    assert min(gaps) >= 0.12 * span - 1e-6                                   # fe.LABEL_GAP
+    np.testing.assert_array_equal(arr(path["customdata"]), np.arange(41))     # hover still names every k

@@ -93,7 +93,7 @@ def test_bad_subspace_text_shows_error(at):
     at.text_input(key="pj_a").input("1, 0, 0").run()
     at.text_input(key="pj_b").input("2, 0, 0").run()
     assert not at.error
-    assert {m.label: m.value for m in at.metric}["dimension of span{a, b}"] == "1"
+    assert {m.label: m.value for m in at.metric}["dim span{a, b}"] == "1"
 
 
 def _anim(at):
@@ -130,3 +130,62 @@ def test_angle_of_x_leaves_the_animation_unchanged(at):
     assert json.dumps(_anim(at)) != before
     at.slider(key="pj_lx").set_value(2.0).run()
     assert_no_exception(at)
+
+
+@pytest.mark.parametrize("angle", [90.0, 270.0])
+def test_perpendicular_x_shows_clean_zeros_and_no_stray_arrowhead(at, angle):
+    """x ⟂ u: every number reads 0 (not 1.22e-16 or −0.000) and the zero projection has no arrowhead."""
+    at.slider(key="pj_au").set_value(0.0).run()
+    at.slider(key="pj_lu").set_value(1.5).run()
+    at.slider(key="pj_lx").set_value(2.0).run()
+    at.slider(key="pj_ax").set_value(angle).run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["x · u"] == "0.000"
+    assert metrics["cos θ"] == "0.000"
+    assert metrics["|x| cos θ"] == "0.000"
+    assert metrics["angle θ"] == "90.0°"
+    caption = next(c.value for c in at.caption if c.value.startswith("x · u ="))
+    assert "= 0.000." in caption and "projection (0, 0)" in caption, caption
+    assert f"residual (0, {2 if angle == 90 else -2})" in caption and "residual · u = 0)" in caption, caption
+    shown = " ".join([caption, *metrics.values()])
+    assert "e-1" not in shown and "-0" not in shown and "+0.000" not in shown, shown
+    p = trace(spec_by_key(at, 0), "projection of x on u")
+    np.testing.assert_array_equal(arr(p["x"]), [0.0, 0.0])
+    assert p["mode"] == "lines" and "marker" not in p                  # no head on a zero-length arrow
+    x = trace(spec_by_key(at, 0), "x")
+    assert x["mode"] == "lines+markers"
+    np.testing.assert_array_equal([arr(x["x"])[-1], arr(x["y"])[-1]], [0.0, 2.0 if angle == 90 else -2.0])
+
+
+def test_animation_frames_at_right_angles_draw_no_projection(at):
+    at.slider(key="pj_au").set_value(0.0).run()
+    spec = _anim(at)
+    for k in (18, 54):                                                # 90° and 270° from u
+        frame = spec["frames"][k]
+        assert frame["layout"]["title"]["text"].endswith("cos = 0.000"), frame["layout"]["title"]
+        assert np.isnan(arr(frame["data"][3]["x"])).all()            # trace 3: the projection, not drawn
+    assert spec["frames"][0]["layout"]["title"]["text"].endswith("cos = +1.000")
+
+
+def test_rotation_by_90_degrees_shows_exact_zeros(at):
+    at.radio(key="pj_mode").set_value("angle, scale and shear sliders").run()
+    for key, v in (("pj_angle", 90.0), ("pj_sx", 1.0), ("pj_sy", 1.0), ("pj_shear", 0.0)):
+        at.slider(key=key).set_value(v).run()
+    assert_no_exception(at)
+    assert any(m.value == "W = [[0, -1], [1, 0]]" for m in at.markdown), [m.value for m in at.markdown]
+    assert {m.label: m.value for m in at.metric}["determinant"] == "1"
+    spec = spec_by_key(at, 2)
+    assert spec["layout"]["title"]["text"] == "det = 1: areas × 1"
+    e1 = trace(spec, "W e₁")
+    np.testing.assert_array_equal([arr(e1["x"])[-1], arr(e1["y"])[-1]], [0.0, 1.0])
+
+
+def test_column_mix_legend_has_no_negative_zero(at):
+    at.selectbox(key="pj_mix_preset").set_value("2×2: a shear").run()
+    at.slider(key="pj_x1").set_value(-1.5).run()
+    at.slider(key="pj_x2").set_value(1.0).run()
+    spec = next(s for s in chart_specs(at) if "tip to tail" in s["layout"].get("title", {}).get("text", ""))
+    names = [t["name"] for t in spec["data"]]
+    assert "x1 · column 1 = (-1.50, 0.00)" in names, names            # -1.5 · (1, 0) = (−1.5, −0.0)
+    assert not any("-0.00" in n for n in names), names

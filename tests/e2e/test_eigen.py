@@ -8,6 +8,8 @@ import pytest
 from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_after_press,
                                      wait_idle, floats as values)
 
+from tests.e2e.layout_checks import assert_fits, layout_report
+
 pytestmark = pytest.mark.e2e
 
 ANGLE = "Angle of the test vector x (degrees)"
@@ -114,3 +116,35 @@ def test_a_matrix_slider_reruns_only_what_depends_on_the_matrix(page, server):
             "st-key-eig_angle", "st-key-eig_plane", "st-key-eig_spiral", "st-key-eig_qlq")
     assert any(k in c for c in stale for k in ours), stale
     assert not [c for c in stale if "st-key-eig_kind" in c or "st-key-eig_npts" in c], stale
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+def test_defective_preset_reads_well_from_900_to_1920_px(browser, server, width):
+    """The defective preset: the note speaks of 1/k convergence beside a chart that shows it, the step labels
+    do not pile up, and metrics, titles and legends stay whole at 900 px (sidebar open) and at 1,920 px."""
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        goto(page, server)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").first.click()
+        page.get_by_role("option", name="defective").first.click()
+        page.wait_for_function("() => document.body.innerText.includes('not diagonalisable')", timeout=30_000)
+        wait_idle(page)
+        press_slider(page, "Step k", "End")                                  # k = 40
+        page.wait_for_function("() => document.body.innerText.includes('After k = 40 steps')", timeout=30_000)
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert "1/k" in text and "does not converge" not in text and "e+16" not in text
+        report = layout_report(page)
+        screenshot(page, f"eigen-defective-{width}px")
+        assert report["metrics"] >= 4 and len(report["titles"]) >= 6, report
+        assert_fits(report)
+        assert page.locator(EXCEPTION).count() == 0
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").first.click()
+        page.get_by_role("option", name="rotation + shrink (spiral)").first.click()
+        page.wait_for_function("() => document.body.innerText.includes('0.75 + 0.5i')", timeout=30_000)
+        wait_idle(page)
+        report = layout_report(page)                                         # complex λ: the widest metrics
+        screenshot(page, f"eigen-spiral-{width}px")
+        assert_fits(report)
+    finally:
+        context.close()
