@@ -20,8 +20,9 @@ import torch
 from la_core.checks import as_dtype, as_finite_float, as_float_array, as_int, as_positive_float, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
-__all__ = ["AttentionSteps", "Entropy", "ScalingStudy", "attention_steps", "causal_mask", "sliding_window_mask",
-           "padding_mask", "attention_entropy", "entropy_by_scale", "attention_rollout", "scaling_study"]
+__all__ = ["AttentionSteps", "Entropy", "MaskKind", "ScalingStudy", "attention_steps", "causal_mask",
+           "sliding_window_mask", "padding_mask", "describe_mask", "kv_head_of", "attention_entropy", "max_entropy",
+           "entropy_by_scale", "attention_rollout", "scaling_study"]
 
 
 @dataclass
@@ -67,6 +68,9 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
         return torch.softmax(x, dim=-1)
     e = (x - x.amax(dim=-1, keepdim=True)).exp()                 # (..., n); exp(−∞) = 0 exactly
     return e / e.sum(dim=-1, keepdim=True)
+
+
+_CHUNK_ELEMENTS = 1 << 22   # entropy_by_scale: scores held at once (float64), bounds its memory
 
 
 def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
@@ -241,6 +245,64 @@ def padding_mask(keep, T: int | None = None) -> np.ndarray:
     return np.broadcast_to(keys[..., None, :], (*keys.shape[:-1], Tn, Tn)).copy()
 
 
+class MaskKind(NamedTuple):
+    """What a square mask is: ``kind`` one of "none", "causal", "sliding window", "padding", "other";
+    ``size`` the window (sliding window) or the number of real tokens (padding), else None."""
+
+    kind: str
+    size: int | None = None
+
+
+def describe_mask(mask) -> MaskKind:
+    """Name a (T, T) mask as one of the masks of this module, with its window or real length.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (T, T)
+        True where a query may attend (e.g. a model's own mask from ``ModelAttention.mask[layer]``).
+
+    Returns
+    -------
+    MaskKind
+        "none" (all True), "causal", "sliding window" (causal, window < T), "padding" (the first
+        ``size`` keys for every query) or "other".
+    """
+    m = _check_mask(mask, np.shape(mask))
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"describe_mask needs one square (T, T) mask; got shape {m.shape}.")
+    T = m.shape[0]
+    if m.all():
+        return MaskKind("none")
+    if np.array_equal(m, causal_mask(T)):
+        return MaskKind("causal")
+    w = int(m[-1].sum())
+    if np.array_equal(m, sliding_window_mask(T, w)):
+        return MaskKind("sliding window", w)
+    n = int(m[0].sum())
+    if np.array_equal(m, padding_mask(n, T)):
+        return MaskKind("padding", n)
+    return MaskKind("other")
+
+
+def kv_head_of(n_heads: int, n_kv_heads: int) -> np.ndarray:
+    """Which key/value head every query head reads under grouped-query attention (GQA).
+
+    Query heads come in ``n_kv_heads`` consecutive groups of ``n_heads / n_kv_heads``; the heads of
+    a group share one K and one V (transformers' ``repeat_kv``). Without GQA every head has its own.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_heads,)
+        ``kv[h]`` = the key/value head of query head ``h``.
+    """
+    H = as_int(n_heads, "n_heads", 1)
+    G = as_int(n_kv_heads, "n_kv_heads", 1, H)
+    if H % G:
+        raise ValueError(f"n_heads ({H}) must be a multiple of n_kv_heads ({G}): each key/value head serves "
+                         "the same number of query heads.")
+    return np.arange(H) // (H // G)
+
+
 # ------------------------------------------------------------------------------------- entropy
 class Entropy(NamedTuple):
     """Per-row entropy (nats) of attention weights and the largest possible value ``log T_k``."""
@@ -283,6 +345,26 @@ def attention_entropy(weights) -> Entropy:
     return Entropy(per_row=to_numpy(H), max_nats=float(math.log(w.shape[-1])))
 
 
+def max_entropy(mask) -> np.ndarray:
+    """The largest entropy each attention row can have under a mask: ``log`` of the keys it may see.
+
+    A row's entropy is largest when its weights are uniform over the keys it may attend to, so
+    under a causal mask query i (0-based) can reach at most ``log(i + 1)``, not ``log T_k``.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (..., T_q, T_k)
+        True where a query may attend; every row needs at least one True.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., T_q)
+        ``log(number of True in the row)`` in nats (0 for a row that sees one key).
+    """
+    m = _check_mask(mask, np.shape(mask))
+    return np.log(m.sum(axis=-1, dtype=np.float64))
+
+
 def entropy_by_scale(q, k, scales, mask=None) -> np.ndarray:
     """Mean attention entropy for each of several scales, in one batched pass.
 
@@ -316,19 +398,23 @@ def entropy_by_scale(q, k, scales, mask=None) -> np.ndarray:
     k_ = as_float_array(k, "k")
     base = attention_steps(q, k_, k_, scale=1.0, mask=mask)        # validates; scores = q kᵀ
     dev = get_device()
+    means = []
     with torch.inference_mode():
         scores = to_tensor(base.scores, dtype=torch.float64, device=dev)          # (..., T_q, T_k)
-        S = to_tensor(s, dtype=torch.float64, device=dev)                          # (S,)
-        scaled = S.reshape(-1, *([1] * scores.dim())) * scores                     # (S, ..., T_q, T_k)
-        if not torch.isfinite(scaled).all():
-            raise ValueError("scale × scores overflows; use smaller scales or smaller q, k.")
-        if base.mask is not None:
-            keep = torch.as_tensor(base.mask, device=dev)                          # (..., T_q, T_k) bool
-            scaled = scaled.masked_fill(~keep, float("-inf"))
-        W = _softmax(scaled)                                                       # (S, ..., T_q, T_k)
-        H = -torch.special.xlogy(W, W).sum(-1)                                     # (S, ..., T_q)
-        mean = H.reshape(H.shape[0], -1).mean(1)                                   # (S,)
-    return to_numpy(mean)
+        keep = None if base.mask is None else torch.as_tensor(base.mask, device=dev)   # (..., T_q, T_k) bool
+        # a few scales at a time, so a long text (T = 2048: 4M scores) never holds S copies at once
+        per_chunk = max(1, _CHUNK_ELEMENTS // max(1, scores.numel()))
+        for lo in range(0, s.size, per_chunk):
+            S = to_tensor(s[lo:lo + per_chunk], dtype=torch.float64, device=dev)   # (S_c,)
+            scaled = S.reshape(-1, *([1] * scores.dim())) * scores                 # (S_c, ..., T_q, T_k)
+            if not torch.isfinite(scaled).all():
+                raise ValueError("scale × scores overflows; use smaller scales or smaller q, k.")
+            if keep is not None:
+                scaled = scaled.masked_fill(~keep, float("-inf"))
+            W = _softmax(scaled)                                                   # (S_c, ..., T_q, T_k)
+            H = -torch.special.xlogy(W, W).sum(-1)                                 # (S_c, ..., T_q)
+            means.append(H.reshape(H.shape[0], -1).mean(1))                        # (S_c,)
+    return to_numpy(torch.cat(means))
 
 
 # ------------------------------------------------------------------------------------- rollout

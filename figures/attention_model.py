@@ -1,0 +1,157 @@
+"""Figures of a real model's attention: one head (exact, or block means for long texts, with a zoom
+window), and the small multiples of every head. Pure functions, arrays in, Plotly out.
+
+Masked cells (a decoder's causal triangle, a sliding window) are NaN gaps over a grey plot
+background: they are drawn as masked, never as a weight of 0."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from figures.attention import MASKED, label_every_token, token_labels
+from figures.common import SEQUENTIAL, f32, figure, heatmap_parts, subplots
+
+__all__ = ["block_mean", "attention_heatmap", "heads_grid", "GRID_WIDTH"]
+
+GRID_WIDTH = 1150   # px the all-heads grid is sized for (a wide page's main column)
+
+
+def block_mean(w, block: int, mask=None) -> np.ndarray:
+    """Average (..., T, T) weights over ``block``×``block`` tiles (the last tiles may be smaller).
+
+    Masked weights count as the 0 they are; a tile whose every cell is masked is NaN (drawn as
+    masked). ``mask``: bool, broadcastable to ``w``, True = may attend.
+    """
+    w = np.asarray(w, dtype=np.float64)                                   # (..., T, T)
+    T = w.shape[-1]
+    n = -(-T // block)
+    pad = [(0, 0)] * (w.ndim - 2) + [(0, n * block - T)] * 2
+    tiles = np.pad(w, pad, constant_values=np.nan).reshape(*w.shape[:-2], n, block, n, block)
+    out = np.nanmean(tiles, axis=(-3, -1))                                # (..., n, n)
+    if mask is not None:
+        keep = np.pad(np.broadcast_to(np.asarray(mask, bool), w.shape), pad, constant_values=False)
+        seen = keep.reshape(*w.shape[:-2], n, block, n, block).any(axis=(-3, -1))   # (..., n, n)
+        out = np.where(seen, out, np.nan)
+    return out
+
+
+def _ranges(T: int, block: int) -> list[str]:
+    return [f"{s}–{min(s + block, T) - 1}" for s in range(0, T, block)]
+
+
+def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention weight", zmax: float | None = None,
+                      mask=None, block: int = 1, first: int = 0, window: tuple[int, int] | None = None) -> go.Figure:
+    """A real model's attention, queries down and keys across; hover shows the exact weight.
+
+    Parameters
+    ----------
+    w : array_like, shape (T, T)
+        Weights (exact; ``block > 1`` averages them over tiles here).
+    tokens : list of str
+        The T tokens (labels; ``first`` > 0 prefixes each with its index, for a zoom window).
+    mask : array_like of bool, shape (T, T), optional
+        True = may attend; masked cells are gaps over the grey background.
+    block : int, default 1
+        Tile size: each drawn cell is the mean of ``block``×``block`` weights.
+    first : int, default 0
+        Index of the first token shown (a zoom window of a longer text).
+    window : (start, size), optional
+        Outline this token window (the zoom) on a block-averaged overview.
+    """
+    w = np.asarray(w, dtype=np.float64)                                   # (T, T)
+    T = w.shape[0]
+    if block > 1:
+        z = block_mean(w, block, mask)                                     # (n, n)
+        labels = _ranges(T, block)
+        hover = (f"queries %{{y}} → keys %{{x}}<br>mean of the {block}×{block} weights %{{z:.6f}}"
+                 "<extra></extra>")
+    else:
+        z = w if mask is None else np.where(np.asarray(mask, bool), w, np.nan)
+        labels = token_labels([f"{first + i}:{t}" for i, t in enumerate(tokens)] if first or window else tokens)
+        hover = "query %{y} → key %{x}<br>weight %{z:.6f}<extra></extra>"
+    n = z.shape[0]
+    height = int(min(1300, max(480, 12 * n + 220)))
+    trace, lay = heatmap_parts(z, colorbar_title, title=title, x_labels=labels, y_labels=labels,
+                               x_title="key (attended to)", y_title="query (attending)", signed=False, zmin=0.0,
+                               zmax=zmax, height=height)
+    trace.update(hovertemplate=hover, hoverongaps=False)
+    lay["plot_bgcolor"] = MASKED                      # NaN cells (masked) show the background
+    lay["xaxis"].update(tickangle=-60, automargin=True, side="bottom")
+    lay["yaxis"].update(automargin=True)
+    label_every_token(lay["xaxis"], labels, height - 260)
+    label_every_token(lay["yaxis"], labels, height - 260)
+    if window is not None:
+        lo, size = window
+        a, b = lo / block - 0.5, (lo + size) / block - 0.5
+        lay["shapes"] = [dict(type="rect", x0=a, x1=b, y0=a, y1=b, xref="x", yref="y",
+                              line=dict(color="#F59F00", width=2))]
+    return figure([trace], lay)
+
+
+def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=None,
+               cell_budget: int = 200_000, max_cells: int = 48) -> tuple[go.Figure, str]:
+    """Small multiples of every head: rows = layers, columns = heads, one shared 0…zmax colour bar.
+
+    Tiles are square (each y axis is anchored to its x axis and the height follows the grid's
+    shape). Long texts are averaged over token blocks so each tile has at most ``max_cells`` rows
+    and all tiles together about ``cell_budget`` cells; the returned note says so ("" when every
+    token is shown).
+
+    Parameters
+    ----------
+    attentions : array_like, shape (L, H, T, T)
+    tokens : list of str
+    zmax : float, optional
+        Top of the colour scale; default the largest value shown.
+    mask : array_like of bool, shape broadcastable to (L, T, T), optional
+        Masked cells are gaps over the grey background.
+    kv_of : array_like of int, shape (H,), optional
+        Key/value head of every query head (grouped-query attention): named in the column titles.
+
+    Returns
+    -------
+    (plotly.graph_objects.Figure, str)
+    """
+    a = np.asarray(attentions, dtype=np.float64)                          # (L, H, T, T)
+    L, H, T, _ = a.shape
+    keep = None if mask is None else np.broadcast_to(np.asarray(mask, bool), (L, T, T))[:, None]   # (L, 1, T, T)
+    side = max(8, min(max_cells, int(math.sqrt(cell_budget / (L * H)))))
+    note = ""
+    if T > side:
+        block = -(-T // side)
+        a = block_mean(a, block, keep)                                     # (L, H, n, n)
+        n = a.shape[-1]
+        axis = _ranges(T, block)
+        note = (f"Each tile shows {n}×{n} blocks: the mean of {block}×{block} weights (all {T} tokens are "
+                "included; pick a head above to see every token).")
+    else:
+        if keep is not None:
+            a = np.where(keep, a, np.nan)
+        axis = token_labels(tokens)
+    gqa = kv_of is not None and len(set(np.asarray(kv_of).tolist())) < H
+    short = H > 12
+    titles = [(f"{h}" if short else f"head {h}") + (f" · kv {int(kv_of[h])}" if gqa else "") for h in range(H)]
+    lay, refs = subplots(L, H, horizontal_spacing=0.006, vertical_spacing=0.012 if L > 1 else 0.0,
+                         column_titles=titles, row_titles=[f"layer {i}" for i in range(L)])
+    data = [dict(type="heatmap", z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis", hoverongaps=False,
+                 hovertemplate=(f"layer {li}, head {h}" + (f" (K/V head {int(kv_of[h])})" if gqa else "")
+                                + "<br>query %{y} → key %{x}<br>weight %{z:.5f}<extra></extra>"),
+                 **refs[(li + 1, h + 1)])
+            for li in range(L) for h in range(H)]
+    shown = a[np.isfinite(a)]
+    zmax = (float(shown.max()) if shown.size else 1.0) if zmax is None else zmax
+    for name in [k for k in lay if k.startswith(("xaxis", "yaxis"))]:
+        lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+        if name.startswith("y"):   # square tiles: each y axis keeps its x axis's scale
+            lay[name].update(autorange="reversed", scaleanchor="x" + name[5:], scaleratio=1)
+    title_px = 60 if gqa and not short else 40
+    height = int(min(2600, max(260, GRID_WIDTH * L / H + title_px + 30)))
+    lay.update(height=height, font=dict(size=11), margin=dict(l=20, r=60, t=title_px, b=20), plot_bgcolor=MASKED,
+               paper_bgcolor="white", coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
+                                                     colorbar=dict(title=dict(text="attention weight",
+                                                                              side="right"), thickness=12)))
+    for ann in lay.get("annotations", []):
+        ann["font"] = {**ann.get("font", {}), "size": 9 if short else 11}
+    return figure(data, lay), note
