@@ -115,8 +115,8 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
     if labels is not None:
         lay["xaxis"].update(tickangle=-60, automargin=True)
         lay["yaxis"].update(automargin=True)
-        label_every_token(lay["xaxis"], x, 0.55 * height)
-        label_every_token(lay["yaxis"], y, 0.55 * height)
+        label_every_token(lay["xaxis"], x, height - 210)   # title, x labels and colour bar take the rest
+        label_every_token(lay["yaxis"], y, height - 210)
     return figure(data, lay)
 
 
@@ -270,9 +270,9 @@ def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, 
                                   constrain="domain")
         if labels is not None:
             lay[f"xaxis{sfx}"]["tickangle"] = -60
-            label_every_token(lay[f"xaxis{sfx}"], token_labels(labels), 0.6 * height)
+            label_every_token(lay[f"xaxis{sfx}"], token_labels(labels), 170)   # a quarter of the page wide
             if c == 1:
-                label_every_token(lay["yaxis"], token_labels(labels), 0.6 * height)
+                label_every_token(lay["yaxis"], token_labels(labels), 170)
         else:
             lay[f"xaxis{sfx}"]["title"] = dict(text="key j")
     if labels is None:

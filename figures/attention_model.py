@@ -15,7 +15,7 @@ from figures.common import SEQUENTIAL, f32, figure, heatmap_parts, subplots
 
 __all__ = ["block_mean", "attention_heatmap", "heads_grid", "GRID_WIDTH"]
 
-GRID_WIDTH = 1150   # px the all-heads grid is sized for (a wide page's main column)
+GRID_WIDTH = 850    # px the all-heads grid's tiles span on a 1440 px wide page (colour bar and margins left out)
 
 
 def block_mean(w, block: int, mask=None) -> np.ndarray:
@@ -78,10 +78,14 @@ def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention we
                                zmax=zmax, height=height)
     trace.update(hovertemplate=hover, hoverongaps=False)
     lay["plot_bgcolor"] = MASKED                      # NaN cells (masked) show the background
-    lay["xaxis"].update(tickangle=-60, automargin=True, side="bottom")
-    lay["yaxis"].update(automargin=True)
-    label_every_token(lay["xaxis"], labels, height - 260)
-    label_every_token(lay["yaxis"], labels, height - 260)
+    lay["margin"] = {**lay["margin"], "pad": 0}       # the app template's 8 px pad would frame the cells in grey
+    # explicit ranges: no padding around the cells, where the grey background would read as masked
+    lay["xaxis"].update(tickangle=-60, automargin=True, side="bottom", range=[-0.5, n - 0.5], autorange=False,
+                        ticklabelstandoff=4)
+    lay["yaxis"].update(automargin=True, range=[n - 0.5, -0.5], autorange=False, ticklabelstandoff=4)
+    if block == 1:     # every token labelled; block ranges are left to Plotly's thinning
+        label_every_token(lay["xaxis"], labels, height - 260)
+        label_every_token(lay["yaxis"], labels, height - 260)
     if window is not None:
         lo, size = window
         a, b = lo / block - 0.5, (lo + size) / block - 0.5
@@ -142,13 +146,15 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
             for li in range(L) for h in range(H)]
     shown = a[np.isfinite(a)]
     zmax = (float(shown.max()) if shown.size else 1.0) if zmax is None else zmax
+    n = a.shape[-1]
     for name in [k for k in lay if k.startswith(("xaxis", "yaxis"))]:
-        lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+        lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain",
+                         range=[-0.5, n - 0.5], autorange=False)
         if name.startswith("y"):   # square tiles: each y axis keeps its x axis's scale
-            lay[name].update(autorange="reversed", scaleanchor="x" + name[5:], scaleratio=1)
+            lay[name].update(range=[n - 0.5, -0.5], scaleanchor="x" + name[5:], scaleratio=1)
     title_px = 60 if gqa and not short else 40
     height = int(min(2600, max(260, GRID_WIDTH * L / H + title_px + 30)))
-    lay.update(height=height, font=dict(size=11), margin=dict(l=20, r=60, t=title_px, b=20), plot_bgcolor=MASKED,
+    lay.update(height=height, font=dict(size=11), margin=dict(l=20, r=60, t=title_px, b=20, pad=0), plot_bgcolor=MASKED,
                paper_bgcolor="white", coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
                                                      colorbar=dict(title=dict(text="attention weight",
                                                                               side="right"), thickness=12)))

@@ -223,8 +223,9 @@ def step_by_step():
                "Grey crossed cells are masked: −∞ before the softmax, exactly 0 after it.")
     win, shown_labels = step_window(T, labels)
     shown_mask = None if mask is None else mask[win, win]
-    # four in a row while the cells stay readable; two by two (twice the size) for longer sequences
-    big = T > 24
+    # four in a row while the cells stay readable; two by two (twice the size) for longer sequences and
+    # for a model's tokens, whose labels need the room
+    big = T > 24 or labels is not None
     cols = [*st.columns(2), *st.columns(2)] if big else st.columns(4)
     figs = fa.steps_figures(steps.scores[win, win], steps.scaled[win, win], steps.masked[win, win],
                             steps.weights[win, win], scale, d_k, mask=shown_mask, labels=shown_labels,
@@ -243,7 +244,7 @@ def step_by_step():
     else:
         uniform = (f"{most.mean():.3f} = uniform over the keys each query may see: the mean over rows of log n_i, "
                    f"n_i = the keys row i may see (log {T} = {np.log(T):.3f} would need all {T})")
-        curve_label = f"uniform over the allowed keys (mean log n_i = {most.mean():.3f})"
+        curve_label = "uniform over allowed keys"
     c1, c2 = st.columns(2)
     with c1:
         chart(fa.entropy_bars(ent.per_row, most, labels=labels), key="att_entropy_rows")
@@ -394,11 +395,11 @@ def real_model():
                    "0…i, so multiplying the layers piles weight onto the first tokens whatever the text says "
                    "(the first row is always [1, 0, …]), and the result shows position more than flow.")
     err = rebuild_error(model.path, text, layer, head, ma)
-    how = "q and k after RoPE" if model.rope_theta else "its own q and k"
-    if ma.n_kv_heads < H:
-        how += f", K/V head {kv[head]} shared by its group"
-    rebuilt = (f"Rebuild check, layer {layer}, head {head}: softmax(q kᵀ/√{ma.d_k} + mask) from {how} "
-               f"against {model.name}'s own weights: largest absolute difference **{err:.1e}**.")
+    how = [*(["after RoPE"] if model.rope_theta else []),
+           *([f"K/V head {kv[head]}, shared by its group"] if ma.n_kv_heads < H else [])]
+    detail = f" ({'; '.join(how)})" if how else ""
+    rebuilt = (f"Rebuild check, layer {layer}, head {head}: softmax(q kᵀ/√{ma.d_k} + mask) from this head's own q "
+               f"and k{detail}, against {model.name}'s weights: largest absolute difference **{err:.1e}**.")
     (st.success if err <= 1e-4 else st.warning)(rebuilt)
 
     st.subheader(f"All {ma.n_layers * H} heads")
