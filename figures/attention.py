@@ -161,10 +161,14 @@ def entropy_bars(per_row, max_nats, labels=None, height: int = 300, width_px: fl
     line = dict(color=COLORS["resid"], dash="dash")
     if np.ptp(ref) < 1e-12:
         _hline(lay, float(ref[0]), line, f"uniform: log T_k = {ref[0]:.3f}", "top left")
-    else:
+    else:   # a step per row; named in the free band above the bars (a legend would cover the title)
         data.append(dict(type="scatter", x=y, y=f32(ref), mode="lines", line={**line, "shape": "hvh"},
-                         name="uniform over the keys row i may see: log n_i",
+                         name="uniform over the keys row i may see", showlegend=False,
                          hovertemplate="query %{x}<br>most possible: %{y:.4f} nats<extra></extra>"))
+        lay.setdefault("annotations", []).append(dict(
+            showarrow=False, text="dashed: uniform over the keys row i may see, log n_i", x=0, xanchor="left",
+            xref="x domain", y=1, yanchor="top", yref="y domain", font=dict(size=11)))
+        bar["showlegend"] = False
     lay["yaxis"]["range"] = [0, float(ref.max()) * 1.15 + 1e-9]
     if labels is not None:
         lay["xaxis"].update(tickangle=-60, automargin=True)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from figures.attention import MASKED, label_every_token, token_labels
 from figures.common import SEQUENTIAL, f32, figure, heatmap_parts, subplots
 
-__all__ = ["block_mean", "attention_heatmap", "heads_grid", "GRID_WIDTH"]
+__all__ = ["block_mean", "attention_heatmap", "heads_grid", "head_label", "mask_phrase", "shapes_table",
+           "GRID_WIDTH"]
 
 GRID_WIDTH = 850    # px the all-heads grid's tiles span on a 1440 px wide page (colour bar and margins left out)
 
@@ -58,7 +60,8 @@ def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention we
     first : int, default 0
         Index of the first token shown (a zoom window of a longer text).
     window : (start, size), optional
-        Outline this token window (the zoom) on a block-averaged overview.
+        The zoom window: outlined on a block-averaged overview; with ``block == 1`` the labels carry
+        token indices (the zoom itself).
     """
     w = np.asarray(w, dtype=np.float64)                                   # (T, T)
     T = w.shape[0]
@@ -86,7 +89,7 @@ def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention we
     if block == 1:     # every token labelled; block ranges are left to Plotly's thinning
         label_every_token(lay["xaxis"], labels, height - 260)
         label_every_token(lay["yaxis"], labels, height - 260)
-    if window is not None:
+    if window is not None and block > 1:
         lo, size = window
         a, b = lo / block - 0.5, (lo + size) / block - 0.5
         lay["shapes"] = [dict(type="rect", x0=a, x1=b, y0=a, y1=b, xref="x", yref="y",
@@ -161,3 +164,53 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
     for ann in lay.get("annotations", []):
         ann["font"] = {**ann.get("font", {}), "size": 9 if short else 11}
     return figure(data, lay), note
+
+
+def head_label(h: int, kv) -> str:
+    """A query head; under grouped-query attention with the K/V head it shares and its group."""
+    kv = np.asarray(kv)
+    if len(set(kv.tolist())) == kv.size:
+        return str(h)
+    group = np.flatnonzero(kv == kv[h])
+    return f"{h} · K/V head {kv[h]} (heads {group[0]}–{group[-1]})"
+
+
+def mask_phrase(desc) -> str:
+    """A mask named in words, from ``la_core.attention.describe_mask``'s (kind, size)."""
+    kind, size = desc
+    return {"none": "no mask", "causal": "the causal mask", "sliding window": f"a sliding window of {size}",
+            "padding": f"padding after {size} tokens"}.get(kind, "a mask of its own")
+
+
+def shapes_table(T: int, D: int, H: int, G: int, dk: int, rope: bool, causal: bool, bias: str,
+                 column: str) -> pd.DataFrame:
+    """Multi-head attention step by step with each array's shape, symbolic and for this text.
+
+    ``T`` tokens, ``D`` = d_model, ``H`` query heads, ``G`` key/value heads, ``dk`` = d_head;
+    ``bias``: which of "Q", "K", "V", "O" have a bias; ``column``: the title of the numbers column.
+    """
+    b = " + b_Q" if "Q" in bias else ""
+    if G == H and H * dk == D:
+        qkv = [("Q, K, V", f"X W_Qᵀ{b} (same for K, V); W_Q is (d_model, d_model)", "(T, d_model) each",
+                f"({T}, {D}) each")]
+    else:
+        qkv = [("Q", f"X W_Qᵀ{b}; W_Q is (H·d_head, d_model)", "(T, H·d_head)", f"({T}, {H * dk})"),
+               ("K, V", "X W_Kᵀ, X W_Vᵀ; W_K, W_V are (H_kv·d_head, d_model)", "(T, H_kv·d_head) each",
+                f"({T}, {G * dk}) each")]
+    heads = f"({H}, {T}, {dk})"
+    rows = [("hidden states X", "input of the layer", "(T, d_model)", f"({T}, {D})"), *qkv,
+            ("split into heads", "reshape + transpose: H · d_head columns" + (" (K, V: H_kv heads)" if G < H else ""),
+             "(H, T, d_head)", heads)]
+    if rope:
+        rows.append(("RoPE", "rotate each pair of q and k coordinates by an angle ∝ the position", "(H, T, d_head)",
+                     heads))
+    if G < H:
+        rows.append(("repeat K, V", f"each K/V head serves {H // G} query heads (GQA)",
+                     "(H_kv, T, d_head) → (H, T, d_head)", f"({G}, {T}, {dk}) → {heads}"))
+    rows += [("scores", "Q Kᵀ / √d_head per head", "(H, T, T)", f"({H}, {T}, {T})"),
+             ("weights", f"softmax over keys (+ {'causal mask' if causal else 'mask'})", "(H, T, T)",
+              f"({H}, {T}, {T})"),
+             ("per-head output", "weights · V", "(H, T, d_head)", heads),
+             ("concatenate heads", "transpose + reshape", "(T, H·d_head)", f"({T}, {H * dk})"),
+             ("attention output", "· W_Oᵀ" + (" + b_O" if "O" in bias else ""), "(T, d_model)", f"({T}, {D})")]
+    return pd.DataFrame(rows, columns=["step", "operation", "shape", column]).set_index("step")

@@ -5,8 +5,9 @@ mask that is 0 where a query may look and −∞ where it may not. :func:`attent
 intermediate matrix so a page can show them; the result equals
 ``torch.nn.functional.scaled_dot_product_attention``.
 
-Also here: the usual masks (causal, sliding window, padding), per-row attention entropy, attention
-rollout across layers (Abnar & Zuidema, 2020) and the variance experiment behind the √d_k.
+Also here: per-row attention entropy and its largest value under a mask, attention rollout across
+layers (Abnar & Zuidema, 2020) and the variance experiment behind the √d_k. The masks live in
+:mod:`la_core.attention_masks` and are re-exported here (``attention.causal_mask`` ...).
 """
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from la_core.attention_masks import (MaskKind, as_mask, causal_mask, describe_mask, kv_head_of, padding_mask,
+                                     sliding_window_mask)
 from la_core.checks import as_dtype, as_finite_float, as_float_array, as_int, as_positive_float, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
-__all__ = ["AttentionSteps", "Entropy", "MaskKind", "ScalingStudy", "attention_steps", "causal_mask",
-           "sliding_window_mask", "padding_mask", "describe_mask", "kv_head_of", "attention_entropy", "max_entropy",
-           "entropy_by_scale", "attention_rollout", "scaling_study"]
+__all__ = ["AttentionSteps", "Entropy", "ScalingStudy", "attention_steps", "attention_entropy", "max_entropy",
+           "entropy_by_scale", "attention_rollout", "scaling_study",
+           # re-exported from la_core.attention_masks
+           "MaskKind", "causal_mask", "sliding_window_mask", "padding_mask", "describe_mask", "kv_head_of"]
 
 
 @dataclass
@@ -71,31 +75,6 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
 
 
 _CHUNK_ELEMENTS = 1 << 22   # entropy_by_scale: scores held at once (float64), bounds its memory
-
-
-def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean mask broadcast to ``shape`` = (..., T_q, T_k), or ValueError."""
-    arr = np.asarray(mask)
-    if arr.dtype != bool:
-        if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = may attend) or 0/1; "
-                             f"got dtype {arr.dtype} with other values.")
-        arr = arr.astype(bool)
-    if arr.ndim < 2:
-        raise ValueError(f"mask must have shape (T_q, T_k) (optionally with leading batch/head dims); "
-                         f"got shape {arr.shape}.")
-    try:
-        arr = np.broadcast_to(arr, shape)
-    except ValueError:
-        raise ValueError(f"mask of shape {np.shape(mask)} does not fit the attention scores of shape "
-                         f"{shape} (T_q, T_k = {shape[-2]}, {shape[-1]}).") from None
-    empty = ~arr.any(axis=-1)
-    if empty.any():
-        rows = np.argwhere(empty)[:5].tolist()
-        raise ValueError(f"mask leaves {int(empty.sum())} query row(s) with no key to attend to "
-                         f"(first: index {rows}); softmax of an all −∞ row is undefined. "
-                         "Every row of the mask needs at least one True.")
-    return arr
 
 
 def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str = "float64") -> AttentionSteps:
@@ -147,7 +126,7 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
     d_k = q_.shape[-1]
     s = 1.0 / math.sqrt(d_k) if scale is None else as_positive_float(scale, "scale")
     score_shape = (*lead, q_.shape[-2], k_.shape[-2])
-    keep = None if mask is None else _check_mask(mask, score_shape)
+    keep = None if mask is None else as_mask(mask, score_shape)
 
     dev = get_device()
     Q = to_tensor(q_, dtype=dt, device=dev)                      # (..., T_q, d_k)
@@ -166,141 +145,6 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
     return AttentionSteps(scores=to_numpy(scores), scaled=to_numpy(scaled), masked=to_numpy(masked),
                           weights=to_numpy(weights), output=to_numpy(output), scale=s,
                           mask=None if keep is None else np.array(keep))
-
-
-# --------------------------------------------------------------------------------------- masks
-def causal_mask(T: int) -> np.ndarray:
-    """Causal mask: query i may attend to keys 0..i.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T)
-        Lower-triangular, True = may attend.
-    """
-    T = as_int(T, "T", 1)
-    return np.tril(np.ones((T, T), dtype=bool))
-
-
-def sliding_window_mask(T: int, window: int, causal: bool = True) -> np.ndarray:
-    """Local attention mask.
-
-    Parameters
-    ----------
-    T : int
-    window : int
-        ``causal=True``: query i sees the ``window`` most recent keys ``i-window+1 .. i`` (itself
-        included, as in Mistral). ``causal=False``: query i sees keys with ``|i - j| <= window``.
-    causal : bool, default True
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T)
-    """
-    T = as_int(T, "T", 1)
-    window = as_int(window, "window", 1)
-    i = np.arange(T)[:, None]
-    j = np.arange(T)[None, :]
-    if causal:
-        return (j <= i) & (j > i - window)
-    return np.abs(i - j) <= window
-
-
-def padding_mask(keep, T: int | None = None) -> np.ndarray:
-    """Mask that hides padding keys.
-
-    Parameters
-    ----------
-    keep : int, sequence of int, or boolean array
-        Either the real length(s) of the sequence(s) (integers: keys ``0..length-1`` are real), or a
-        boolean keep-vector of shape (T,) or (B, T) (True = real token).
-    T : int, optional
-        Padded length; required with lengths, inferred from a keep-vector.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T) or (B, T, T)
-        True where a query may attend; every query (padding ones too) sees all real keys.
-    """
-    arr = np.asarray(keep)
-    if arr.dtype == bool:
-        if arr.ndim not in (1, 2) or arr.shape[-1] < 1:
-            raise ValueError(f"a boolean keep-vector must have shape (T,) or (B, T); got {arr.shape}.")
-        if T is not None and as_int(T, "T", 1) != arr.shape[-1]:
-            raise ValueError(f"keep-vector has length {arr.shape[-1]} but T={T}.")
-        keys = arr
-    elif arr.dtype.kind in "iu" and arr.ndim in (0, 1):
-        if T is None:
-            raise ValueError("padding_mask with lengths needs T (the padded length).")
-        T = as_int(T, "T", 1)
-        if arr.size == 0 or (arr < 0).any() or (arr > T).any():
-            raise ValueError(f"lengths must be integers between 1 and T={T}; got {arr.tolist()}.")
-        keys = np.arange(T) < arr[..., None]                   # (T,) or (B, T)
-    else:
-        raise ValueError("keep must be lengths (int or sequence of int) or a boolean keep-vector; "
-                         f"got dtype {arr.dtype} with shape {arr.shape}.")
-    if not keys.any(axis=-1).all():
-        raise ValueError("padding_mask: a sequence has no real token (length 0); attention would be "
-                         "undefined. Every sequence needs at least one real token.")
-    Tn = keys.shape[-1]
-    return np.broadcast_to(keys[..., None, :], (*keys.shape[:-1], Tn, Tn)).copy()
-
-
-class MaskKind(NamedTuple):
-    """What a square mask is: ``kind`` one of "none", "causal", "sliding window", "padding", "other";
-    ``size`` the window (sliding window) or the number of real tokens (padding), else None."""
-
-    kind: str
-    size: int | None = None
-
-
-def describe_mask(mask) -> MaskKind:
-    """Name a (T, T) mask as one of the masks of this module, with its window or real length.
-
-    Parameters
-    ----------
-    mask : array_like of bool, shape (T, T)
-        True where a query may attend (e.g. a model's own mask from ``ModelAttention.mask[layer]``).
-
-    Returns
-    -------
-    MaskKind
-        "none" (all True), "causal", "sliding window" (causal, window < T), "padding" (the first
-        ``size`` keys for every query) or "other".
-    """
-    m = _check_mask(mask, np.shape(mask))
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"describe_mask needs one square (T, T) mask; got shape {m.shape}.")
-    T = m.shape[0]
-    if m.all():
-        return MaskKind("none")
-    if np.array_equal(m, causal_mask(T)):
-        return MaskKind("causal")
-    w = int(m[-1].sum())
-    if np.array_equal(m, sliding_window_mask(T, w)):
-        return MaskKind("sliding window", w)
-    n = int(m[0].sum())
-    if np.array_equal(m, padding_mask(n, T)):
-        return MaskKind("padding", n)
-    return MaskKind("other")
-
-
-def kv_head_of(n_heads: int, n_kv_heads: int) -> np.ndarray:
-    """Which key/value head every query head reads under grouped-query attention (GQA).
-
-    Query heads come in ``n_kv_heads`` consecutive groups of ``n_heads / n_kv_heads``; the heads of
-    a group share one K and one V (transformers' ``repeat_kv``). Without GQA every head has its own.
-
-    Returns
-    -------
-    numpy.ndarray of int, shape (n_heads,)
-        ``kv[h]`` = the key/value head of query head ``h``.
-    """
-    H = as_int(n_heads, "n_heads", 1)
-    G = as_int(n_kv_heads, "n_kv_heads", 1, H)
-    if H % G:
-        raise ValueError(f"n_heads ({H}) must be a multiple of n_kv_heads ({G}): each key/value head serves "
-                         "the same number of query heads.")
-    return np.arange(H) // (H // G)
 
 
 # ------------------------------------------------------------------------------------- entropy
@@ -361,7 +205,7 @@ def max_entropy(mask) -> np.ndarray:
     numpy.ndarray, shape (..., T_q)
         ``log(number of True in the row)`` in nats (0 for a row that sees one key).
     """
-    m = _check_mask(mask, np.shape(mask))
+    m = as_mask(mask)
     return np.log(m.sum(axis=-1, dtype=np.float64))
 
 

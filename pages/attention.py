@@ -1,6 +1,5 @@
 """Attention: softmax(QKᵀ/√d_k + M)V step by step, why √d_k, masks, and the real heads of the chosen model."""
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from figures import attention as fa
@@ -80,11 +79,6 @@ def entropy_curve(q, k, kind: str, window: int, n_real: int) -> np.ndarray:
     return la.entropy_by_scale(q, k, scales, mask=build_mask(kind, q.shape[0], window, n_real))   # (41,)
 
 
-def mask_text(desc: la.MaskKind) -> str:
-    return {"none": "no mask", "causal": "the causal mask", "sliding window": f"a sliding window of {desc.size}",
-            "padding": f"padding after {desc.size} tokens"}.get(desc.kind, "a mask of its own")
-
-
 def use_model_settings(desc: la.MaskKind) -> None:
     """On switching Q, K, V to a model head: start from the model's own mask and scale."""
     if st.session_state.get("att_source", "").startswith("synthetic") or desc.kind not in MASK_KINDS:
@@ -97,14 +91,6 @@ def unless_set(key: str, default):
     """A keyed widget's default, or None once its key holds a value (use_model_settings may have set it,
     and Streamlit warns when a widget gets both). Only for widgets whose identity is their key."""
     return None if key in st.session_state else default
-
-
-def head_label(h: int, kv: np.ndarray) -> str:
-    """A query head, and under grouped-query attention the K/V head it shares with its group."""
-    if len(set(kv.tolist())) == kv.size:
-        return str(h)
-    group = np.flatnonzero(kv == kv[h])
-    return f"{h} · K/V head {kv[h]} (heads {group[0]}–{group[-1]})"
 
 
 model = current_model()
@@ -161,14 +147,14 @@ def model_check(weights, mask, keep, mult: float, layer: int, head: int) -> None
         return
     used, fix = [], []
     if not np.array_equal(keep, own):
-        used.append(f"**{mask_text(la.describe_mask(keep))}**")
+        used.append(f"**{fam.mask_phrase(la.describe_mask(keep))}**")
         if desc.kind in MASK_KINDS:
             fix.append(f"the mask to **{desc.kind}**" + (f" (window {desc.size})" if desc.kind == "sliding window"
                                                         else f" ({desc.size} real)" if desc.kind == "padding" else ""))
     if mult != 1.0:
         used.append(f"**scale {mult:g}× 1/√d_k**")
         fix.append("the scale to **1×**")
-    st.info(f"These weights use {' and '.join(used)}, not the model's own settings ({mask_text(desc)}, scale "
+    st.info(f"These weights use {' and '.join(used)}, not the model's own settings ({fam.mask_phrase(desc)}, scale "
             f"1/√{d_k}), so they are not what layer {layer}, head {head} computes in {model.name}: they differ from "
             f"its weights by up to **{diff:.3g}**."
             + (f" Set {' and '.join(fix)} to rebuild the model's weights." if fix else ""))
@@ -189,7 +175,7 @@ def step_by_step():
         kv = la.kv_head_of(ma.n_heads, ma.n_kv_heads)
         layer = c[1].selectbox("Layer", range(ma.n_layers), key="att_step_layer")
         head = c[2].selectbox("Head", range(ma.n_heads), index=0, key="att_step_head",
-                              format_func=lambda h: head_label(h, kv))
+                              format_func=lambda h: fam.head_label(h, kv))
         q, k, v = ma.q[layer, head], ma.k[layer, head], ma.v[layer, head]
         labels = ma.tokens
         c[3].caption(f"Q, K, V of layer {layer}, head {head}: shape ({len(labels)}, {ma.d_k}) each, "
@@ -312,7 +298,7 @@ def describe_model(T: int) -> str:
            f"{ma.n_heads} heads; each head is a {T}×{T} matrix of weights. ")
     own = la.describe_mask(ma.mask[-1])
     if ma.causal:
-        out += (f"{model.name} is a **decoder**: each token sees only itself and earlier tokens ({mask_text(own)}), "
+        out += (f"{model.name} is a **decoder**: each token sees only itself and earlier tokens ({fam.mask_phrase(own)}), "
                 "so the weights above the diagonal are masked, drawn grey. ")
     else:
         out += f"{model.name} is an **encoder**: every token sees every token. "
@@ -346,7 +332,7 @@ def real_model():
     views = ["one head", "mean over heads", "max over heads"] + ([] if ma.causal else ["rollout up to this layer"])
     c = st.columns([1, 1.4, 2, 1.2])
     layer = c[0].selectbox("Layer", range(ma.n_layers), key="att_layer")
-    head = c[1].selectbox("Head", range(H), key="att_head", index=0, format_func=lambda h: head_label(h, kv))
+    head = c[1].selectbox("Head", range(H), key="att_head", index=0, format_func=lambda h: fam.head_label(h, kv))
     view = c[2].radio("Show", views, key="att_view", horizontal=True)
     cap = c[3].select_slider("Colour range up to", ["auto", 1.0, 0.5, 0.25, 0.1], value="auto", key="att_cap",
                              help="auto: the largest weight shown. A fixed limit makes charts comparable; "
@@ -381,7 +367,7 @@ def real_model():
         st.caption(f"Queries and keys {lo}–{lo + size - 1} of {T}, exact weights. Each query's weights sum to 1 over "
                    "all its keys, so a row of the window can sum to less.")
     if shown_mask is not None and not shown_mask.all():
-        st.caption(f"Grey cells are masked ({mask_text(la.describe_mask(ma.mask[layer]))}): −∞ before the softmax, "
+        st.caption(f"Grey cells are masked ({fam.mask_phrase(la.describe_mask(ma.mask[layer]))}): −∞ before the softmax, "
                    "so no weight at all — not a weight that happens to be 0.")
     if view == "rollout up to this layer":
         st.caption("Rollout (Abnar & Zuidema, 2020) follows attention through the stack: each layer's "
@@ -422,34 +408,8 @@ def shapes_table():
         return
     T, D, H, G, dk = len(ma.tokens), ma.d_model, ma.n_heads, ma.n_kv_heads, ma.d_k
     n_params, bias = attention_parameters(model.path, model)
-    b = " + b_Q" if "Q" in bias else ""
-    if G == H and H * dk == D:
-        rows = [("Q, K, V", f"X W_Qᵀ{b} (same for K, V); W_Q is (d_model, d_model)", "(T, d_model) each",
-                 f"({T}, {D}) each")]
-    else:
-        rows = [("Q", f"X W_Qᵀ{b}; W_Q is (H·d_head, d_model)", "(T, H·d_head)", f"({T}, {H * dk})"),
-                ("K, V", "X W_Kᵀ, X W_Vᵀ; W_K, W_V are (H_kv·d_head, d_model)", "(T, H_kv·d_head) each",
-                 f"({T}, {G * dk}) each")]
-    rows = [("hidden states X", "input of the layer", "(T, d_model)", f"({T}, {D})"), *rows,
-            ("split into heads", "reshape + transpose: H · d_head columns" + (" (K, V: H_kv heads)" if G < H else ""),
-             "(H, T, d_head)", f"({H}, {T}, {dk})")]
-    if model.rope_theta:
-        rows.append(("RoPE", "rotate each pair of q and k coordinates by an angle ∝ the position", "(H, T, d_head)",
-                     f"({H}, {T}, {dk})"))
-    if G < H:
-        rows.append(("repeat K, V", f"each K/V head serves {H // G} query heads (GQA)", "(H_kv, T, d_head) → (H, T, d_head)",
-                     f"({G}, {T}, {dk}) → ({H}, {T}, {dk})"))
-    rows += [
-        ("scores", "Q Kᵀ / √d_head per head", "(H, T, T)", f"({H}, {T}, {T})"),
-        ("weights", "softmax over keys (+ " + ("causal mask" if ma.causal else "mask") + ")", "(H, T, T)",
-         f"({H}, {T}, {T})"),
-        ("per-head output", "weights · V", "(H, T, d_head)", f"({H}, {T}, {dk})"),
-        ("concatenate heads", "transpose + reshape", "(T, H·d_head)", f"({T}, {H * dk})"),
-        ("attention output", "· W_Oᵀ" + (" + b_O" if "O" in bias else ""), "(T, d_model)",
-         f"({T}, {D})"),
-    ]
-    st.table(pd.DataFrame(rows, columns=["step", "operation", "shape", f"{SHORT}, this text (T = {T})"])
-             .set_index("step"))
+    st.table(fam.shapes_table(T, D, H, G, dk, rope=bool(model.rope_theta), causal=ma.causal, bias=bias,
+                              column=f"{SHORT}, this text (T = {T})"))
     kv_txt = f", {G} key/value heads" if G < H else ""
     st.caption(f"{SHORT}: d_model = {D}, H = {H} heads of d_head = {dk}{kv_txt}, {ma.n_layers} layers. One attention "
                f"block holds {n_params:,} parameters (W_Q, W_K, W_V, W_O{' with biases' if bias else ''}); the heads "

@@ -370,3 +370,20 @@ def test_entropy_by_scale_in_chunks_equals_one_pass(monkeypatch):
     whole = A.entropy_by_scale(q, k, scales, mask=A.causal_mask(12))
     monkeypatch.setattr(A, "_CHUNK_ELEMENTS", 200)                     # one or two scales per chunk
     np.testing.assert_allclose(A.entropy_by_scale(q, k, scales, mask=A.causal_mask(12)), whole, rtol=1e-12)
+
+
+def test_masks_live_in_attention_masks_and_as_mask_checks_them():
+    from la_core import attention_masks as M
+
+    assert A.causal_mask is M.causal_mask and A.describe_mask is M.describe_mask      # re-exported
+    np.testing.assert_array_equal(M.as_mask([[1, 0], [1, 1]]), [[True, False], [True, True]])
+    b = M.as_mask(A.causal_mask(3), (2, 4, 3, 3))                  # broadcast over batch and heads
+    assert b.shape == (2, 4, 3, 3) and b[1, 3].sum() == 6
+    with pytest.raises(ValueError, match="does not fit"):
+        M.as_mask(A.causal_mask(3), (4, 4))
+    with pytest.raises(ValueError, match="at least 2 integers"):
+        M.as_mask(A.causal_mask(3), (3,))
+    with pytest.raises(ValueError, match="every entry of shape must be an integer"):
+        M.as_mask(A.causal_mask(3), (3.0, 3))
+    with pytest.raises(ValueError, match="no key to attend to"):
+        M.as_mask([[1, 0], [0, 0]])

@@ -4,7 +4,6 @@ screen, every token labelled, square grid tiles, a readable shapes table."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import numpy as np
 import pytest
@@ -14,19 +13,10 @@ from figures.attention_model import GRID_WIDTH
 from la_core import models
 from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 from tests.model_fixtures import N_HEADS, N_KV, N_LAYERS, tiny_models  # noqa: F401
+from tests.test_ui_models import models_dir  # noqa: F401  (tiny-llama and tiny-gpt2 in LA_LENS_MODELS_DIR)
 
 STEP_SOFTMAX, ENTROPY_ROWS, ENTROPY_CURVE, REAL, GRID = 3, 4, 5, 8, 9
 MASKED_GREY = "#8c8c8c"
-
-
-@pytest.fixture
-def models_dir(tiny_models, tmp_path, monkeypatch):  # noqa: F811
-    root = tmp_path / "models"
-    root.mkdir()
-    for fam in ("llama", "gpt2"):
-        shutil.copytree(tiny_models[fam], root / f"tiny-{fam}")
-    monkeypatch.setenv("LA_LENS_MODELS_DIR", str(root))
-    return root
 
 
 def spec(at, i):
@@ -102,7 +92,7 @@ def test_model_check_only_claims_a_match_with_the_models_own_settings():
     assert "match the model's attention" in texts(at.success) and not at.info
 
 
-def test_a_decoder_head_starts_from_its_causal_mask_and_matches(models_dir):
+def test_a_decoder_head_starts_from_its_causal_mask_and_matches(models_dir):  # noqa: F811
     at = open_page("pages/attention.py", query_params={"model": "tiny-llama"})
     model_head(at)
     assert at.radio(key="att_mask").value == "causal"            # the model's own mask, so the check holds
@@ -144,7 +134,7 @@ def test_all_heads_grid_has_square_tiles_and_the_shapes_table_is_whole():
 
 # ------------------------------------------------------------------ any local model
 @pytest.mark.parametrize("folder", ["tiny-llama", "tiny-gpt2"])
-def test_decoder_real_model_section(models_dir, folder):
+def test_decoder_real_model_section(models_dir, folder):  # noqa: F811
     at = open_page("pages/attention.py", query_params={"model": folder})
     assert_no_exception(at)
     assert at.header[3].value == f"4. A real model: {folder}"
@@ -189,7 +179,7 @@ def test_decoder_real_model_section(models_dir, folder):
         assert titles[:N_HEADS] == [f"head {h}" for h in range(N_HEADS)]
 
 
-def test_tiny_llama_long_text_is_cut_with_a_message_and_block_averaged(models_dir):
+def test_tiny_llama_long_text_is_cut_with_a_message_and_block_averaged(models_dir):  # noqa: F811
     at = open_page("pages/attention.py", query_params={"model": "tiny-llama"})
     text = "the cat sat on the mat " * 60                          # 362 tokens, over the 256-token limit
     at.text_area(key="att_text").set_value(text).run()
@@ -211,7 +201,7 @@ def test_tiny_llama_long_text_is_cut_with_a_message_and_block_averaged(models_di
     np.testing.assert_allclose(zoom[~upper], exact[~upper], atol=1e-6)
 
 
-def test_switching_models_keeps_the_page_working_and_never_reruns_the_model(models_dir, monkeypatch):
+def test_switching_models_keeps_the_page_working_and_never_reruns_the_model(models_dir, monkeypatch):  # noqa: F811
     calls = []
     run = models.Model.attention
     monkeypatch.setattr(models.Model, "attention", lambda self, *a, **k: calls.append(self.name) or run(self, *a, **k))
@@ -229,3 +219,16 @@ def test_switching_models_keeps_the_page_working_and_never_reruns_the_model(mode
     at.select_slider(key="att_scale").set_value(10.0).run()
     at.radio(key="att_view").set_value("mean over heads").run()
     assert len(calls) == n                                       # selectors and sliders use the cached pass
+
+
+def test_the_zoom_outline_is_drawn_on_the_overview_only():
+    from figures.attention_model import attention_heatmap
+
+    w = np.random.default_rng(0).dirichlet(np.ones(300), size=300)
+    tokens = [f"t{i}" for i in range(300)]
+    overview = attention_heatmap(w, tokens, "all", block=3, window=(90, 30))
+    (rect,) = overview.layout.shapes
+    assert (rect.x0, rect.x1) == (90 / 3 - 0.5, 120 / 3 - 0.5)
+    np.testing.assert_allclose(overview.data[0].z[10, 20], w[30:33, 60:63].mean(), rtol=1e-6)
+    zoom = attention_heatmap(w[90:120, 90:120], tokens[90:120], "zoom", first=90, window=(90, 30))
+    assert not zoom.layout.shapes and zoom.data[0].x[0] == "90:t90"

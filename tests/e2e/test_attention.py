@@ -44,6 +44,18 @@ def heat_z(page, index: int) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
 
 
+def pick_minilm_head(page, T: int) -> None:
+    """Take Q, K, V from a MiniLM head and wait for its (T, T) softmax heatmap."""
+    page.get_by_text("a MiniLM head", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    for _ in range(40):
+        if heat_z(page, 3).shape == (T, T):
+            break
+        page.wait_for_timeout(250)
+    assert heat_z(page, 3).shape == (T, T)
+
+
 def test_attention_page_and_scale_slider(page, server):
     goto_attention(page, server)
     assert page.locator("h1").first.inner_text().startswith("Attention")
@@ -96,14 +108,7 @@ def test_attention_long_text(page, server):
     tall(page, 5200)
     screenshot(page, "attention-long-text")
     page.set_viewport_size({"width": 1440, "height": 1000})
-    page.get_by_text("a MiniLM head", exact=True).first.click()     # more tokens than the step window
-    page.wait_for_timeout(500)
-    wait_idle(page)
-    for _ in range(40):
-        if heat_z(page, 3).shape == (128, 128):
-            break
-        page.wait_for_timeout(250)
-    assert heat_z(page, 3).shape == (128, 128)
+    pick_minilm_head(page, 128)                                       # more tokens than the step window
     assert page.get_by_text(f"0–127 of {T}").count() == 1
     tall(page, 3000)
     screenshot(page, "attention-long-steps")
@@ -111,15 +116,8 @@ def test_attention_long_text(page, server):
 
 def test_attention_minilm_head_and_rollout(page, server):
     goto_attention(page, server)
-    page.get_by_text("a MiniLM head", exact=True).first.click()
-    page.wait_for_timeout(500)
-    wait_idle(page)
-    for _ in range(40):                      # wait for the token-labelled heatmap (T = 16 tokens)
-        if heat_z(page, 3).shape == (16, 16):
-            break
-        page.wait_for_timeout(250)
+    pick_minilm_head(page, 16)
     w = heat_z(page, 3)
-    assert w.shape == (16, 16)
     np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
     assert page.get_by_text("match the model's attention").count() == 1
     page.get_by_text("rollout up to this layer", exact=True).first.click()
@@ -136,13 +134,7 @@ def test_attention_default_page_is_readable(page, server):
     """The default page at 1440 px as a new user sees it: every token of a MiniLM head labelled on the
     step heatmaps, square tiles in the grid of all heads, the shapes table's text whole."""
     goto_attention(page, server)
-    page.get_by_text("a MiniLM head", exact=True).first.click()
-    page.wait_for_timeout(500)
-    wait_idle(page)
-    for _ in range(40):
-        if heat_z(page, 3).shape == (16, 16):
-            break
-        page.wait_for_timeout(250)
+    pick_minilm_head(page, 16)
     ticks = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')[3]
                               .querySelectorAll('.xtick text'), t => t.textContent)""")
     assert len(ticks) == 16 and ticks[1] == "the"                       # every token, none skipped
