@@ -26,12 +26,17 @@ def block_mean(w, block: int, mask=None) -> np.ndarray:
     Masked weights count as the 0 they are; a tile whose every cell is masked is NaN (drawn as
     masked). ``mask``: bool, broadcastable to ``w``, True = may attend.
     """
-    w = np.asarray(w, dtype=np.float64)                                   # (..., T, T)
+    w = np.asarray(w)                                                     # (..., T, T)
+    if w.dtype != np.float32:                 # a model's weights stay float32: (L, H, T, T) can be large
+        w = w.astype(np.float64)
     T = w.shape[-1]
     n = -(-T // block)
     pad = [(0, 0)] * (w.ndim - 2) + [(0, n * block - T)] * 2
-    tiles = np.pad(w, pad, constant_values=np.nan).reshape(*w.shape[:-2], n, block, n, block)
-    out = np.nanmean(tiles, axis=(-3, -1))                                # (..., n, n)
+    if n * block == T:
+        out = w.reshape(*w.shape[:-2], n, block, n, block).mean(axis=(-3, -1))          # (..., n, n)
+    else:   # the last tiles are smaller: pad with NaN and average what is there
+        tiles = np.pad(w, pad, constant_values=np.nan).reshape(*w.shape[:-2], n, block, n, block)
+        out = np.nanmean(tiles, axis=(-3, -1))                                           # (..., n, n)
     if mask is not None:
         keep = np.pad(np.broadcast_to(np.asarray(mask, bool), w.shape), pad, constant_values=False)
         seen = keep.reshape(*w.shape[:-2], n, block, n, block).any(axis=(-3, -1))   # (..., n, n)
@@ -121,7 +126,7 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
     -------
     (plotly.graph_objects.Figure, str)
     """
-    a = np.asarray(attentions, dtype=np.float64)                          # (L, H, T, T)
+    a = np.asarray(attentions, dtype=np.float32)                          # (L, H, T, T)
     L, H, T, _ = a.shape
     keep = None if mask is None else np.broadcast_to(np.asarray(mask, bool), (L, T, T))[:, None]   # (L, 1, T, T)
     side = max(8, min(max_cells, int(math.sqrt(cell_budget / (L * H)))))
@@ -195,7 +200,8 @@ def shapes_table(T: int, D: int, H: int, G: int, dk: int, rope: bool, causal: bo
                 f"({T}, {D}) each")]
     else:
         qkv = [("Q", f"X W_Qᵀ{b}; W_Q is (H·d_head, d_model)", "(T, H·d_head)", f"({T}, {H * dk})"),
-               ("K, V", "X W_Kᵀ, X W_Vᵀ; W_K, W_V are (H_kv·d_head, d_model)", "(T, H_kv·d_head) each",
+               ("K, V", f"X W_Kᵀ{' + b_K' if 'K' in bias else ''}, X W_Vᵀ{' + b_V' if 'V' in bias else ''}; "
+                "W_K, W_V are (H_kv·d_head, d_model)", "(T, H_kv·d_head) each",
                 f"({T}, {G * dk}) each")]
     heads = f"({H}, {T}, {dk})"
     rows = [("hidden states X", "input of the layer", "(T, d_model)", f"({T}, {D})"), *qkv,

@@ -83,7 +83,11 @@ def use_model_settings(desc: la.MaskKind) -> None:
     """On switching Q, K, V to a model head: start from the model's own mask and scale."""
     if st.session_state.get("att_source", "").startswith("synthetic") or desc.kind not in MASK_KINDS:
         return
-    st.session_state["att_mask"] = desc.kind        # a window or padding length is left to the user (the check says it)
+    st.session_state["att_mask"] = desc.kind
+    if desc.kind == "sliding window":               # (Streamlit logs once that these sliders also have defaults)
+        st.session_state["att_window"] = desc.size
+    elif desc.kind == "padding":
+        st.session_state["att_pad"] = desc.size
     st.session_state["att_scale"] = 1.0
 
 

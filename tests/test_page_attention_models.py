@@ -4,6 +4,7 @@ screen, every token labelled, square grid tiles, a readable shapes table."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -232,3 +233,40 @@ def test_the_zoom_outline_is_drawn_on_the_overview_only():
     np.testing.assert_allclose(overview.data[0].z[10, 20], w[30:33, 60:63].mean(), rtol=1e-6)
     zoom = attention_heatmap(w[90:120, 90:120], tokens[90:120], "zoom", first=90, window=(90, 30))
     assert not zoom.layout.shapes and zoom.data[0].x[0] == "90:t90"
+
+
+@pytest.mark.parametrize("T,block", [(12, 3), (13, 3), (7, 1)])
+def test_block_mean_is_the_mean_of_each_tile(T, block):
+    from figures.attention_model import block_mean
+
+    rng = np.random.default_rng(T)
+    w = rng.random((2, T, T)).astype(np.float32)
+    mask = np.tril(np.ones((T, T), bool))
+    got = block_mean(w, block, mask)
+    n = -(-T // block)
+    assert got.shape == (2, n, n)
+    for i in range(n):
+        for j in range(n):
+            tile = (slice(None), slice(i * block, (i + 1) * block), slice(j * block, (j + 1) * block))
+            if mask[tile[1:]].any():
+                np.testing.assert_allclose(got[:, i, j], w[tile].mean(axis=(1, 2)), rtol=1e-6)
+            else:
+                assert np.isnan(got[:, i, j]).all()                 # no allowed pair: masked
+
+
+def test_a_sliding_window_model_is_drawn_and_rebuilt_with_its_window(tiny_models, tmp_path, monkeypatch):  # noqa: F811
+    """Mistral's window (4 keys here) is the model's own mask: drawn as masked, named, and taken over
+    by the step-by-step section, where the rebuild then matches."""
+    shutil.copytree(tiny_models["mistral"], tmp_path / "tiny-mistral")
+    monkeypatch.setenv("LA_LENS_MODELS_DIR", str(tmp_path))
+    at = open_page("pages/attention.py", query_params={"model": "tiny-mistral"})
+    assert_no_exception(at)
+    ma = models.load_model(tmp_path / "tiny-mistral").attention(at.text_area(key="att_text").value)
+    T = len(ma.tokens)
+    z = arr(spec(at, REAL)["data"][0]["z"])
+    window = np.tril(np.ones((T, T), bool)) & ~np.tril(np.ones((T, T), bool), -4)
+    assert np.isnan(z[~window]).all() and np.isfinite(z[window]).all()
+    assert "Grey cells are masked (a sliding window of 4)" in texts(at.caption)
+    model_head(at)
+    assert (at.radio(key="att_mask").value, at.slider(key="att_window").value) == ("sliding window", 4)
+    assert "match the model's attention" in texts(at.success)
