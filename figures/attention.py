@@ -40,6 +40,18 @@ def token_labels(tokens) -> list[str]:
     return out
 
 
+def label_every_token(ax: dict, labels, px: float) -> None:
+    """Put every label on a categorical axis (Plotly skips some when they crowd), in a font that fits.
+
+    ``px``: about how many pixels the axis spans. Below 6 px a label, Plotly's own thinning stays.
+    """
+    n = len(labels)
+    if n == 0 or px / n < 6:
+        return
+    ax.update(tickmode="array", tickvals=list(labels), ticktext=list(labels),
+              tickfont=dict(size=int(min(11, max(6, 0.85 * px / n)))))
+
+
 def _axes_for(T_q: int, T_k: int, labels_q=None, labels_k=None):
     x = token_labels(labels_k) if labels_k is not None else np.arange(T_k)
     y = token_labels(labels_q) if labels_q is not None else np.arange(T_q)
@@ -103,6 +115,8 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
     if labels is not None:
         lay["xaxis"].update(tickangle=-60, automargin=True)
         lay["yaxis"].update(automargin=True)
+        label_every_token(lay["xaxis"], x, height - 210)   # title, x labels and colour bar take the rest
+        label_every_token(lay["yaxis"], y, height - 210)
     return figure(data, lay)
 
 
@@ -131,23 +145,43 @@ def steps_figures(scores, scaled, masked, weights, scale: float, d_k: int, mask=
                        height=height, value_name="weight")
 
 
-def entropy_bars(per_row, max_nats: float, labels=None, height: int = 300) -> go.Figure:
-    """Per-query entropy of the attention row, with the uniform maximum log T_k as a dashed line."""
+def entropy_bars(per_row, max_nats, labels=None, height: int = 300, width_px: float = 560) -> go.Figure:
+    """Per-query entropy of the attention row and the most it can be: uniform over the keys it may see.
+
+    ``max_nats``: one number (no mask: ``log T_k`` for every row, a dashed line) or one per row
+    (``la_core.attention.max_entropy`` of the mask: a dashed step, ``log`` of the keys row i sees).
+    """
     per_row = f32(per_row)  # (T_q,)
+    ref = np.broadcast_to(np.asarray(max_nats, dtype=np.float64), per_row.shape)   # (T_q,)
     y = token_labels(labels) if labels is not None else np.arange(per_row.size)
     bar = dict(type="bar", x=y, y=per_row, marker=dict(color=COLORS["u"]), name="row entropy",
                hovertemplate="query %{x}<br>entropy %{y:.4f} nats<extra></extra>")
     lay = layout("Entropy of each attention row", "query i", "entropy (nats)", height=height)
-    _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), f"uniform: log T_k = {max_nats:.3f}",
-           "top left")
-    lay["yaxis"]["range"] = [0, max_nats * 1.15 + 1e-9]
+    data = [bar]
+    line = dict(color=COLORS["resid"], dash="dash")
+    if np.ptp(ref) < 1e-12:
+        _hline(lay, float(ref[0]), line, f"uniform: log T_k = {ref[0]:.3f}", "top left")
+    else:   # a step per row; named in the free band above the bars (a legend would cover the title)
+        data.append(dict(type="scatter", x=y, y=f32(ref), mode="lines", line={**line, "shape": "hvh"},
+                         name="uniform over the keys row i may see", showlegend=False,
+                         hovertemplate="query %{x}<br>most possible: %{y:.4f} nats<extra></extra>"))
+        lay.setdefault("annotations", []).append(dict(
+            showarrow=False, text="dashed: uniform over the keys row i may see, log n_i", x=0, xanchor="left",
+            xref="x domain", y=1, yanchor="top", yref="y domain", font=dict(size=11)))
+        bar["showlegend"] = False
+    lay["yaxis"]["range"] = [0, float(ref.max()) * 1.15 + 1e-9]
     if labels is not None:
         lay["xaxis"].update(tickangle=-60, automargin=True)
-    return figure([bar], lay)
+        label_every_token(lay["xaxis"], y, width_px)
+    return figure(data, lay)
 
 
-def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float, height: int = 300) -> go.Figure:
-    """Mean row entropy as the scale runs from 0.01× to 100× of 1/√d_k; default and current marked."""
+def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float, height: int = 300,
+                     uniform_label: str = "uniform") -> go.Figure:
+    """Mean row entropy as the scale runs from 0.01× to 100× of 1/√d_k; default and current marked.
+
+    ``max_nats``: the mean over rows of the most each row can reach under the mask (``log T_k``
+    without one), the curve's limit at small scales."""
     m, e = f32(multipliers), f32(mean_entropy)  # (n,), (n,)
     cur = float(np.interp(np.log10(current), np.log10(m), e))
     data = [dict(type="scatter", x=m, y=e, mode="lines", line=dict(color=COLORS["u"], width=3),
@@ -162,7 +196,7 @@ def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float,
                           line=dict(color=COLORS["resid"], dash="dot"))]          # add_vline(x=1, "top right")
     lay["annotations"] = [dict(showarrow=False, text="default 1/√d_k", x=1.0, xanchor="left", xref="x", y=1,
                                yanchor="top", yref="y domain")]
-    _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), "uniform", "top left")
+    _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), uniform_label, "top left")
     _hline(lay, 0.0, dict(color=COLORS["resid"], width=1), "one-hot (argmax)", "bottom left")
     lay["xaxis"]["type"] = "log"
     lay["yaxis"]["range"] = [-0.1, max_nats * 1.15 + 1e-9]
@@ -240,82 +274,11 @@ def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, 
                                   constrain="domain")
         if labels is not None:
             lay[f"xaxis{sfx}"]["tickangle"] = -60
+            label_every_token(lay[f"xaxis{sfx}"], token_labels(labels), 170)   # a quarter of the page wide
+            if c == 1:
+                label_every_token(lay["yaxis"], token_labels(labels), 170)
         else:
             lay[f"xaxis{sfx}"]["title"] = dict(text="key j")
     if labels is None:
         lay["yaxis"]["title"] = dict(text="query i")
     return figure(data, lay)
-
-
-def attention_heatmap(w, tokens, title: str, colorbar_title: str = "attention weight",
-                      zmax: float | None = None) -> go.Figure:
-    """A real model's (T, T) attention with token axes; tall for long texts, hover shows the exact weight.
-
-    Labels are categorical, so Plotly thins them when they would overlap and shows more on zoom.
-    """
-    w = np.asarray(w, dtype=np.float64)  # (T, T)
-    T = w.shape[0]
-    height = int(min(950, max(480, 14 * T + 160)))
-    labels = token_labels(tokens)
-    trace, lay = heatmap_parts(w, colorbar_title, title=title, x_labels=labels, y_labels=labels,
-                               x_title="key (attended to)", y_title="query (attending)", signed=False, zmin=0.0,
-                               zmax=zmax, height=height)
-    trace["hovertemplate"] = "query %{y} → key %{x}<br>weight %{z:.6f}<extra></extra>"
-    lay["xaxis"].update(tickangle=-60, automargin=True, side="bottom")
-    lay["yaxis"].update(automargin=True)
-    return figure([trace], lay)
-
-
-def _pool(w: np.ndarray, block: int) -> np.ndarray:
-    """Average (..., T, T) over block×block tiles (the last tile may be smaller)."""
-    T = w.shape[-1]
-    n = -(-T // block)
-    pad = n * block - T
-    wp = np.pad(w, [(0, 0)] * (w.ndim - 2) + [(0, pad), (0, pad)], constant_values=np.nan)  # (..., n*block, n*block)
-    wp = wp.reshape(*w.shape[:-2], n, block, n, block)
-    return np.nanmean(wp, axis=(-3, -1))  # (..., n, n)
-
-
-def heads_grid(attentions, tokens, max_cells: int = 48, zmax: float | None = None) -> tuple[go.Figure, str]:
-    """Small multiples of every head: rows = layers, columns = heads, one shared 0…zmax colour bar.
-
-    Long texts are averaged over token blocks so each tile has at most ``max_cells`` rows; the
-    returned note says so ("" when every token is shown). ``zmax=None`` uses the largest value shown.
-
-    Returns
-    -------
-    (plotly.graph_objects.Figure, str)
-    """
-    a = np.asarray(attentions, dtype=np.float64)  # (L, H, T, T)
-    L, H, T, _ = a.shape
-    note = ""
-    if T > max_cells:
-        block = -(-T // max_cells)
-        a = _pool(a, block)  # (L, H, n, n)
-        n = a.shape[-1]
-        starts = np.arange(n) * block
-        axis = [f"tokens {s}–{min(s + block, T) - 1}" for s in starts]
-        note = (f"Each tile shows {n}×{n} blocks: the weights averaged over blocks of {block}×{block} tokens "
-                f"(all {T} tokens are included; pick a head above to see every token).")
-    else:
-        axis = token_labels(tokens)
-    lay, refs = subplots(L, H, horizontal_spacing=0.006, vertical_spacing=0.012,
-                         column_titles=[f"head {h}" for h in range(H)], row_titles=[f"layer {i}" for i in range(L)])
-    data = [dict(type="heatmap", z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis",
-                 hovertemplate=(f"layer {li}, head {h}<br>query %{{y}} → key %{{x}}"
-                                "<br>weight %{z:.5f}<extra></extra>"),
-                 **refs[(li + 1, h + 1)])
-            for li in range(L) for h in range(H)]
-    zmax = float(np.nanmax(a)) if zmax is None else zmax
-    for name in lay:
-        if name.startswith(("xaxis", "yaxis")):
-            lay[name].update(showticklabels=False, ticks="", showgrid=False, zeroline=False)
-            if name.startswith("y"):
-                lay[name]["autorange"] = "reversed"
-    lay.update(height=760, font=dict(size=11), margin=dict(l=20, r=60, t=40, b=20),
-               coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
-                                                     colorbar=dict(title=dict(text="attention weight",
-                                                                              side="right"), thickness=12)))
-    for ann in lay.get("annotations", []):
-        ann["font"] = {**ann.get("font", {}), "size": 11}
-    return figure(data, lay), note

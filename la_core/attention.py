@@ -5,8 +5,9 @@ mask that is 0 where a query may look and −∞ where it may not. :func:`attent
 intermediate matrix so a page can show them; the result equals
 ``torch.nn.functional.scaled_dot_product_attention``.
 
-Also here: the usual masks (causal, sliding window, padding), per-row attention entropy, attention
-rollout across layers (Abnar & Zuidema, 2020) and the variance experiment behind the √d_k.
+Also here: per-row attention entropy and its largest value under a mask, attention rollout across
+layers (Abnar & Zuidema, 2020) and the variance experiment behind the √d_k. The masks live in
+:mod:`la_core.attention_masks` and are re-exported here (``attention.causal_mask`` ...).
 """
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from la_core.attention_masks import (MaskKind, as_mask, causal_mask, describe_mask, kv_head_of, padding_mask,
+                                     sliding_window_mask)
 from la_core.checks import as_dtype, as_finite_float, as_float_array, as_int, as_positive_float, as_seed
 from la_core.device import get_device, to_numpy, to_tensor
 
-__all__ = ["AttentionSteps", "Entropy", "ScalingStudy", "attention_steps", "causal_mask", "sliding_window_mask",
-           "padding_mask", "attention_entropy", "entropy_by_scale", "attention_rollout", "scaling_study"]
+__all__ = ["AttentionSteps", "Entropy", "ScalingStudy", "attention_steps", "attention_entropy", "max_entropy",
+           "entropy_by_scale", "attention_rollout", "scaling_study",
+           # re-exported from la_core.attention_masks
+           "MaskKind", "causal_mask", "sliding_window_mask", "padding_mask", "describe_mask", "kv_head_of"]
 
 
 @dataclass
@@ -69,29 +74,7 @@ def _softmax(x: torch.Tensor) -> torch.Tensor:
     return e / e.sum(dim=-1, keepdim=True)
 
 
-def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
-    """Boolean mask broadcast to ``shape`` = (..., T_q, T_k), or ValueError."""
-    arr = np.asarray(mask)
-    if arr.dtype != bool:
-        if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = may attend) or 0/1; "
-                             f"got dtype {arr.dtype} with other values.")
-        arr = arr.astype(bool)
-    if arr.ndim < 2:
-        raise ValueError(f"mask must have shape (T_q, T_k) (optionally with leading batch/head dims); "
-                         f"got shape {arr.shape}.")
-    try:
-        arr = np.broadcast_to(arr, shape)
-    except ValueError:
-        raise ValueError(f"mask of shape {np.shape(mask)} does not fit the attention scores of shape "
-                         f"{shape} (T_q, T_k = {shape[-2]}, {shape[-1]}).") from None
-    empty = ~arr.any(axis=-1)
-    if empty.any():
-        rows = np.argwhere(empty)[:5].tolist()
-        raise ValueError(f"mask leaves {int(empty.sum())} query row(s) with no key to attend to "
-                         f"(first: index {rows}); softmax of an all −∞ row is undefined. "
-                         "Every row of the mask needs at least one True.")
-    return arr
+_CHUNK_ELEMENTS = 1 << 22   # entropy_by_scale: scores held at once (float64), bounds its memory
 
 
 def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str = "float64") -> AttentionSteps:
@@ -143,7 +126,7 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
     d_k = q_.shape[-1]
     s = 1.0 / math.sqrt(d_k) if scale is None else as_positive_float(scale, "scale")
     score_shape = (*lead, q_.shape[-2], k_.shape[-2])
-    keep = None if mask is None else _check_mask(mask, score_shape)
+    keep = None if mask is None else as_mask(mask, score_shape)
 
     dev = get_device()
     Q = to_tensor(q_, dtype=dt, device=dev)                      # (..., T_q, d_k)
@@ -162,83 +145,6 @@ def attention_steps(q, k, v, scale: float | None = None, mask=None, dtype: str =
     return AttentionSteps(scores=to_numpy(scores), scaled=to_numpy(scaled), masked=to_numpy(masked),
                           weights=to_numpy(weights), output=to_numpy(output), scale=s,
                           mask=None if keep is None else np.array(keep))
-
-
-# --------------------------------------------------------------------------------------- masks
-def causal_mask(T: int) -> np.ndarray:
-    """Causal mask: query i may attend to keys 0..i.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T)
-        Lower-triangular, True = may attend.
-    """
-    T = as_int(T, "T", 1)
-    return np.tril(np.ones((T, T), dtype=bool))
-
-
-def sliding_window_mask(T: int, window: int, causal: bool = True) -> np.ndarray:
-    """Local attention mask.
-
-    Parameters
-    ----------
-    T : int
-    window : int
-        ``causal=True``: query i sees the ``window`` most recent keys ``i-window+1 .. i`` (itself
-        included, as in Mistral). ``causal=False``: query i sees keys with ``|i - j| <= window``.
-    causal : bool, default True
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T)
-    """
-    T = as_int(T, "T", 1)
-    window = as_int(window, "window", 1)
-    i = np.arange(T)[:, None]
-    j = np.arange(T)[None, :]
-    if causal:
-        return (j <= i) & (j > i - window)
-    return np.abs(i - j) <= window
-
-
-def padding_mask(keep, T: int | None = None) -> np.ndarray:
-    """Mask that hides padding keys.
-
-    Parameters
-    ----------
-    keep : int, sequence of int, or boolean array
-        Either the real length(s) of the sequence(s) (integers: keys ``0..length-1`` are real), or a
-        boolean keep-vector of shape (T,) or (B, T) (True = real token).
-    T : int, optional
-        Padded length; required with lengths, inferred from a keep-vector.
-
-    Returns
-    -------
-    numpy.ndarray of bool, shape (T, T) or (B, T, T)
-        True where a query may attend; every query (padding ones too) sees all real keys.
-    """
-    arr = np.asarray(keep)
-    if arr.dtype == bool:
-        if arr.ndim not in (1, 2) or arr.shape[-1] < 1:
-            raise ValueError(f"a boolean keep-vector must have shape (T,) or (B, T); got {arr.shape}.")
-        if T is not None and as_int(T, "T", 1) != arr.shape[-1]:
-            raise ValueError(f"keep-vector has length {arr.shape[-1]} but T={T}.")
-        keys = arr
-    elif arr.dtype.kind in "iu" and arr.ndim in (0, 1):
-        if T is None:
-            raise ValueError("padding_mask with lengths needs T (the padded length).")
-        T = as_int(T, "T", 1)
-        if arr.size == 0 or (arr < 0).any() or (arr > T).any():
-            raise ValueError(f"lengths must be integers between 1 and T={T}; got {arr.tolist()}.")
-        keys = np.arange(T) < arr[..., None]                   # (T,) or (B, T)
-    else:
-        raise ValueError("keep must be lengths (int or sequence of int) or a boolean keep-vector; "
-                         f"got dtype {arr.dtype} with shape {arr.shape}.")
-    if not keys.any(axis=-1).all():
-        raise ValueError("padding_mask: a sequence has no real token (length 0); attention would be "
-                         "undefined. Every sequence needs at least one real token.")
-    Tn = keys.shape[-1]
-    return np.broadcast_to(keys[..., None, :], (*keys.shape[:-1], Tn, Tn)).copy()
 
 
 # ------------------------------------------------------------------------------------- entropy
@@ -283,6 +189,26 @@ def attention_entropy(weights) -> Entropy:
     return Entropy(per_row=to_numpy(H), max_nats=float(math.log(w.shape[-1])))
 
 
+def max_entropy(mask) -> np.ndarray:
+    """The largest entropy each attention row can have under a mask: ``log`` of the keys it may see.
+
+    A row's entropy is largest when its weights are uniform over the keys it may attend to, so
+    under a causal mask query i (0-based) can reach at most ``log(i + 1)``, not ``log T_k``.
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (..., T_q, T_k)
+        True where a query may attend; every row needs at least one True.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., T_q)
+        ``log(number of True in the row)`` in nats (0 for a row that sees one key).
+    """
+    m = as_mask(mask)
+    return np.log(m.sum(axis=-1, dtype=np.float64))
+
+
 def entropy_by_scale(q, k, scales, mask=None) -> np.ndarray:
     """Mean attention entropy for each of several scales, in one batched pass.
 
@@ -316,19 +242,23 @@ def entropy_by_scale(q, k, scales, mask=None) -> np.ndarray:
     k_ = as_float_array(k, "k")
     base = attention_steps(q, k_, k_, scale=1.0, mask=mask)        # validates; scores = q kᵀ
     dev = get_device()
+    means = []
     with torch.inference_mode():
         scores = to_tensor(base.scores, dtype=torch.float64, device=dev)          # (..., T_q, T_k)
-        S = to_tensor(s, dtype=torch.float64, device=dev)                          # (S,)
-        scaled = S.reshape(-1, *([1] * scores.dim())) * scores                     # (S, ..., T_q, T_k)
-        if not torch.isfinite(scaled).all():
-            raise ValueError("scale × scores overflows; use smaller scales or smaller q, k.")
-        if base.mask is not None:
-            keep = torch.as_tensor(base.mask, device=dev)                          # (..., T_q, T_k) bool
-            scaled = scaled.masked_fill(~keep, float("-inf"))
-        W = _softmax(scaled)                                                       # (S, ..., T_q, T_k)
-        H = -torch.special.xlogy(W, W).sum(-1)                                     # (S, ..., T_q)
-        mean = H.reshape(H.shape[0], -1).mean(1)                                   # (S,)
-    return to_numpy(mean)
+        keep = None if base.mask is None else torch.as_tensor(base.mask, device=dev)   # (..., T_q, T_k) bool
+        # a few scales at a time, so a long text (T = 2048: 4M scores) never holds S copies at once
+        per_chunk = max(1, _CHUNK_ELEMENTS // max(1, scores.numel()))
+        for lo in range(0, s.size, per_chunk):
+            S = to_tensor(s[lo:lo + per_chunk], dtype=torch.float64, device=dev)   # (S_c,)
+            scaled = S.reshape(-1, *([1] * scores.dim())) * scores                 # (S_c, ..., T_q, T_k)
+            if not torch.isfinite(scaled).all():
+                raise ValueError("scale × scores overflows; use smaller scales or smaller q, k.")
+            if keep is not None:
+                scaled = scaled.masked_fill(~keep, float("-inf"))
+            W = _softmax(scaled)                                                   # (S_c, ..., T_q, T_k)
+            H = -torch.special.xlogy(W, W).sum(-1)                                 # (S_c, ..., T_q)
+            means.append(H.reshape(H.shape[0], -1).mean(1))                        # (S_c,)
+    return to_numpy(torch.cat(means))
 
 
 # ------------------------------------------------------------------------------------- rollout

@@ -295,3 +295,95 @@ def test_small_softmax_matches_torch_softmax(shape):
 def test_strict_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------------ the uniform reference follows the mask
+def test_max_entropy_follows_the_mask():
+    T = 16
+    np.testing.assert_allclose(A.max_entropy(np.ones((T, T), bool)), np.full(T, np.log(T)))
+    causal = A.max_entropy(A.causal_mask(T))
+    np.testing.assert_allclose(causal, np.log(np.arange(1, T + 1)))         # row i (1-based) sees i keys
+    assert causal.mean() == pytest.approx(1.917, abs=5e-4) and causal.mean() < np.log(T) - 0.8
+    np.testing.assert_allclose(A.max_entropy(A.sliding_window_mask(T, 3)), np.log(np.minimum(np.arange(1, T + 1), 3)))
+    np.testing.assert_allclose(A.max_entropy(A.padding_mask(5, T)), np.full(T, np.log(5)))
+    assert A.max_entropy(A.padding_mask([2, 4], 4)).shape == (2, 4)         # batch of masks
+
+
+@settings(max_examples=30, deadline=None)
+@given(T_q=st.integers(1, 10), T_k=st.integers(1, 10), seed=st.integers(0, 10_000))
+def test_max_entropy_is_reached_by_uniform_rows_and_never_exceeded(T_q, T_k, seed):
+    """Uniform weights over the allowed keys reach the bound exactly (entropy measured independently
+    with scipy); the softmax of any scores under the same mask stays below it."""
+    from scipy.stats import entropy
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((T_q, T_k)) < 0.5
+    mask[np.arange(T_q), rng.integers(0, T_k, T_q)] = True
+    uniform = mask / mask.sum(-1, keepdims=True)
+    bound = A.max_entropy(mask)
+    np.testing.assert_allclose(bound, [entropy(row) for row in uniform], atol=1e-12)
+    w = A.attention_steps(rng.normal(size=(T_q, 4)), rng.normal(size=(T_k, 4)), rng.normal(size=(T_k, 2)),
+                          mask=mask, scale=3.0).weights
+    assert np.all(A.attention_entropy(w).per_row <= bound + 1e-12)
+
+
+def test_max_entropy_refuses_bad_masks():
+    with pytest.raises(ValueError, match="no key to attend to"):
+        A.max_entropy(np.zeros((3, 3), bool))
+    with pytest.raises(ValueError, match="shape"):
+        A.max_entropy(np.ones(3, bool))
+    with pytest.raises(ValueError, match="boolean"):
+        A.max_entropy(np.full((2, 2), 0.5))
+
+
+def test_describe_mask_names_every_mask_of_the_module():
+    T = 9
+    assert A.describe_mask(np.ones((T, T), bool)) == ("none", None)
+    assert A.describe_mask(A.causal_mask(T)) == ("causal", None)
+    assert A.describe_mask(A.sliding_window_mask(T, 4)) == ("sliding window", 4)
+    assert A.describe_mask(A.sliding_window_mask(T, T)) == ("causal", None)    # a window as long as the text
+    assert A.describe_mask(A.padding_mask(6, T)) == ("padding", 6)
+    odd = A.causal_mask(T).T.copy()
+    assert A.describe_mask(odd).kind == "other"
+    with pytest.raises(ValueError, match="square"):
+        A.describe_mask(np.ones((2, 3), bool))
+    with pytest.raises(ValueError, match="square"):
+        A.describe_mask(np.ones((2, 3, 3), bool))
+
+
+@pytest.mark.parametrize("H,G", [(4, 4), (4, 2), (32, 8), (14, 2), (8, 1)])
+def test_kv_head_of_matches_repeat_kv(H, G):
+    """transformers repeats each key/value head for n_heads/n_kv_heads consecutive query heads."""
+    kv = torch.arange(G).reshape(1, G, 1, 1).float()                  # (B, H_kv, T, d): head index as value
+    rep = kv.repeat_interleave(H // G, dim=1)                          # what repeat_kv does
+    np.testing.assert_array_equal(A.kv_head_of(H, G), rep.flatten().long().numpy())
+    with pytest.raises(ValueError, match="multiple"):
+        A.kv_head_of(6, 4)
+    with pytest.raises(ValueError, match="n_kv_heads must be at most"):
+        A.kv_head_of(4, 5)
+
+
+def test_entropy_by_scale_in_chunks_equals_one_pass(monkeypatch):
+    rng = np.random.default_rng(1)
+    q, k = rng.normal(size=(12, 4)), rng.normal(size=(12, 4))
+    scales = np.logspace(-1, 1, 7)
+    whole = A.entropy_by_scale(q, k, scales, mask=A.causal_mask(12))
+    monkeypatch.setattr(A, "_CHUNK_ELEMENTS", 200)                     # one or two scales per chunk
+    np.testing.assert_allclose(A.entropy_by_scale(q, k, scales, mask=A.causal_mask(12)), whole, rtol=1e-12)
+
+
+def test_masks_live_in_attention_masks_and_as_mask_checks_them():
+    from la_core import attention_masks as M
+
+    assert A.causal_mask is M.causal_mask and A.describe_mask is M.describe_mask      # re-exported
+    np.testing.assert_array_equal(M.as_mask([[1, 0], [1, 1]]), [[True, False], [True, True]])
+    b = M.as_mask(A.causal_mask(3), (2, 4, 3, 3))                  # broadcast over batch and heads
+    assert b.shape == (2, 4, 3, 3) and b[1, 3].sum() == 6
+    with pytest.raises(ValueError, match="does not fit"):
+        M.as_mask(A.causal_mask(3), (4, 4))
+    with pytest.raises(ValueError, match="at least 2 integers"):
+        M.as_mask(A.causal_mask(3), (3,))
+    with pytest.raises(ValueError, match="every entry of shape must be an integer"):
+        M.as_mask(A.causal_mask(3), (3.0, 3))
+    with pytest.raises(ValueError, match="no key to attend to"):
+        M.as_mask([[1, 0], [0, 0]])

@@ -103,7 +103,7 @@ def test_real_model_selectors_and_rollout(at):
     grid = chart_specs(at)[GRID]["data"]
     assert len(grid) == 72
     np.testing.assert_allclose(arr(grid[4 * 12 + 11]["z"]), ma.attentions[4, 11], atol=1e-6)
-    shapes = at.dataframe[0].value
+    shapes = at.table[0].value
     T = len(ma.tokens)
     assert f"(12, {T}, {T})" in shapes.iloc[:, -1].tolist() and f"(12, {T}, 32)" in shapes.iloc[:, -1].tolist()
 
@@ -124,8 +124,15 @@ def test_bad_and_long_text(at):
     at.text_area(key="att_text").set_value("token " * 600).run()
     assert_no_exception(at)
     assert at.warning and "602 tokens" in at.warning[0].value
-    assert arr(trace(at, REAL)["z"]).shape == (512, 512)
-    assert any("averaged over blocks" in c.value for c in at.caption)
+    ma = models.load_model().attention("token " * 600, truncate=True)
+    overview = arr(trace(at, REAL)["z"])                 # 512 tokens: 128×128 tiles of 4×4 weights
+    np.testing.assert_allclose(overview, ma.attentions[0, 0].reshape(128, 4, 128, 4).mean(axis=(1, 3)), atol=1e-6)
+    zoom = trace(at, REAL + 1)                           # and a window of exact weights
+    np.testing.assert_allclose(arr(zoom["z"]), ma.attentions[0, 0, :64, :64], atol=1e-6)
+    assert zoom["x"][0].startswith("0:")
+    captions = " ".join(c.value for c in at.caption)
+    assert "each tile is the mean of 4×4 weights" in captions
+    assert "the mean of 11×11 weights" in captions       # the all-heads grid: 72 tiles of at most 48 cells
 
 
 def test_long_synthetic_sequences_get_bigger_heatmaps():
@@ -165,4 +172,11 @@ def test_long_text_steps_show_a_window_of_exact_values():
         assert f"{lo}–{lo + 127} of 512" in " ".join(c.value for c in at.caption)
         step_bytes = sum(len(chart_json(charts(at)[i])) for i in (0, 1, 2, 3, 4, 6))
         assert step_bytes < 4_000_000, step_bytes
-    np.testing.assert_allclose(arr(specs[REAL]["data"][0]["z"]).shape, (512, 512))   # the real-model view is whole
+    # the real-model view: all 512 tokens as 4×4 block means, and a zoom window of exact weights that moves
+    np.testing.assert_allclose(arr(specs[REAL]["data"][0]["z"]).shape, (128, 128))
+    at.select_slider(key="att_zoom_size").set_value(32).run()
+    at.slider(key="att_zoom_start").set_value(300).run()
+    assert_no_exception(at)
+    np.testing.assert_allclose(arr(trace(at, REAL + 1)["z"]), ma.attentions[0, 0, 300:332, 300:332], atol=1e-6)
+    rect = chart_specs(at)[REAL]["layout"]["shapes"][0]                    # the zoom drawn on the overview
+    assert (rect["x0"], rect["x1"]) == (300 / 4 - 0.5, 332 / 4 - 0.5)

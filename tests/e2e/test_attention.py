@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from la_core import models
+
 from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +44,18 @@ def heat_z(page, index: int) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
 
 
+def pick_minilm_head(page, T: int) -> None:
+    """Take Q, K, V from a MiniLM head and wait for its (T, T) softmax heatmap."""
+    page.get_by_text("a MiniLM head", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    for _ in range(40):
+        if heat_z(page, 3).shape == (T, T):
+            break
+        page.wait_for_timeout(250)
+    assert heat_z(page, 3).shape == (T, T)
+
+
 def test_attention_page_and_scale_slider(page, server):
     goto_attention(page, server)
     assert page.locator("h1").first.inner_text().startswith("Attention")
@@ -79,39 +93,31 @@ def test_attention_page_and_scale_slider(page, server):
 def test_attention_long_text(page, server):
     goto_attention(page, server)
     box = page.get_by_label("Text for the real model", exact=False)
-    box.fill("The quick brown fox jumps over the lazy dog while the cat watches. " * 12)
+    text = "The quick brown fox jumps over the lazy dog while the cat watches. " * 12
+    box.fill(text)
     box.press("Control+Enter")
     wait_idle(page)
     page.wait_for_timeout(1000)
+    T = len(models.load_model().tokenizer(text)["input_ids"])
+    assert T > 150
+    wait_charts_drawn(page, N_CHARTS + 1)                   # a zoom chart joins the block-averaged overview
     z = heat_z(page, 8)
-    assert z.shape[0] == z.shape[1] > 150
+    assert z.shape == (-(-T // 2), -(-T // 2))               # 2×2 block means
+    assert heat_z(page, 9).shape == (64, 64)                  # the zoom: exact weights
+    assert page.get_by_text("Block-averaged", exact=False).count() >= 1
     tall(page, 5200)
     screenshot(page, "attention-long-text")
     page.set_viewport_size({"width": 1440, "height": 1000})
-    page.get_by_text("a MiniLM head", exact=True).first.click()     # more tokens than the step window
-    page.wait_for_timeout(500)
-    wait_idle(page)
-    for _ in range(40):
-        if heat_z(page, 3).shape == (128, 128):
-            break
-        page.wait_for_timeout(250)
-    assert heat_z(page, 3).shape == (128, 128)
-    assert page.get_by_text(f"0–127 of {z.shape[0]}").count() == 1
+    pick_minilm_head(page, 128)                                       # more tokens than the step window
+    assert page.get_by_text(f"0–127 of {T}").count() == 1
     tall(page, 3000)
     screenshot(page, "attention-long-steps")
 
 
 def test_attention_minilm_head_and_rollout(page, server):
     goto_attention(page, server)
-    page.get_by_text("a MiniLM head", exact=True).first.click()
-    page.wait_for_timeout(500)
-    wait_idle(page)
-    for _ in range(40):                      # wait for the token-labelled heatmap (T = 16 tokens)
-        if heat_z(page, 3).shape == (16, 16):
-            break
-        page.wait_for_timeout(250)
+    pick_minilm_head(page, 16)
     w = heat_z(page, 3)
-    assert w.shape == (16, 16)
     np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
     assert page.get_by_text("match the model's attention").count() == 1
     page.get_by_text("rollout up to this layer", exact=True).first.click()
@@ -122,3 +128,23 @@ def test_attention_minilm_head_and_rollout(page, server):
     assert np.all(np.diag(r) > 0.05)                 # the residual keeps each token partly itself
     tall(page, 4400)
     screenshot(page, "attention-minilm-rollout")
+
+
+def test_attention_default_page_is_readable(page, server):
+    """The default page at 1440 px as a new user sees it: every token of a MiniLM head labelled on the
+    step heatmaps, square tiles in the grid of all heads, the shapes table's text whole."""
+    goto_attention(page, server)
+    pick_minilm_head(page, 16)
+    ticks = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')[3]
+                              .querySelectorAll('.xtick text'), t => t.textContent)""")
+    assert len(ticks) == 16 and ticks[1] == "the"                       # every token, none skipped
+    tiles = page.evaluate("""() => { const gd = document.querySelectorAll('.js-plotly-plot')[9];
+        return ['xy', 'x2y2', 'x40y40'].map(id => { const r = gd.querySelector(`.draglayer .${id} .nsewdrag`)
+                                                                  .getBoundingClientRect();
+                                                    return [r.width, r.height]; }); }""")
+    for w, h in tiles:
+        assert w > 40 and abs(w - h) <= 1.5, tiles                       # square tiles
+    cell = page.get_by_text("X W_Qᵀ + b_Q (same for K, V); W_Q is (d_model, d_model)", exact=True)
+    assert cell.count() == 1 and cell.first.is_visible()              # the whole text, in a static table
+    tall(page, 5600)
+    screenshot(page, "attention-default-1440")
