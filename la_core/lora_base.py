@@ -15,7 +15,6 @@ import numpy as np
 
 from la_core.lora_files import CONFIG_NAME
 from la_core.paths import folders_holding, resolve_in_root
-from la_core.weight_matrices import stored_shape
 
 __all__ = ["list_adapter_folders", "resolve_adapter_folder", "match_base", "base_weight"]
 
@@ -90,7 +89,7 @@ def match_base(model, adapter) -> dict:
             raise ValueError(f"{model.name} has no weight named like {module!r}: it is not this adapter's base "
                              f"model ({len(adapter.modules)} adapted modules).")
         name = min(found, key=lambda w: abs(len(w) - len(module))) + ".weight"
-        stored = stored_shape(model, name)
+        stored = model.weight_shape(name)
         flip = model.family == "gpt2" and model.weight_kind(name)[1] in _CONV1D
         shape = tuple(stored[::-1]) if flip else tuple(stored)
         if shape != tuple(adapter.shape_of(module)):

@@ -218,7 +218,7 @@ class Model:
         return self._weights.names()
 
     def _check_name(self, name) -> str:
-        if not isinstance(name, str) or name not in self._weights or len(self._weights.shape(name)) != 2:
+        if not isinstance(name, str) or not self._weights.is_matrix(name):     # integer buffers are no weights
             raise ValueError(f"{self.name} has no parameter named {name!r} among its 2-D weights; "
                              "weight_names() lists them.")
         return name
@@ -229,6 +229,19 @@ class Model:
         Read from the memory-mapped safetensors file; the torch module is not built.
         """
         return self._weights.read(self._check_name(name))
+
+    def weight_shape(self, name: str) -> tuple[int, ...]:
+        """Shape of one weight matrix as stored in the checkpoint (GPT-2's Conv1D: ``(in, out)``).
+
+        Read from the safetensors header indexed when the model was opened: no tensor data is read,
+        so the size of a large matrix can be checked before reading it with :meth:`weight`.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not one of :meth:`weight_names`.
+        """
+        return tuple(int(s) for s in self._weights.shape(self._check_name(name)))
 
     def weight_kind(self, name: str) -> tuple[int | None, str]:
         """``(layer, kind)`` of a weight: kind is one of ``weight_kinds.KINDS``, layer None outside blocks."""
