@@ -10,6 +10,12 @@ from la_core import models
 from la_core.models.weights import WeightStore
 from tests.model_fixtures import FAMILIES, tiny_models  # noqa: F401
 
+# The input table of every family as transformers names it, with the prefix each fixture is saved with.
+TOKEN_TABLES = {"bert": "embeddings.word_embeddings.weight", "gpt2": "transformer.wte.weight",
+                "llama": "model.embed_tokens.weight", "mistral": "model.embed_tokens.weight",
+                "qwen2": "embed_tokens.weight"}
+
+
 def header_shapes(folder) -> dict:
     """{tensor name: shape} read straight from every safetensors header (8-byte length, then JSON)."""
     out = {}
@@ -50,3 +56,36 @@ def test_weight_shape_refuses_what_is_not_a_weight(minilm):
     for bad in ("nope", "embeddings.position_ids", "embeddings.LayerNorm.weight", 3, None):
         with pytest.raises(ValueError, match="no parameter named"):
             minilm.weight_shape(bad)
+
+
+# ----------------------------------------------------------------------------- token_embedding_name
+@pytest.mark.parametrize("family", FAMILIES)
+def test_token_embedding_name_is_the_input_table(tiny_models, family):  # noqa: F811
+    from transformers import AutoModel
+
+    h = models.load_model(tiny_models[family])
+    name = h.token_embedding_name()
+    assert name == TOKEN_TABLES[family]
+    ref = AutoModel.from_pretrained(tiny_models[family]).get_input_embeddings().weight.detach().numpy()
+    np.testing.assert_array_equal(h.weight(name), ref)                  # the table transformers looks tokens up in
+    assert h.weight_shape(name) == (h.config.vocab_size, h.d_model)
+
+
+def test_minilm_token_table_is_sentence_transformers_word_embeddings(minilm):
+    from sentence_transformers import SentenceTransformer
+
+    name = minilm.token_embedding_name()
+    assert name == "embeddings.word_embeddings.weight"
+    st = SentenceTransformer(models.bundled_path(), device="cpu")
+    ref = st[0].auto_model.get_input_embeddings().weight.detach().numpy()
+    np.testing.assert_array_equal(minilm.weight(name), ref)
+
+
+def test_no_token_table_is_said(minilm, monkeypatch):
+    others = ["embeddings.position_embeddings.weight", "embeddings.token_type_embeddings.weight",
+              "encoder.layer.0.attention.self.query.weight"]
+    monkeypatch.setattr(minilm, "weight_names", lambda: others)
+    with pytest.raises(ValueError, match=r"no token-embedding matrix among its weights \(embedding weights found: "
+                                         r"embeddings\.position_embeddings\.weight, "
+                                         r"embeddings\.token_type_embeddings\.weight\)"):
+        minilm.token_embedding_name()

@@ -243,6 +243,25 @@ class Model:
         """
         return tuple(int(s) for s in self._weights.shape(self._check_name(name)))
 
+    def token_embedding_name(self) -> str:
+        """Name of the token-embedding matrix: one row per vocabulary entry, the input of layer 0.
+
+        Not the position embeddings (BERT's ``position_embeddings``, GPT-2's ``wpe``) nor BERT's
+        segment embeddings (``token_type_embeddings``). Found by name, nothing is read.
+
+        Raises
+        ------
+        ValueError
+            If the checkpoint has none (the message lists the embedding weights it has).
+        """
+        names = self.weight_names()
+        name = wk.token_table(self.family, names)
+        if name is None:
+            found = [n for n in names if wk.weight_kind(self.family, n)[1] == "embeddings"]
+            raise ValueError(f"{self.name} has no token-embedding matrix among its weights "
+                             f"(embedding weights found: {', '.join(found) or 'none'}).")
+        return name
+
     def weight_kind(self, name: str) -> tuple[int | None, str]:
         """``(layer, kind)`` of a weight: kind is one of ``weight_kinds.KINDS``, layer None outside blocks."""
         return wk.weight_kind(self.family, self._check_name(name))
