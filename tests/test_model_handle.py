@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from la_core import models
+from la_core.models import attention_result as ar
+from la_core.models.spec import read_spec
 from la_core.models.weights import WeightStore
 from tests.model_fixtures import FAMILIES, tiny_models  # noqa: F401
 
@@ -89,3 +91,52 @@ def test_no_token_table_is_said(minilm, monkeypatch):
                                          r"embeddings\.position_embeddings\.weight, "
                                          r"embeddings\.token_type_embeddings\.weight\)"):
         minilm.token_embedding_name()
+
+
+# ----------------------------------------------------------------------------- attention memory guard
+TEXT = "The bank raised interest rates, so she moved her savings to the river bank."
+
+
+@pytest.mark.parametrize("family", ["bert", "llama"])
+def test_attention_over_max_bytes_is_refused_before_running(tiny_models, family):  # noqa: F811
+    h = models.load_model(tiny_models[family])
+    T = len(h.tokenizer(TEXT)["input_ids"])
+    ma = h.attention(TEXT)
+    real = sum(a.nbytes for a in (ma.attentions, ma.q, ma.k, ma.v))   # what the arrays really take
+    assert ar.result_bytes(read_spec(h.config), T) == real
+    assert h.attention(TEXT, max_bytes=real).attentions.shape[-1] == T  # exactly at the limit: accepted
+    h2 = models.load_model(tiny_models[family])
+    with pytest.raises(ValueError) as err:
+        h2.attention(TEXT, max_bytes=real - 1)
+    assert not h2.loaded                                                 # refused before the model was built
+    msg = str(err.value)
+    assert f"attention of {T} tokens in {family}" in msg and f"max_bytes={real - 1:,}" in msg
+    L, H, d = h.n_layers, h.n_heads, h.d_head
+    fit = int(msg.split("at most ")[1].split(" tokens")[0])
+    assert fit == T - 1 and "Use a shorter text" in msg
+    assert L * H * 4 * (fit ** 2 + 3 * fit * d) <= real - 1 < L * H * 4 * ((fit + 1) ** 2 + 3 * (fit + 1) * d)
+
+
+def test_attention_max_bytes_messages(tiny_models):  # noqa: F811
+    h = models.load_model(tiny_models["gpt2"])
+    with pytest.raises(ValueError, match="Not even one token fits; raise max_bytes"):
+        h.attention(TEXT, max_bytes=10)
+    for bad, msg in ((0, "max_bytes must be at least 1"), (1e9, "max_bytes must be an integer"),
+                     (True, "max_bytes must be an integer")):
+        with pytest.raises(ValueError, match=msg):
+            h.attention(TEXT, max_bytes=bad)
+    assert not h.loaded
+
+
+def test_default_limit_refuses_a_big_model_at_2048_tokens():
+    """A Llama-3-8B-sized spec at 2,048 tokens would need 19 GiB: over the default 2 GiB; 557 tokens fit."""
+    from la_core.models.spec import ModelSpec
+
+    big = ModelSpec("llama", 32, 32, 8, 4096, 128, True, 500000.0, 8192)
+    need = ar.result_bytes(big, 2048)
+    assert need == 32 * 32 * 4 * (2048 ** 2 + 3 * 2048 * 128) == 20_401_094_656
+    assert 4096 * (557 ** 2 + 384 * 557) <= 2 ** 31 < 4096 * (558 ** 2 + 384 * 558)
+    with pytest.raises(ValueError, match=r"2,048 tokens in big would take 19\.0 GiB.*limit of 2\.0 GiB.*"
+                                         r"at most 557 tokens"):
+        ar.check_result_size(big, 2048, ar.MAX_ATTENTION_BYTES, "big")
+    ar.check_result_size(big, 557, ar.MAX_ATTENTION_BYTES, "big")          # a text that fits passes

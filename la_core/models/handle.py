@@ -17,7 +17,7 @@ import torch
 from la_core.checks import as_choice, as_int
 from la_core.device import get_device, to_numpy
 from la_core.models import weight_kinds as wk
-from la_core.models.attention_result import ModelAttention, from_records
+from la_core.models.attention_result import MAX_ATTENTION_BYTES, ModelAttention, check_result_size, from_records
 from la_core.models.capture import CAPTURE, recording, register
 from la_core.models.embedding import check_texts, mean_pooled, pooling_settings
 from la_core.models.folder import inspect_folder
@@ -142,7 +142,7 @@ class Model:
         return {k: v.to(self.device) for k, v in enc.items() if k in keep}
 
     @torch.inference_mode()
-    def attention(self, text: str, truncate: bool = False) -> ModelAttention:
+    def attention(self, text: str, truncate: bool = False, max_bytes: int = MAX_ATTENTION_BYTES) -> ModelAttention:
         """Run one text and return every head's attention weights and its q, k, v.
 
         Parameters
@@ -151,6 +151,9 @@ class Model:
             Non-empty text of at most :attr:`token_limit` tokens.
         truncate : bool, default False
             Cut a longer text at the limit (flagged in the result) instead of refusing it.
+        max_bytes : int, default 2 GiB
+            Largest result accepted: ``L·H·T²·4`` bytes of attention weights plus ``3·L·H·T·d_head·4``
+            of q, k and v (full float32 arrays). Checked before the model runs.
 
         Returns
         -------
@@ -159,9 +162,12 @@ class Model:
         Raises
         ------
         ValueError
-            A blank text, or a text over the limit without ``truncate``.
+            A blank text, a text over the limit without ``truncate``, or a result larger than
+            ``max_bytes`` (the message says how many tokens fit).
         """
+        max_bytes = as_int(max_bytes, "max_bytes", min_value=1)
         enc, n_total, note = self._encode(text, truncate)
+        check_result_size(self._spec, enc["input_ids"].shape[1], max_bytes, self.name)
         module = self.model
         with recording() as records:
             module(**self._inputs(enc), use_cache=False)
