@@ -1,4 +1,4 @@
-"""Eigenvalues and eigenvectors: ``A v = λ v``, iterates ``A^k v``, power iteration, random spectra.
+"""Eigenvalues and eigenvectors: ``A v = λ v``, iterates ``A^k v``, power iteration.
 
 Public contract (NumPy in, NumPy out; compute in torch on :func:`la_core.device.get_device`):
 
@@ -11,7 +11,8 @@ Public contract (NumPy in, NumPy out; compute in torch on :func:`la_core.device.
 - :func:`power_iteration` — estimates of the dominant eigenvalue and the angle to the true top
   eigenvector at every step, with the predicted rate ``|λ₂/λ₁|`` and how the iterates behave
   (:data:`BEHAVIOURS`: shrinking like ratioᵏ, like 1/k for a defective matrix, flipping, …).
-- :func:`random_matrix` / :func:`spectrum` — random n×n matrices of a few kinds and their eigenvalues.
+
+Random matrices of a few kinds and all their eigenvalues are in :mod:`la_core.random_matrices`.
 """
 from __future__ import annotations
 
@@ -21,19 +22,17 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from la_core.checks import (as_choice, as_finite_float, as_float_array, as_int, as_positive_float, as_seed,
+from la_core.checks import (as_finite_float, as_float_array, as_int, as_positive_float, as_seed,
                             as_square_matrix)
 from la_core.device import get_device, to_numpy, to_tensor
 
 __all__ = ["EigResult", "UnitCircleImage", "PowerIteration", "ComplexRotation", "SymmetricFactors",
            "eigen", "is_symmetric", "eigvec_condition", "is_defective", "iterate", "unit_circle_image",
            "line_angle", "power_iteration", "complex_rotation", "symmetric_factors", "sample_cloud",
-           "random_matrix", "spectrum", "MAX_STEPS", "MAX_N", "DEFECTIVE_COND", "RANDOM_KINDS", "BEHAVIOURS"]
+           "MAX_STEPS", "DEFECTIVE_COND", "BEHAVIOURS"]
 
 MAX_STEPS = 10_000
-MAX_N = 4096
 DEFECTIVE_COND = 1e8          # cond(V) above this: the eigenvectors do not (numerically) span
-RANDOM_KINDS = ("gaussian", "symmetric", "orthogonal", "stochastic")
 # How power iteration behaves, decided by the top eigenvalues (see PowerIteration.behaviour).
 BEHAVIOURS = ("geometric", "algebraic", "alternates", "fixed", "rotates", "vanishes")
 _F64 = torch.float64
@@ -402,42 +401,3 @@ def sample_cloud(cov, n_points: int, seed: int = 0) -> np.ndarray:
     z = torch.randn(n_points, c.shape[0], generator=g, dtype=_F64)            # (N, d)
     root = to_tensor(q * np.sqrt(np.clip(lam, 0, None))[None, :], _F64, torch.device("cpu"))  # (d, d) = Q Λ^½
     return to_numpy(z @ root.T)                                                # (N, d)
-
-
-# ----------------------------------------------------------------------------- random spectra
-def random_matrix(kind: str, n: int, seed: int = 0) -> np.ndarray:
-    """A random ``n×n`` float64 matrix of a named kind.
-
-    Kinds
-    -----
-    ``gaussian``    i.i.d. N(0, 1/n) entries: eigenvalues fill the unit disc (circular law).
-    ``symmetric``   (G + Gᵀ)/√(2n): real eigenvalues on [−2, 2] (Wigner semicircle).
-    ``orthogonal``  Q of a Gaussian's QR (Haar): eigenvalues on the unit circle.
-    ``stochastic``  row-wise softmax of N(0, 1) scores, like an attention matrix: λ = 1 with the
-                    all-ones eigenvector, every other |λ| ≤ 1.
-    """
-    kind = as_choice(kind, "kind", RANDOM_KINDS)
-    n = as_int(n, "n", 1, MAX_N)
-    g = torch.Generator(device="cpu").manual_seed(as_seed(seed))
-    G = torch.randn(n, n, generator=g, dtype=_F64)                    # (n, n)
-    if kind == "gaussian":
-        M = G / np.sqrt(n)
-    elif kind == "symmetric":
-        M = (G + G.T) / np.sqrt(2 * n)
-    elif kind == "orthogonal":
-        Q, R = torch.linalg.qr(G)
-        M = Q * torch.sign(torch.diagonal(R)).clamp_min(-1)[None, :]  # sign fix -> Haar
-    else:
-        M = torch.softmax(G, dim=1)
-    return to_numpy(M)
-
-
-def spectrum(a) -> np.ndarray:
-    """All eigenvalues of ``A`` on the la_core device (complex128, sorted by |λ| descending)."""
-    arr, c = _rescaled(as_square_matrix(a, "A"))
-    A = to_tensor(arr, _F64, _compute_device())                        # (n, n)
-    if is_symmetric(arr):
-        vals = _solve(torch.linalg.eigvalsh, A).to(torch.complex128)  # (n,)
-    else:
-        vals = _solve(torch.linalg.eigvals, A)                         # (n,)
-    return to_numpy(vals[_sort_order(vals)]) * c

@@ -11,15 +11,10 @@ be compared with ``W`` (:func:`la_core.lora.relative_update`, :func:`la_core.lor
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 
-from la_core.checks import as_int
 from la_core.lora_files import CONFIG_NAME
-from la_core.paths import inside, resolve_in_root
-from la_core.weight_matrices import stored_shape
+from la_core.paths import folders_holding, resolve_in_root
 
 __all__ = ["list_adapter_folders", "resolve_adapter_folder", "match_base", "base_weight"]
 
@@ -29,9 +24,11 @@ _CONV1D = ("QKV", "O", "MLP up", "MLP down")    # GPT-2 layers stored (in, out)
 def list_adapter_folders(root, limit: int = 1000) -> list[str]:
     """Folders under ``root`` that hold an ``adapter_config.json`` (relative POSIX names, sorted).
 
-    Hidden folders are skipped and links are never followed (a linked folder is listed only when
-    its real path stays inside ``root``). Only the config's presence is checked here;
-    :func:`la_core.lora.load_adapter` says what else is wrong when one is opened.
+    The walk of :func:`la_core.paths.folders_holding`: hidden folders are skipped and links are never
+    followed (a linked folder is listed only when its real path stays inside ``root``). An adapter
+    folder is searched too, so checkpoints saved inside a training run's folder are listed. Only the
+    config's presence is checked here; :func:`la_core.lora.load_adapter` says what else is wrong
+    when one is opened.
 
     Parameters
     ----------
@@ -43,34 +40,7 @@ def list_adapter_folders(root, limit: int = 1000) -> list[str]:
     -------
     list of str
     """
-    limit = as_int(limit, "limit", min_value=1)
-    root_real = os.path.realpath(os.fspath(root))
-    if not os.path.isdir(root_real):
-        raise ValueError(f"Models folder {os.fspath(root)!r} does not exist or is not a folder.")
-
-    def holds_adapter(folder: str) -> bool:
-        cfg = os.path.realpath(os.path.join(folder, CONFIG_NAME))
-        return inside(root_real, cfg) and os.path.isfile(cfg)
-
-    out = []
-    for dirpath, dirnames, _ in os.walk(root_real, followlinks=False):
-        if holds_adapter(dirpath):
-            out.append(Path(os.path.relpath(dirpath, root_real)).as_posix())
-        keep = []
-        for d in sorted(dirnames):
-            full = os.path.join(dirpath, d)
-            if d.startswith("."):
-                continue
-            if os.path.islink(full):
-                real = os.path.realpath(full)
-                if inside(root_real, real) and os.path.isdir(real) and holds_adapter(real):
-                    out.append(Path(os.path.relpath(full, root_real)).as_posix())
-                continue
-            keep.append(d)
-        dirnames[:] = keep
-        if len(out) >= limit:
-            break
-    return sorted(out)[:limit]
+    return folders_holding(root, CONFIG_NAME, limit, folder="models folder", nested=True)
 
 
 def resolve_adapter_folder(root, name: str) -> str:
@@ -119,7 +89,7 @@ def match_base(model, adapter) -> dict:
             raise ValueError(f"{model.name} has no weight named like {module!r}: it is not this adapter's base "
                              f"model ({len(adapter.modules)} adapted modules).")
         name = min(found, key=lambda w: abs(len(w) - len(module))) + ".weight"
-        stored = stored_shape(model, name)
+        stored = model.weight_shape(name)
         flip = model.family == "gpt2" and model.weight_kind(name)[1] in _CONV1D
         shape = tuple(stored[::-1]) if flip else tuple(stored)
         if shape != tuple(adapter.shape_of(module)):

@@ -16,7 +16,7 @@ import numpy as np
 from la_core.checks import as_int
 from la_core.svd import head_qk
 
-__all__ = ["MatrixRef", "QK", "OUTSIDE", "model_matrices", "layer_matrices", "read_matrix", "stored_shape"]
+__all__ = ["MatrixRef", "QK", "OUTSIDE", "model_matrices", "layer_matrices", "read_matrix"]
 
 QK = "QK head"                      # kind of one head's W_Q,h W_K,gᵀ
 OUTSIDE = "embeddings & other"      # group of the matrices outside the numbered layers
@@ -48,14 +48,8 @@ class MatrixRef(NamedTuple):
         return f"{self.name} ({m}×{n})"
 
 
-def stored_shape(model, name: str) -> tuple[int, ...]:
-    """Shape of a tensor as stored in the checkpoint, from the safetensors header (nothing is read)."""
-    model.weight_kind(name)                 # refuses names that are not 2-D weights of the model
-    return tuple(model._weights.shape(name))    # the handle's lazily opened store: headers only
-
-
 def _shown_shape(model, layer, kind: str, name: str) -> tuple[int, int]:
-    shape = stored_shape(model, name)
+    shape = model.weight_shape(name)                               # from the header: nothing is read
     if model.family == "gpt2" and layer is not None and kind in ("QKV", *_LAYER_KINDS):
         shape = shape[::-1]                                        # Conv1D (in, out) -> (out, in)
         if kind == "QKV":

@@ -9,6 +9,7 @@ import streamlit as st
 from figures import eigen as fe
 from figures.common import num
 from la_core import eigen as le
+from la_core import random_matrices as lr
 from la_core.device import device_label
 from ui.chart import cached_figure, chart
 
@@ -45,9 +46,9 @@ def current_matrix() -> np.ndarray:
 
 @st.cache_data(max_entries=16, show_spinner="Computing the eigenvalues…")
 def random_spectrum(kind: str, n: int, seed: int) -> tuple[np.ndarray, float]:
-    a = le.random_matrix(kind, n, seed)
+    a = lr.random_matrix(kind, n, seed)
     t0 = time.perf_counter()
-    vals = le.spectrum(a)
+    vals = lr.spectrum(a)
     return vals, time.perf_counter() - t0
 
 

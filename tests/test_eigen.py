@@ -127,22 +127,6 @@ def test_unit_circle_image():
     assert np.linalg.norm(image, axis=1).max() == pytest.approx(np.linalg.norm(a, 2), rel=1e-3)
 
 
-@pytest.mark.parametrize("kind", le.RANDOM_KINDS)
-def test_random_spectra_kinds(kind):
-    a = le.random_matrix(kind, 64, seed=3)
-    vals = le.spectrum(a)
-    assert vals.shape == (64,)
-    np.testing.assert_allclose(np.sort_complex(vals), np.sort_complex(np.linalg.eigvals(a)), atol=1e-8)
-    if kind == "orthogonal":
-        np.testing.assert_allclose(np.abs(vals), 1.0, atol=1e-10)
-    if kind == "symmetric":
-        np.testing.assert_allclose(vals.imag, 0.0)
-    if kind == "stochastic":
-        assert abs(vals[0] - 1.0) < 1e-10
-    if kind == "gaussian":
-        assert np.abs(vals).max() < 1.5
-
-
 def test_sample_cloud_covariance():
     cov = np.array([[4.0, 1.2], [1.2, 1.0]])
     pts = le.sample_cloud(cov, 20000, seed=1)
@@ -172,8 +156,6 @@ def test_bad_arguments_raise():
         le.iterate(np.eye(2), [np.nan, 1.0], 3)
     with pytest.raises(ValueError, match="A must be 2×2"):
         le.unit_circle_image(np.eye(3), 10)
-    with pytest.raises(ValueError, match="kind must be one of"):
-        le.random_matrix("cauchy", 4)
     with pytest.raises(ValueError, match="cov must be positive semi-definite"):
         le.sample_cloud([[1.0, 2.0], [2.0, 1.0]], 10)
     with pytest.raises(ValueError, match="A must be symmetric"):
@@ -266,11 +248,7 @@ def test_results_have_names_and_still_unpack():
     (lambda: le.iterate(np.eye(2), [1.0, 0.0], 3.0), r"steps must be an integer; got 3\.0 \(float\)"),
     (lambda: le.iterate(np.eye(2), [1.0, 0.0], True), "steps must be an integer; got True"),
     (lambda: le.unit_circle_image(np.eye(2), 2), "n_points must be at least 3"),
-    (lambda: le.random_matrix("gaussian", 4.0), "n must be an integer"),
-    (lambda: le.random_matrix("gaussian", 4, seed=-1), "seed must be at least 0"),
-    (lambda: le.random_matrix("gaussian", 4, seed=1.5), "seed must be an integer"),
     (lambda: le.sample_cloud(np.eye(2), 10, seed="a"), "seed must be an integer"),
-    (lambda: le.random_matrix(None, 4), "kind must be one of 'gaussian', 'symmetric', 'orthogonal', 'stochastic'"),
     (lambda: le.eigen(np.eye(2), real_tol="x"), "real_tol must be a number"),
     (lambda: le.is_symmetric(np.eye(2), tol=np.nan), "tol must be finite"),
     (lambda: le.is_defective(np.eye(2), cond_limit=0), "cond_limit must be a positive finite number"),

@@ -117,10 +117,9 @@ def test_a_table_too_large_is_refused_with_a_message(monkeypatch):
                                           ("llama", "model.embed_tokens.weight"), ("qwen2", "embed_tokens.weight")])
 def test_the_token_table_is_chosen_by_name_for_every_family(tiny_models, family, name):  # noqa: F811
     from la_core.models import load_model
-    from ui.pca_tokens import token_embedding_name
 
     model = load_model(tiny_models[family])
-    assert token_embedding_name(model) == name
+    assert model.token_embedding_name() == name
     assert model.weight(name).shape == (model.config.vocab_size, model.d_model)
 
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from la_core.paths import inside, resolve_in_root
+from la_core.paths import folders_holding, inside, resolve_in_root
 
 
 @pytest.fixture
@@ -45,3 +45,58 @@ def test_error_class_and_folder_kind(root):
 def test_inside():
     assert inside("/a/b", "/a/b/c") and inside("/a/b", "/a/b")
     assert not inside("/a/b", "/a/bc") and not inside("/a/b", "/a")
+
+
+# ----------------------------------------------------------------------------- folders_holding
+@pytest.fixture
+def tree(tmp_path):
+    """served/ with marked folders: nested, hidden, linked in and out, a marker that links out."""
+    served, outside = tmp_path / "served", tmp_path / "outside"
+    for d in ("team/big", "small/sub", ".hidden", "plain/deeper/leaf", "linked-marker"):
+        (served / d).mkdir(parents=True)
+    outside.mkdir()
+    for d in ("team/big", "small", "small/sub", ".hidden", "plain/deeper/leaf"):
+        (served / d / "m.json").write_text("{}")
+    (outside / "m.json").write_text("{}")
+    (served / "small" / "m.txt").write_text("another marker")
+    os.symlink(outside, served / "link-out")                          # a marked folder outside the root
+    os.symlink(served / "small", served / "alias")                    # a marked folder inside the root
+    os.symlink(served / "plain", served / "alias-plain")              # inside, but not marked itself
+    os.symlink(outside / "m.json", served / "linked-marker" / "m.json")   # the marker itself leads out
+    return served
+
+
+def test_folders_holding_stays_inside_and_skips_hidden(tree):
+    assert folders_holding(tree, "m.json") == ["alias", "plain/deeper/leaf", "small", "team/big"]
+    assert folders_holding(tree, "m.txt") == ["alias", "small"]
+    assert folders_holding(tree, "none.json") == []
+    assert folders_holding(tree / "small", "m.json") == ["."]        # the root itself, not its subfolder
+
+
+def test_folders_holding_searches_a_marked_folder_only_when_nested(tree):
+    assert folders_holding(tree, "m.json", nested=True) == ["alias", "plain/deeper/leaf", "small", "small/sub",
+                                                           "team/big"]
+    assert folders_holding(tree / "small", "m.json", nested=True) == [".", "sub"]
+
+
+def test_folders_holding_limit(tree):
+    # the walk goes top-down in name order and stops at the limit: the link "alias", then plain/deeper/leaf
+    assert folders_holding(tree, "m.json", limit=2) == ["alias", "plain/deeper/leaf"]
+    assert len(folders_holding(tree, "m.json", limit=1)) == 1
+
+
+@pytest.mark.parametrize("args, kw, msg", [
+    (("nope", "m.json"), {}, "Served folder .*nope' does not exist or is not a folder"),
+    (("nope", "m.json"), {"folder": "models folder"}, "Models folder .*nope' does not exist"),
+    ((None, "m.json"), {}, "root must be a path"),
+    ((".", "sub/m.json"), {}, "marker must be a file name without a folder part"),
+    ((".", ".."), {}, "marker must be a file name"),
+    ((".", ""), {}, "marker must be a file name"),
+    ((".", 3), {}, "marker must be a file name"),
+    ((".", "m.json", 0), {}, "limit must be at least 1"),
+    ((".", "m.json", 2.0), {}, "limit must be an integer"),
+])
+def test_folders_holding_refuses(tree, args, kw, msg):
+    root = args[0] if args[0] in (None, ".") else tree / args[0]
+    with pytest.raises(ValueError, match=msg):
+        folders_holding(tree if root == "." else root, *args[1:], **kw)

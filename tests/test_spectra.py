@@ -171,6 +171,8 @@ def test_adapter_folders_are_listed_inside_the_root_only(tmp_path):
     os.symlink(outside, root / "link-out")
     os.symlink(root / "team" / "run1" / "adapter", root / "link-in")
     assert lb.list_adapter_folders(root) == ["link-in", "team/run1/adapter"]
+    shutil.copytree(EXAMPLE, root / "team" / "run1" / "adapter" / "checkpoint-10")   # a checkpoint inside a run
+    assert lb.list_adapter_folders(root) == ["link-in", "team/run1/adapter", "team/run1/adapter/checkpoint-10"]
     real = lb.resolve_adapter_folder(root, "team/run1/adapter")
     assert lora.load_adapter(real).r == 8
     with pytest.raises(ValueError, match="outside"):

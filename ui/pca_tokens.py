@@ -16,35 +16,16 @@ from la_core import models as lm
 from ui.models import current_model, current_model_name
 from ui.pca_data import Dataset, point_names
 
-__all__ = ["MAX_VALUES", "TOKEN_KINDS", "source_label", "token_embedding_name", "token_kinds", "token_dataset",
-           "choose_tokens"]
+__all__ = ["MAX_VALUES", "TOKEN_KINDS", "source_label", "token_kinds", "token_dataset", "choose_tokens"]
 
 MAX_VALUES = 160_000_000   # vocabulary × d_model read at most (float32: 640 MB); larger matrices are refused
 TOKEN_KINDS = ("special", "number", "punctuation", "non-ASCII", "word start", "word piece")
-# Embedding weights that are not the token table: positions (BERT, GPT-2's wpe) and BERT's segment types.
-_NOT_TOKENS = re.compile(r"(?:position|token_type)_embeddings|(?:^|\.)wpe\.")
 _SPECIAL = re.compile(r"\[[A-Za-z]+\d*\]|<\|[^|]*\|>|<[A-Za-z/][^<>\s]*>")
 
 
 def source_label() -> str:
     """The data radio's text for this source: the sidebar model's name."""
     return f"Token embeddings of {current_model_name() or lm.BUNDLED_NAME}"
-
-
-def token_embedding_name(model) -> str:
-    """The name of the model's token-embedding matrix (not the position or segment embeddings).
-
-    Raises
-    ------
-    ValueError
-        If the checkpoint has none.
-    """
-    names = [n for n in model.weight_names() if model.weight_kind(n)[1] == "embeddings"]
-    tokens = [n for n in names if not _NOT_TOKENS.search(n)]
-    if not tokens:
-        raise ValueError(f"{model.name} has no token-embedding matrix among its weights "
-                         f"(embedding weights found: {', '.join(names) or 'none'}).")
-    return tokens[0]
 
 
 def token_kinds(tokens, special=()) -> np.ndarray:
@@ -87,7 +68,7 @@ def _token_labels(tokenizer, n: int) -> list[str]:
 @st.cache_resource(max_entries=2, show_spinner="Reading the token-embedding matrix from the model's weights…")
 def token_dataset(path: str, _model) -> Dataset:
     """The token-embedding matrix of the model at ``path`` as a :class:`Dataset` (cached per model)."""
-    name = token_embedding_name(_model)
+    name = _model.token_embedding_name()
     W = _model.weight(name)                                             # (vocab, d_model) float32
     if W.ndim != 2 or W.shape[1] != _model.d_model:
         raise ValueError(f"{_model.name}: {name} has shape {W.shape}, not (vocabulary, {_model.d_model}).")
@@ -105,8 +86,8 @@ def choose_tokens() -> Dataset | None:
     """The sidebar model's token embeddings, or None (with a message) when they cannot be shown."""
     model = current_model()
     try:
-        rows, cols = int(getattr(model.config, "vocab_size", 0) or 0), model.d_model
-        if rows * cols > MAX_VALUES:          # checked before reading: the config gives the table's size
+        rows, cols = model.weight_shape(model.token_embedding_name())
+        if rows * cols > MAX_VALUES:          # checked before reading: the file's header gives the table's size
             raise ValueError(f"its token-embedding matrix is {rows:,} × {cols:,}, more than this page reads "
                              f"({MAX_VALUES:,} numbers).")
         return token_dataset(model.path, model)

@@ -1,6 +1,7 @@
 """The result of looking inside every attention head for one text."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +10,10 @@ import torch
 from la_core.device import to_numpy
 from la_core.models.capture import LayerRecord
 
-__all__ = ["ModelAttention", "from_records"]
+__all__ = ["ModelAttention", "from_records", "MAX_ATTENTION_BYTES", "result_bytes", "check_result_size"]
+
+MAX_ATTENTION_BYTES = 2 * 1024 ** 3   # default limit of one ModelAttention: past it a page would swap or crash
+_F32 = 4
 
 
 @dataclass
@@ -92,3 +96,52 @@ def from_records(records: list[LayerRecord], tokens: list, n_total: int, note: s
                           note=note, d_model=spec.d_model, n_layers=spec.n_layers, n_heads=spec.n_heads,
                           d_k=spec.d_head, mask=_masks(records, T), causal=spec.causal,
                           n_kv_heads=spec.n_kv_heads)
+
+
+def result_bytes(spec, n_tokens: int) -> int:
+    """Bytes of the float32 arrays of a :class:`ModelAttention` for ``n_tokens`` tokens.
+
+    ``L·H·T²·4`` for the attention weights plus ``3·L·H·T·d_head·4`` for q, k and v (grouped
+    key/value heads are repeated for every query head, so all three have ``H`` heads).
+    """
+    per_head = n_tokens * n_tokens + 3 * n_tokens * spec.d_head
+    return spec.n_layers * spec.n_heads * per_head * _F32
+
+
+def _tokens_within(spec, max_bytes: int) -> int:
+    """The largest T whose result fits in ``max_bytes`` (0 when not even one token does)."""
+    c = max_bytes // (spec.n_layers * spec.n_heads * _F32)           # T² + 3·d_head·T must stay ≤ c
+    d3 = 3 * spec.d_head
+    t = max(0, (math.isqrt(d3 * d3 + 4 * c) - d3) // 2)
+    while result_bytes(spec, t + 1) <= max_bytes:
+        t += 1
+    while t > 0 and result_bytes(spec, t) > max_bytes:
+        t -= 1
+    return t
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def check_result_size(spec, n_tokens: int, max_bytes: int, name: str) -> None:
+    """Refuse, before the model runs, a text whose :class:`ModelAttention` would exceed ``max_bytes``.
+
+    Raises
+    ------
+    ValueError
+        Saying the size, the limit and how many tokens fit.
+    """
+    need = result_bytes(spec, n_tokens)
+    if need <= max_bytes:
+        return
+    fit = _tokens_within(spec, max_bytes)
+    advice = (f"Use a shorter text: at most {fit:,} tokens (special tokens included) fit." if fit else
+              "Not even one token fits; raise max_bytes.")
+    raise ValueError(
+        f"The attention of {n_tokens:,} tokens in {name} would take {_size(need)} of memory ({spec.n_layers} layers "
+        f"× {spec.n_heads} heads × {n_tokens:,}² float32 weights, plus q, k and v), more than the limit of "
+        f"{_size(max_bytes)} (max_bytes={max_bytes:,}). {advice}")

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import NamedTuple
 
-from la_core.checks import as_int
-from la_core.paths import inside, resolve_in_root, served_root
+from la_core.paths import folders_holding, inside, resolve_in_root
 from la_core.models.spec import check_family
 
 INDEX = "model.safetensors.index.json"
@@ -137,36 +135,7 @@ def list_model_folders(root, limit: int = 1000) -> list[str]:
     -------
     list of str
     """
-    limit = as_int(limit, "limit", min_value=1)
-    root_real = served_root(root, "models folder")
-
-    def is_model(folder_real: str) -> bool:
-        cfg = _regular_inside(folder_real, "config.json")
-        return cfg is not None and inside(root_real, cfg)
-
-    def rel(path: str) -> str:
-        return Path(os.path.relpath(path, root_real)).as_posix()
-
-    out: list[str] = []
-    for dirpath, dirnames, _files in os.walk(root_real, followlinks=False):
-        if is_model(dirpath):
-            out.append(rel(dirpath))
-            dirnames[:] = []
-        walk = []
-        for d in sorted(dirnames):
-            full = os.path.join(dirpath, d)
-            if d.startswith("."):
-                continue
-            if os.path.islink(full):
-                real = os.path.realpath(full)
-                if inside(root_real, real) and os.path.isdir(real) and is_model(real):
-                    out.append(rel(full))
-                continue
-            walk.append(d)
-        dirnames[:] = walk
-        if len(out) >= limit:
-            break
-    return sorted(out)[:limit]
+    return folders_holding(root, "config.json", limit, folder="models folder")
 
 
 def resolve_model_folder(root, name: str) -> str:

@@ -17,7 +17,7 @@ import torch
 from la_core.checks import as_choice, as_int
 from la_core.device import get_device, to_numpy
 from la_core.models import weight_kinds as wk
-from la_core.models.attention_result import ModelAttention, from_records
+from la_core.models.attention_result import MAX_ATTENTION_BYTES, ModelAttention, check_result_size, from_records
 from la_core.models.capture import CAPTURE, recording, register
 from la_core.models.embedding import check_texts, mean_pooled, pooling_settings
 from la_core.models.folder import inspect_folder
@@ -142,7 +142,7 @@ class Model:
         return {k: v.to(self.device) for k, v in enc.items() if k in keep}
 
     @torch.inference_mode()
-    def attention(self, text: str, truncate: bool = False) -> ModelAttention:
+    def attention(self, text: str, truncate: bool = False, max_bytes: int = MAX_ATTENTION_BYTES) -> ModelAttention:
         """Run one text and return every head's attention weights and its q, k, v.
 
         Parameters
@@ -151,6 +151,9 @@ class Model:
             Non-empty text of at most :attr:`token_limit` tokens.
         truncate : bool, default False
             Cut a longer text at the limit (flagged in the result) instead of refusing it.
+        max_bytes : int, default 2 GiB
+            Largest result accepted: ``L·H·T²·4`` bytes of attention weights plus ``3·L·H·T·d_head·4``
+            of q, k and v (full float32 arrays). Checked before the model runs.
 
         Returns
         -------
@@ -159,9 +162,12 @@ class Model:
         Raises
         ------
         ValueError
-            A blank text, or a text over the limit without ``truncate``.
+            A blank text, a text over the limit without ``truncate``, or a result larger than
+            ``max_bytes`` (the message says how many tokens fit).
         """
+        max_bytes = as_int(max_bytes, "max_bytes", min_value=1)
         enc, n_total, note = self._encode(text, truncate)
+        check_result_size(self._spec, enc["input_ids"].shape[1], max_bytes, self.name)
         module = self.model
         with recording() as records:
             module(**self._inputs(enc), use_cache=False)
@@ -218,7 +224,7 @@ class Model:
         return self._weights.names()
 
     def _check_name(self, name) -> str:
-        if not isinstance(name, str) or name not in self._weights or len(self._weights.shape(name)) != 2:
+        if not isinstance(name, str) or not self._weights.is_matrix(name):     # integer buffers are no weights
             raise ValueError(f"{self.name} has no parameter named {name!r} among its 2-D weights; "
                              "weight_names() lists them.")
         return name
@@ -229,6 +235,38 @@ class Model:
         Read from the memory-mapped safetensors file; the torch module is not built.
         """
         return self._weights.read(self._check_name(name))
+
+    def weight_shape(self, name: str) -> tuple[int, ...]:
+        """Shape of one weight matrix as stored in the checkpoint (GPT-2's Conv1D: ``(in, out)``).
+
+        Read from the safetensors header indexed when the model was opened: no tensor data is read,
+        so the size of a large matrix can be checked before reading it with :meth:`weight`.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not one of :meth:`weight_names`.
+        """
+        return tuple(int(s) for s in self._weights.shape(self._check_name(name)))
+
+    def token_embedding_name(self) -> str:
+        """Name of the token-embedding matrix: one row per vocabulary entry, the input of layer 0.
+
+        Not the position embeddings (BERT's ``position_embeddings``, GPT-2's ``wpe``) nor BERT's
+        segment embeddings (``token_type_embeddings``). Found by name, nothing is read.
+
+        Raises
+        ------
+        ValueError
+            If the checkpoint has none (the message lists the embedding weights it has).
+        """
+        names = self.weight_names()
+        name = wk.token_table(self.family, names)
+        if name is None:
+            found = [n for n in names if wk.weight_kind(self.family, n)[1] == "embeddings"]
+            raise ValueError(f"{self.name} has no token-embedding matrix among its weights "
+                             f"(embedding weights found: {', '.join(found) or 'none'}).")
+        return name
 
     def weight_kind(self, name: str) -> tuple[int | None, str]:
         """``(layer, kind)`` of a weight: kind is one of ``weight_kinds.KINDS``, layer None outside blocks."""

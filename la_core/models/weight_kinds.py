@@ -49,8 +49,13 @@ _RULES = {
 }
 _RULES["mistral"] = _RULES["qwen2"] = _RULES["llama"]
 _COMPILED = {fam: [(re.compile(p), k) for p, k in rules] for fam, rules in _RULES.items()}
+# The token table among the "embeddings" weights: not BERT's position / token_type tables, not GPT-2's wpe.
+_TOKEN_TABLE = {"bert": re.compile(r"(?:^|\.)word_embeddings\.weight$"),
+                "gpt2": re.compile(r"(?:^|\.)wte\.weight$"),
+                "llama": re.compile(r"(?:^|\.)embed_tokens\.weight$")}
+_TOKEN_TABLE["mistral"] = _TOKEN_TABLE["qwen2"] = _TOKEN_TABLE["llama"]
 
-__all__ = ["KINDS", "LAYER_KINDS", "weight_kind", "layer_index", "source_kind", "as_out_in"]
+__all__ = ["KINDS", "LAYER_KINDS", "weight_kind", "layer_index", "source_kind", "as_out_in", "token_table"]
 
 
 def weight_kind(family: str, name: str) -> tuple[int | None, str]:
@@ -76,6 +81,26 @@ def weight_kind(family: str, name: str) -> tuple[int | None, str]:
     m = _LAYER.search(name)
     layer = int(m.group(1)) if m and kind != "embeddings" else None
     return layer, kind
+
+
+def token_table(family: str, names) -> str | None:
+    """The token-embedding matrix (one row per vocabulary entry) among ``names``, or None.
+
+    Parameters
+    ----------
+    family : str
+        A supported ``model_type``.
+    names : iterable of str
+        Tensor names of the checkpoint (the first match wins).
+
+    Returns
+    -------
+    str or None
+        ``word_embeddings`` (BERT), ``wte`` (GPT-2) or ``embed_tokens`` (Llama family), with any
+        prefix; position and segment embeddings are never returned.
+    """
+    pattern = _TOKEN_TABLE[family]
+    return next((n for n in names if pattern.search(n)), None)
 
 
 def layer_index(family: str, names) -> dict[tuple[int, str], str]:

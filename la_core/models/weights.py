@@ -47,10 +47,15 @@ class WeightStore:
                 raise ValueError(f"{path!r} is not a readable safetensors file ({exc}).") from None
         self._matrices = sorted((n for n, s in self._shape.items()
                                  if len(s) == 2 and self._dtype[n] in FLOAT_DTYPES), key=_natural)
+        self._matrix_set = frozenset(self._matrices)
 
     def names(self) -> list[str]:
         """Every 2-D floating-point tensor, in natural (layer) order."""
         return list(self._matrices)
+
+    def is_matrix(self, name: str) -> bool:
+        """Whether ``name`` is one of :meth:`names` (not a 1-D tensor nor an integer buffer)."""
+        return name in self._matrix_set
 
     def shape(self, name: str) -> tuple[int, ...]:
         """Stored shape of a tensor."""
