@@ -21,7 +21,8 @@ from hypothesis.extra import numpy as hnp
 # models needs the real model; the dask modules need a cluster and are tested in test_pca_dask.py).
 MODULES = ["la_core.checks", "la_core.projections", "la_core.attention", "la_core.eigen", "la_core.svd",
            "la_core.svd_channels", "la_core.paths", "la_core.lora", "la_core.lora_files",
-           "la_core.pca", "la_core.pca_rows", "la_core.neighbors", "la_core.geometry"]
+           "la_core.pca", "la_core.pca_rows", "la_core.neighbors", "la_core.geometry", "la_core.texts",
+           "la_core.layers", "la_core.density"]
 
 
 def _public_functions():
