@@ -38,6 +38,7 @@ __all__ = ["TokenStates", "LayerPCA", "LogitLens", "token_states", "layer_pca", 
 # attribute names of the final norm on the base modules transformers' AutoModel builds
 FINAL_NORMS = ("norm", "ln_f", "final_layernorm", "final_layer_norm")
 _CAUSAL_LM = ("ForCausalLM", "LMHeadModel")
+_LOGITS_PER_CHUNK = 1 << 25   # logits held at once (128 MiB of float32): a long text times a big vocabulary
 
 
 class TokenStates(NamedTuple):
@@ -320,16 +321,19 @@ def logit_lens(model, text: str, top: int = 5) -> LogitLens:
     W = W.to(model.device, torch.float32)                                     # (V, d)
     n_tok = len(model.tokenizer)
     ids, probs = [], []
-    for layer in h:                                                           # (T, d): one layer at a time,
-        logits = norm(layer).float() @ W.T                                    # (T, V)   V can be 150k
-        p, i = torch.softmax(logits, dim=-1).topk(top, dim=-1)                # (T, top)
-        ids.append(i.cpu())
-        probs.append(p.cpu())
-    top_ids = torch.stack(ids).numpy().astype(np.int64)                       # (L+1, T, top)
+    step = max(1, _LOGITS_PER_CHUNK // W.shape[0])                            # positions per chunk
+    for layer in h:                                                           # (T, d)
+        for c in range(0, layer.shape[0], step):                             # V can be 150k: (T, V) in chunks
+            logits = norm(layer[c:c + step]).float() @ W.T                    # (t, V)
+            p, i = torch.softmax(logits, dim=-1).topk(top, dim=-1)            # (t, top)
+            ids.append(i.cpu())
+            probs.append(p.cpu())
+    n_l, t = h.shape[0], h.shape[1]
+    top_ids = torch.cat(ids).reshape(n_l, t, top).numpy().astype(np.int64)   # (L+1, T, top)
     known = [int(i) for i in np.unique(top_ids) if i < n_tok]
     names = dict(zip(known, model.tokenizer.convert_ids_to_tokens(known)))
     top_tokens = np.array([names.get(int(i), f"<id {int(i)}>") for i in top_ids.ravel()],
                           dtype=object).reshape(top_ids.shape)
     return LogitLens(tokens=list(tokens), top_ids=top_ids, top_tokens=top_tokens,
-                     top_probs=torch.stack(probs).numpy().astype(np.float32),
-                     layer_names=layer_names(h.shape[0] - 1), head=head, final_norm=name)
+                     top_probs=torch.cat(probs).reshape(n_l, t, top).numpy().astype(np.float32),
+                     layer_names=layer_names(n_l - 1), head=head, final_norm=name)

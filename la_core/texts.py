@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from la_core.checks import as_int
+from la_core.models.embedding import check_texts
 
 __all__ = ["TextTable", "read_texts", "text_columns", "content_key", "embed_texts", "TEXT_EXTENSIONS",
            "MAX_ROWS"]
@@ -316,22 +317,13 @@ def read_texts(data, filename: str | None = None, column: str | None = None, max
                      note=note[:1].upper() + note[1:] + "." if note else "")
 
 
-def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
-        raise ValueError(f"texts must be a list of strings; got {type(texts).__name__}.")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"texts must be a list of strings; item {i} is {type(t).__name__}.")
-    return list(texts)
-
-
 def content_key(texts, model_name: str) -> str:
     """A stable hex key (SHA-256) of the texts, in order, and the model name: for caching embeddings.
 
     Equal lists give equal keys in every process; texts are length-prefixed, so ``["ab", "c"]`` and
     ``["a", "bc"]`` differ.
     """
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     if not isinstance(model_name, str) or not model_name:
         raise ValueError(f"model_name must be a non-empty string; got {model_name!r}.")
     h = hashlib.sha256()
@@ -365,7 +357,7 @@ def embed_texts(model, texts, batch_size: int = 64, progress=None) -> np.ndarray
     """
     if not callable(getattr(model, "embed", None)):
         raise ValueError(f"model must be a la_core.models.Model (load_model()); got {type(model).__name__}.")
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     batch_size = as_int(batch_size, "batch_size", min_value=1)
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be a callable progress(done, total, seconds_left); got {progress!r}.")

@@ -244,3 +244,13 @@ def test_shared_pca_of_a_real_residual_stream(handles):
     res = ll.layer_pca(ts.states, 3)
     assert res.coords.shape == (handles["llama"].n_layers + 1, len(ts.tokens), 3)
     assert np.isfinite(res.coords).all() and res.layer_share.shape == (handles["llama"].n_layers + 1,)
+
+
+def test_logit_lens_in_chunks_of_positions_gives_the_same_table(handles, monkeypatch):
+    h = handles["gpt2"]
+    whole = ll.logit_lens(h, TEXT)
+    monkeypatch.setattr(ll, "_LOGITS_PER_CHUNK", 3 * len(h.tokenizer))      # 3 positions at a time
+    parts = ll.logit_lens(h, TEXT)
+    np.testing.assert_array_equal(parts.top_ids, whole.top_ids)
+    np.testing.assert_allclose(parts.top_probs, whole.top_probs, atol=1e-6)
+    assert len(whole.tokens) > 3
