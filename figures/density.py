@@ -76,3 +76,21 @@ def density_figure(counts, x_edges, y_edges, x_title: str = "PC1", y_title: str 
     lay["yaxis"]["range"] = [float(y_edges[0]), float(y_edges[-1])]
     lay["margin"] = {**lay["margin"], "b": 120}
     return figure([trace], lay)
+
+
+def with_density(fig: go.Figure, counts, x_edges, y_edges, n_in_view: int | None = None,
+                 n_total: int | None = None) -> go.Figure:
+    """``fig`` (a 2-D scatter of sampled points) with the heatmap of every row drawn under its traces.
+
+    The bottom margin grows to hold the horizontal colour bar, and when the counts are given, the
+    title's last line says how many rows the heatmap counts (``"N of M rows in view, all counted"``).
+    """
+    trace = density_trace(counts, x_edges, y_edges)
+    lay = fig.layout.to_plotly_json()
+    lay["margin"] = {**lay.get("margin", {}), "b": max(int(lay.get("margin", {}).get("b") or 0), 130)}
+    if n_in_view is not None:
+        count = f"{int(n_in_view):,}" + (f" of {int(n_total):,}" if n_total is not None else "")
+        text = (lay.get("title") or {}).get("text") or ""
+        line = f"<sup>shading: {count} rows in view, every one counted</sup>"
+        lay["title"] = {**(lay.get("title") or {}), "text": f"{text}<br>{line}" if text else line}
+    return go.Figure(data=[trace, *fig.data], layout=lay, frames=fig.frames)

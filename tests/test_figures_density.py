@@ -42,3 +42,20 @@ def test_density_figure_says_how_many_rows_are_in_view():
         fd.density_trace(d.counts, d.x_edges[:-1], d.y_edges)
     with pytest.raises(ValueError, match="not negative"):
         fd.density_trace(-np.ones((2, 2)), np.arange(3.0), np.arange(3.0))
+
+
+def test_with_density_puts_the_heatmap_under_the_points_and_says_what_it_counts():
+    from figures.pca import scatter
+
+    rng = np.random.default_rng(5)
+    xy = rng.normal(size=(20_000, 2))
+    d = density_2d(xy, bins=50)
+    points = scatter(xy[::100], title="PCA of 20,000 rows (200 drawn)")
+    fig = fd.with_density(points, d.counts, d.x_edges, d.y_edges, n_in_view=d.n_in_view, n_total=d.n_total)
+    assert fig.data[0].type == "heatmap" and [t.type for t in fig.data[1:]] == [t.type for t in points.data]
+    np.testing.assert_allclose(np.asarray(fig.data[1].x, float), xy[::100, 0], rtol=1e-6)
+    assert fig.layout.title.text.startswith("PCA of 20,000 rows (200 drawn)<br>")
+    assert "20,000 of 20,000 rows in view, every one counted" in fig.layout.title.text
+    assert fig.layout.margin.b >= 130 and fig.layout.xaxis.title.text == "PC1"
+    plain = fd.with_density(points, d.counts, d.x_edges, d.y_edges)
+    assert plain.layout.title.text == points.layout.title.text
