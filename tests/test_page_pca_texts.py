@@ -1,0 +1,127 @@
+"""The PCA page's Texts source (paste, upload, column pick, bad input), search by meaning, tokens through
+the layers and the density of every row (AppTest through the real navigation)."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from la_core.models import load_model
+from la_core.neighbors import nearest_neighbors
+from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
+from ui.pca_data import SRC_TEXTS
+
+SCATTER = 1
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return load_model()
+
+
+def texts_page():
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(SRC_TEXTS).run()
+    assert_no_exception(at)
+    return at
+
+
+def scatter_text(spec) -> list[str]:
+    out = []
+    for tr in spec["data"]:
+        if tr.get("type") in ("scatter", "scattergl") and tr.get("name") not in (
+                "nearest neighbours", "selected", "search results", "query"):
+            out += list(tr.get("text") or [])
+    return out
+
+
+def test_pasted_lines_are_embedded_with_the_model(minilm):
+    at = texts_page()
+    lines = ["a red apple", "", "a green pear", "the stock market", "a red apple", "bonds and shares"]
+    at.text_area(key="pca_texts_paste").set_value("\n".join(lines)).run()
+    assert_no_exception(at)
+    assert not at.error
+    info = " ".join(i.value for i in at.info)
+    assert "1 empty text dropped" in info and "1 duplicate text" in info
+    assert "5 rows × 384" in " ".join(c.value for c in at.caption)
+    texts = [t for t in lines if t]
+    # the scatter is the PCA of exactly these embeddings (checked against a fresh embed + numpy SVD)
+    X = minilm.embed(texts).astype(np.float64)
+    Xc = X - X.mean(0)
+    ref = Xc @ np.linalg.svd(Xc, full_matrices=False)[2][:2].T
+    spec = chart_specs(at)[SCATTER]
+    pts = [(t, x, y) for tr in spec["data"] if tr.get("name") not in ("nearest neighbours", "selected")
+           and tr.get("type", "scatter").startswith("scatter")
+           for t, x, y in zip(tr.get("text") or [], arr(tr["x"]), arr(tr["y"]))]
+    assert sorted(p[0] for p in pts) == sorted(texts)
+    got = {(t, round(abs(x), 3), round(abs(y), 3)) for t, x, y in pts}
+    want = {(t, round(abs(a), 3), round(abs(b), 3)) for t, (a, b) in zip(texts, ref)}
+    assert got == want
+
+
+def test_csv_upload_and_column_pick_metadata_colours():
+    at = texts_page()
+    at.radio(key="pca_texts_how").set_value("Upload a file").run()
+    df = pd.DataFrame({"title": ["cats", "dogs", "fish", "rates", "stocks", "bonds"],
+                       "body": ["a cat purrs", "a dog barks", "fish swim", "rates rise", "stocks fall",
+                                "bonds pay"],
+                       "topic": ["pets", "pets", "pets", "money", "money", "money"], "n": range(6)})
+    at.file_uploader(key="pca_texts_file").set_value(("t.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert_no_exception(at)
+    col = next(s for s in at.selectbox if s.key and s.key.startswith("pca_texts_column"))
+    assert col.options == ["title", "body", "topic"]
+    col.set_value("body").run()
+    assert_no_exception(at)
+    assert sorted(scatter_text(chart_specs(at)[SCATTER])) == sorted(df["body"])
+    colour = next(s for s in at.selectbox if s.key and s.key.startswith("pca_color"))
+    assert "topic" in colour.options and "title" in colour.options and colour.value == "topic"
+
+
+BAD = [("empty.txt", b"", "is empty"), ("blank.txt", b"\n \n\n", "is empty"),
+       ("latin.csv", "text\ncaf\xe9\n".encode("latin-1"), "not UTF-8"),
+       ("nums.csv", b"a,b\n1,2\n3,4\n", "no text column"),
+       ("many.txt", "\n".join(f"t{i}" for i in range(20_001)).encode(), "at most 20,000"),
+       ("x.docx", b"abc", "not read as texts")]
+
+
+@pytest.mark.parametrize("name,data,message", BAD)
+def test_bad_text_files_say_why_and_keep_the_last_good_texts(name, data, message):
+    at = texts_page()
+    at.radio(key="pca_texts_how").set_value("Upload a file").run()
+    at.file_uploader(key="pca_texts_file").set_value(("good.txt", b"one\ntwo\nthree\n", "text/plain")).run()
+    assert sorted(scatter_text(chart_specs(at)[SCATTER])) == ["one", "three", "two"]
+    at.file_uploader(key="pca_texts_file").set_value((name, data, "application/octet-stream")).run()
+    assert_no_exception(at)
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert sorted(scatter_text(chart_specs(at)[SCATTER])) == ["one", "three", "two"]
+
+
+def test_pasted_empty_text_says_why():
+    at = texts_page()
+    at.text_area(key="pca_texts_paste").set_value("   \n\n").run()
+    assert_no_exception(at)
+    assert any("is empty" in e.value for e in at.error)
+    assert len(chart_specs(at)) >= 2       # the last good texts are still shown
+
+
+def test_a_column_of_numbers_is_refused(tmp_path):
+    from la_core.texts import read_texts
+
+    with pytest.raises(ValueError, match="not text"):
+        read_texts(b"text,n\na,1\nb,2\n", "t.csv", column="n")
+
+
+def test_downloads_round_trip(minilm):
+    from la_core import io as lio
+    from ui.pca_texts import projector_tsv, vectors_parquet
+
+    X = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    meta = pd.DataFrame({"text": ["a\tb", "c", "d\ne", "f"], "topic": ["x", "y", "x", "y"]})
+    emb = lio.load_embeddings(vectors_parquet(X, meta), "e.parquet")
+    np.testing.assert_array_equal(emb.vectors, X)
+    assert list(emb.labels["topic"]) == ["x", "y", "x", "y"]
+    tsv = projector_tsv(meta).decode()
+    assert tsv.splitlines() == ["text\ttopic", "a b\tx", "c\ty", "d e\tx", "f\ty"]
+    assert projector_tsv(meta[["text"]]).decode().splitlines() == ["a b", "c", "d e", "f"]
