@@ -125,3 +125,68 @@ def test_downloads_round_trip(minilm):
     tsv = projector_tsv(meta).decode()
     assert tsv.splitlines() == ["text\ttopic", "a b\tx", "c\ty", "d e\tx", "f\ty"]
     assert projector_tsv(meta[["text"]]).decode().splitlines() == ["a b", "c", "d e", "f"]
+
+
+def search_traces_of(spec):
+    ring = next(tr for tr in spec["data"] if tr.get("name") == "search results")
+    star = next(tr for tr in spec["data"] if tr.get("name") == "query")
+    return ring, star
+
+
+def test_query_rings_its_nearest_rows_and_draws_a_star(minilm):
+    from ui.pca_data import example_dataset
+
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_search_query").set_value("a royal family").run()
+    assert_no_exception(at)
+    ds = example_dataset()
+    q = minilm.embed(["a royal family"])[0]
+    k = at.slider(key="pca_k").value
+    want = nearest_neighbors(ds.X, q, k=k, metric="cosine").indices
+    ring, star = search_traces_of(chart_specs(at)[SCATTER])
+    np.testing.assert_array_equal(arr(ring["customdata"]).astype(int), want)
+    # the star is the PCA transform of the query vector (numpy reference: centred SVD axes, up to sign)
+    X = ds.X.astype(np.float64)
+    mu = X.mean(0)
+    V = np.linalg.svd(X - mu, full_matrices=False)[2][:2]
+    ref = (q - mu) @ V.T
+    got = np.array([arr(star["x"])[0], arr(star["y"])[0]])
+    np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-3, atol=1e-4)
+    assert list(star["text"]) == ["a royal family"]
+    # k follows the slider
+    at.slider(key="pca_k").set_value(4).run()
+    ring, _ = search_traces_of(chart_specs(at)[SCATTER])
+    np.testing.assert_array_equal(arr(ring["customdata"]).astype(int),
+                                  nearest_neighbors(ds.X, q, k=4, metric="cosine").indices)
+
+
+def test_query_on_texts_uses_the_model_that_embedded_them(minilm):
+    at = texts_page()
+    lines = ["a cat purrs", "a dog barks", "rates rise", "stocks fall", "bread and butter"]
+    at.text_area(key="pca_texts_paste").set_value("\n".join(lines)).run()
+    at.text_input(key="pca_search_query").set_value("kitten").run()
+    assert_no_exception(at)
+    ring, _ = search_traces_of(chart_specs(at)[SCATTER])
+    X = minilm.embed(lines)
+    want = nearest_neighbors(X, minilm.embed(["kitten"])[0], k=at.slider(key="pca_k").value).indices
+    np.testing.assert_array_equal(arr(ring["customdata"]).astype(int), want)
+    assert lines[int(arr(ring["customdata"])[0])] == "a cat purrs"
+
+
+def test_search_is_off_for_token_embeddings_and_for_other_dimensions():
+    from ui.pca_data import SRC_TOKENS, SRC_UPLOAD
+
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(SRC_TOKENS).run()
+    assert_no_exception(at)
+    assert not [t for t in at.text_input if t.key == "pca_search_query"]
+    assert any("off for token embeddings" in c.value for c in at.caption)
+    at.radio(key="pca_source").set_value(SRC_UPLOAD).run()
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(0).normal(size=(30, 16)).astype(np.float32))
+    at.file_uploader(key="pca_vectors").set_value(("v.npy", buf.getvalue(), "application/octet-stream")).run()
+    assert not [t for t in at.text_input if t.key == "pca_search_query"]
+    at.checkbox(key="pca_search_made_by").check().run()
+    assert_no_exception(at)
+    assert any("384-dimensional" in c.value and "16 dimensions" in c.value for c in at.caption)
+    assert not [t for t in at.text_input if t.key == "pca_search_query"]
