@@ -13,6 +13,7 @@ from ui.chart import chart, clicked_point, kept_figure
 from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix, default_color, find_row, fit_pca,
                          forget_other_data, neighbours, option_index, pick_group, point_picker, query_param, trust)
 from figures.search import search_traces
+from ui.pca_layers import layers_section
 from ui.pca_search import search_box
 from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_store, to_csv, to_parquet
 
@@ -373,3 +374,4 @@ def export_section():
 
 
 export_section()
+layers_section(5)

@@ -11,6 +11,7 @@ import pytest
 from la_core.models import load_model
 from la_core.neighbors import nearest_neighbors
 from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
+from tests.model_fixtures import tiny_models  # noqa: F401
 from ui.pca_data import SRC_TEXTS
 
 SCATTER = 1
@@ -190,3 +191,54 @@ def test_search_is_off_for_token_embeddings_and_for_other_dimensions():
     assert_no_exception(at)
     assert any("384-dimensional" in c.value and "16 dimensions" in c.value for c in at.caption)
     assert not [t for t in at.text_input if t.key == "pca_search_query"]
+
+
+def layer_figures(at):
+    specs = chart_specs(at)
+    paths = next(s for s in specs if s.get("frames") and s["data"][0].get("name", "").startswith("each token"))
+    return specs, paths
+
+
+def test_tokens_through_the_layers_one_frame_per_layer(minilm):
+    from la_core.layers import layer_pca, mean_cosine, token_states
+
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_layers_text").set_value("Cats chase mice.").run()
+    assert_no_exception(at)
+    specs, fig = layer_figures(at)
+    st_ = token_states(minilm, "Cats chase mice.")
+    assert len(fig["frames"]) == minilm.n_layers + 1 == st_.states.shape[0]
+    assert len(fig["layout"]["sliders"][0]["steps"]) == minilm.n_layers + 1
+    ref = layer_pca(st_.states, k=2)
+    for i, fr in enumerate(fig["frames"]):
+        np.testing.assert_allclose(arr(fr["data"][0]["x"]), ref.coords[i, :, 0], rtol=1e-4, atol=1e-4)
+        assert list(fr["data"][0]["text"]) == st_.tokens
+    stats = next(s for s in specs if any(tr.get("name") == "mean cosine between tokens" for tr in s["data"]))
+    cos = next(tr for tr in stats["data"] if tr.get("name") == "mean cosine between tokens")
+    np.testing.assert_allclose(arr(cos["y"]), mean_cosine(st_.states), rtol=1e-5, atol=1e-6)
+    assert any("encoder" in i.value for i in at.info)        # MiniLM: no logit lens, and why
+
+
+def test_logit_lens_for_a_decoder(tiny_models, tmp_path, monkeypatch):
+    import shutil
+
+    from la_core.layers import logit_lens
+
+    shutil.copytree(tiny_models["gpt2"], tmp_path / "gpt2")
+    monkeypatch.setenv("LA_LENS_MODELS_DIR", str(tmp_path))
+    at = open_page("pages/pca.py", query_params={"model": "gpt2"})
+    at.text_input(key="pca_layers_text").set_value("hello world again").run()
+    assert_no_exception(at)
+    specs, fig = layer_figures(at)
+    model = load_model(str(tmp_path / "gpt2"))
+    assert len(fig["frames"]) == model.n_layers + 1
+    lens = next(s for s in specs if s["data"][0].get("type") == "heatmap")
+    ref = logit_lens(model, "hello world again")
+    np.testing.assert_allclose(arr(lens["data"][0]["z"]), ref.top_probs[..., 0], rtol=1e-4, atol=1e-5)
+
+
+def test_empty_layer_text_says_so():
+    at = open_page("pages/pca.py")
+    at.text_input(key="pca_layers_text").set_value("   ").run()
+    assert_no_exception(at)
+    assert any("Type a text" in i.value for i in at.info)
