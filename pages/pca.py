@@ -13,6 +13,7 @@ from ui.chart import chart, clicked_point, kept_figure
 from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix, default_color, find_row, fit_pca,
                          forget_other_data, neighbours, option_index, pick_group, point_picker, query_param, trust)
 from figures.search import search_traces
+from ui.pca_density import shade
 from ui.pca_layers import layers_section
 from ui.pca_search import search_box
 from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_store, to_csv, to_parquet
@@ -190,6 +191,8 @@ def neighbours_view(comps: list[int], controls: dict):
         marks += search_traces(Z[hits.rows][:, comps], ds.labels[hits.rows], hits.rows, star, hits.query,
                                hits.scores)
     if dims == "2D":
+        if n > DISPLAY_CAP:     # the sample's points over a heatmap that counts every row
+            fig = shade(view, fig, Z[:, comps], _SUFFIX + "".join(map(str, comps)))
         chart(fig, key="pca_scatter", on_click=_clicked, extra=marks)
         st.caption("Click a point to select it (or pick it above).")
     else:

@@ -242,3 +242,50 @@ def test_empty_layer_text_says_so():
     at.text_input(key="pca_layers_text").set_value("   ").run()
     assert_no_exception(at)
     assert any("Type a text" in i.value for i in at.info)
+
+
+def test_every_row_is_counted_under_the_sample(tmp_path, monkeypatch):
+    from sklearn.decomposition import PCA as SkPCA
+
+    from ui.pca_data import SRC_FOLDER
+
+    n = 100_600                                     # over the page's display cap of 100,000 points
+    rng = np.random.default_rng(3)
+    X = (rng.normal(size=(n, 6)) * [5, 2, 1, 1, 0.5, 0.5]).astype(np.float32)
+    np.save(tmp_path / "big.npy", X)
+    monkeypatch.setenv("LA_LENS_DATA_DIR", str(tmp_path))
+    at = open_page("pages/pca.py")
+    at.radio(key="pca_source").set_value(SRC_FOLDER).run()
+    assert_no_exception(at)
+
+    def heat():
+        spec = chart_specs(at)[SCATTER]
+        tr = spec["data"][0]
+        assert tr["type"] == "heatmap"
+        return spec, arr(tr["customdata"])
+
+    spec, counts = heat()
+    assert counts.sum() == n                       # by default the view holds every row
+    assert any(f"{n:,} of {n:,} rows fall in the current view" in c.value for c in at.caption)
+    # reference coordinates (scikit-learn), signs matched to the page's through the sampled points' customdata
+    ref = SkPCA(2).fit_transform(X.astype(np.float64))
+    pts = next(tr for tr in spec["data"][1:] if len(arr(tr.get("customdata", []))) > 1000)
+    rows = arr(pts["customdata"]).astype(int).ravel()[:50]
+    sign = np.sign([np.dot(arr(pts["x"])[:50], ref[rows, 0]), np.dot(arr(pts["y"])[:50], ref[rows, 1])])
+    ref = ref * sign
+    assert len([w for w in at.number_input if w.key.startswith("pca_dens_")]) == 4
+    box = dict(x0=-2.0, x1=4.0, y0=-1.0, y1=3.0)
+    for w in at.number_input:
+        if w.key.startswith("pca_dens_"):
+            w.set_value(box[w.key[len("pca_dens_"):len("pca_dens_") + 2]])
+    at.run()
+    assert_no_exception(at)
+    spec, counts = heat()
+    inside = ((ref[:, 0] >= -2) & (ref[:, 0] <= 4) & (ref[:, 1] >= -1) & (ref[:, 1] <= 3)).sum()
+    assert abs(counts.sum() - inside) <= 2          # float32 rounding on the edges
+    assert spec["layout"]["xaxis"]["range"] == [-2.0, 4.0]
+    assert any(f"{int(counts.sum()):,} of {n:,} rows fall in the current view" in c.value for c in at.caption)
+    # a reversed range says why and counts every row on that axis
+    next(w for w in at.number_input if w.key.startswith("pca_dens_x1")).set_value(-5.0).run()
+    assert_no_exception(at)
+    assert any("smaller to a larger" in e.value for e in at.error)
