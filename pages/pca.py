@@ -12,6 +12,10 @@ from la_core.neighbors import sample_indices, semantic_axes
 from ui.chart import chart, clicked_point, kept_figure
 from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix, default_color, find_row, fit_pca,
                          forget_other_data, neighbours, option_index, pick_group, point_picker, query_param, trust)
+from figures.search import search_traces
+from ui.pca_density import shade
+from ui.pca_layers import layers_section
+from ui.pca_search import search_box
 from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_store, to_csv, to_parquet
 
 DISPLAY_CAP = 100_000   # points sent to the browser at most (PCA itself uses every row)
@@ -155,6 +159,7 @@ def neighbours_view(comps: list[int], controls: dict):
     metric = c[1].selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
                             index=option_index(list(metric_names), query_param("metric"), 0), key="pca_metric")
     kn = c[2].slider("Neighbours k", 1, max(2, min(50, n - 1)), max(1, min(10, n - 1)), key="pca_k")
+    hits = search_box(ds, kn)
     nb_idx, nb_score = np.empty(0, int), np.empty(0)
     if sel is not None:
         with st.spinner(f"Searching {n:,} rows for the nearest neighbours…"):
@@ -162,7 +167,7 @@ def neighbours_view(comps: list[int], controls: dict):
 
     # what goes to the browser: a seeded sample, plus the selected point and its neighbours
     shown = sample_indices(n, DISPLAY_CAP, seed=0)
-    extra = ([int(sel)] if sel is not None else []) + nb_idx.tolist()
+    extra = ([int(sel)] if sel is not None else []) + nb_idx.tolist() + ([] if hits is None else hits.rows.tolist())
     shown = np.union1d(shown, np.asarray(extra, dtype=np.int64)) if n > DISPLAY_CAP else shown
     pos = {int(r): i for i, r in enumerate(shown)} if n > DISPLAY_CAP else None
     where = (lambda r: pos[int(r)]) if pos is not None else (lambda r: int(r))
@@ -181,7 +186,13 @@ def neighbours_view(comps: list[int], controls: dict):
     fig = kept_figure(view, fp.scatter_points, coords, **points)
     marks = fp.highlight_traces(coords, points["labels"], selected=where(sel) if sel is not None else None,
                                 neighbors=[where(r) for r in nb_idx], index=shown)
+    if hits is not None:      # the query where the PCA puts it: the same centring and axes as every row
+        star = model.transform(hits.vector[None, :].astype(np.float32))[0, comps]             # (2 or 3,)
+        marks += search_traces(Z[hits.rows][:, comps], ds.labels[hits.rows], hits.rows, star, hits.query,
+                               hits.scores)
     if dims == "2D":
+        if n > DISPLAY_CAP:     # the sample's points over a heatmap that counts every row
+            fig = shade(view, fig, Z[:, comps], _SUFFIX + "".join(map(str, comps)))
         chart(fig, key="pca_scatter", on_click=_clicked, extra=marks)
         st.caption("Click a point to select it (or pick it above).")
     else:
@@ -189,6 +200,11 @@ def neighbours_view(comps: list[int], controls: dict):
         chart(fig, key="pca_scatter3d", extra=marks, config={"scrollZoom": False})
         st.caption("Drag to rotate; the toolbar zooms (the mouse wheel scrolls the page).")
 
+    if hits is not None:
+        st.markdown(f"**Nearest rows to the query “{hits.query}”** (cosine similarity in the full {d}-dimensional "
+                    f"space, embedded with {hits.model}); ringed in green, the query is the green star.")
+        st.table(pd.DataFrame({"rank": np.arange(1, len(hits.rows) + 1), "label": ds.labels[hits.rows],
+                               "cosine": np.round(hits.scores, 4)}), hide_index=True)
     cc = st.columns([1.2, 1])
     if sel is not None:
         table = pd.DataFrame({"rank": np.arange(1, len(nb_idx) + 1), "label": ds.labels[nb_idx],
@@ -361,3 +377,4 @@ def export_section():
 
 
 export_section()
+layers_section(5)

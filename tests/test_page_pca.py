@@ -59,7 +59,7 @@ def test_example_renders_scree_and_view(at, example):
     assert [h.value for h in at.header][:4] == ["1. The picture and a point's neighbours", "2. Analogies: A − B + C",
                                                "3. Semantic axes", "4. Export the coordinates"]
     specs = chart_specs(at)
-    assert len(specs) == 4
+    assert len(specs) == 4 + 2                # + tokens through the layers: their paths and per-layer lines
     ref = PCA(30).fit(X)
     bars = arr(specs[SCREE]["data"][0]["y"])
     np.testing.assert_allclose(bars, 100 * ref.explained_variance_ratio_, rtol=1e-4)
@@ -165,7 +165,7 @@ def test_upload_good_files_through_the_uploader():
         assert_no_exception(at)
         assert not at.error, (case, [e.value for e in at.error])
         specs = chart_specs(at)
-        assert len(specs) == 3, case               # scree, view, analogy (semantic axes wait for anchors)
+        assert len(specs) == 3 + 2, case           # scree, view, analogy (semantic axes wait for anchors), layers ×2
         xy, hover = points(specs[SCATTER])
         assert len(xy) == len(x)
         Z = PCA(min(30, *x.shape)).fit(x).transform(x)
@@ -212,7 +212,7 @@ def test_every_bad_file_errors_and_page_keeps_working():
         msg = at.error[0].value
         assert name in msg and len(msg) > len(name) + 20, (case, msg)
         assert "Traceback" not in msg
-        assert len(chart_specs(at)) == 4, case       # the page still shows data (the built-in example)
+        assert len(chart_specs(at)) == 4 + 2, case   # the page still shows data (the built-in example), layers ×2
 
 
 def test_over_the_cap_only_a_sample_goes_to_the_browser():
@@ -232,7 +232,8 @@ def test_over_the_cap_only_a_sample_goes_to_the_browser():
                 assert len(arr(tr["x"])) <= 100_000 + 11
     xy, _ = points(chart_specs(at)[SCATTER])
     assert 100_000 <= len(xy) <= 100_011
-    assert chart_specs(at)[SCATTER]["data"][0]["type"] == "scattergl"
+    assert chart_specs(at)[SCATTER]["data"][0]["type"] == "heatmap"     # every row counted, under the sample
+    assert chart_specs(at)[SCATTER]["data"][1]["type"] == "scattergl"
     # but the scree is the PCA of all rows
     ref = PCA(4).fit(x)
     np.testing.assert_allclose(arr(chart_specs(at)[SCREE]["data"][0]["y"]), 100 * ref.explained_variance_ratio_,
@@ -375,7 +376,7 @@ def test_a_word_that_is_no_label_adds_nothing_and_says_so(example):
     msgs = [w.value for w in at.warning]
     assert any("No label is exactly 'sa'" in m and "sad" in m for m in msgs), msgs
     assert any("at least one anchor" in i.value for i in at.info)        # nothing built from "sa"
-    assert len(chart_specs(at)) == 3
+    assert len(chart_specs(at)) == 3 + 2          # + tokens through the layers ×2
     at.text_input(key="pca_ax1_a").set_value("happy, sa").run()          # the good word stays, the bad one is named
     ring, _ = ring_and_star(chart_specs(at)[AXES])
     assert "happy" in ring["text"] and not any(t.startswith("sa") and t != "sad" for t in ring["text"])

@@ -24,10 +24,11 @@ import streamlit as st
 from la_core import io as lio
 from la_core import neighbors as ln
 from la_core.pca import PCA
+from la_core.models import BUNDLED_NAME
 from la_core.pca_batch import BatchResult, read_coordinates
 
 __all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD",
-           "SRC_FOLDER", "Dataset", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
+           "SRC_FOLDER", "SRC_TEXTS", "Dataset", "ModelRef", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
            "fit_pca", "trust", "neighbours", "analogy_rows", "query_param", "option_index", "find_row",
            "close_labels", "point_picker", "pick_group", "VIEW_PARAMS", "data_suffix", "forget_other_data"]
 
@@ -37,6 +38,7 @@ SELECT_ALL_BELOW = 5000  # below this many rows, pickers list every label; above
 TRUST_ROWS = 1500       # rows sampled for trustworthiness
 SRC_EXAMPLE, SRC_UPLOAD, SRC_FOLDER = "Built-in example (MiniLM words & phrases)", "Upload files", "Data folder"
 SRC_TOKENS = "Token embeddings of the chosen model"     # shown with the model's name
+SRC_TEXTS = "Texts (embed with the chosen model)"
 
 
 @dataclass
@@ -49,6 +51,15 @@ class Dataset:
     meta: pd.DataFrame | None
     labels: np.ndarray       # (n,) str, hover text and picker names
     note: str = ""
+    model: "ModelRef | None" = None   # the model that made the vectors, when LA Lens has it (search by meaning)
+
+
+class ModelRef(NamedTuple):
+    """A model LA Lens can open (ui.models.open_model(root, folder)); ``name`` is its display name."""
+
+    root: str                # LA_LENS_MODELS_DIR for a folder, "" for the bundled model
+    folder: str              # folder name under root, "" for the bundled model
+    name: str
 
 
 class DataChoice(NamedTuple):
@@ -108,7 +119,8 @@ def example_dataset() -> Dataset:
     X = np.stack(df["vector"].to_numpy()).astype(np.float32)            # (n, 384)
     meta = df.drop(columns=["vector"]).reset_index(drop=True)
     return Dataset("example", "built-in example", X, meta, point_names(meta, len(X))[0],
-                   "all-MiniLM-L6-v2 sentence embeddings (384 dims, unit length) of words and short phrases")
+                   "all-MiniLM-L6-v2 sentence embeddings (384 dims, unit length) of words and short phrases",
+                   model=ModelRef("", "", BUNDLED_NAME))
 
 
 def _from_embeddings(key: str, name: str, emb: lio.Embeddings) -> Dataset:
@@ -208,16 +220,18 @@ def choose_data() -> DataChoice:
         ``dataset`` (a :class:`Dataset`) or, for a batch job's coordinates file, ``batch``; exactly one
         of them is set.
     """
-    from ui import pca_tokens   # it builds on this module's Dataset
+    from ui import pca_texts, pca_tokens   # they build on this module's Dataset
 
     data_dir = os.environ.get("LA_LENS_DATA_DIR", "").strip()
-    sources = [SRC_EXAMPLE, SRC_TOKENS, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
+    sources = [SRC_EXAMPLE, SRC_TEXTS, SRC_TOKENS, SRC_UPLOAD] + ([SRC_FOLDER] if data_dir else [])
     tokens = pca_tokens.source_label()
     source = st.radio("Data", sources, index=option_index(sources, query_param("data"), 0),
                       key="pca_source", horizontal=True, format_func=lambda s: tokens if s == SRC_TOKENS else s)
     choice = DataChoice(None, None)
     if source == SRC_TOKENS:
         choice = DataChoice(pca_tokens.choose_tokens(), None)
+    elif source == SRC_TEXTS:
+        choice = DataChoice(pca_texts.choose_texts(), None)
     elif source == SRC_UPLOAD:
         choice = _from_upload()
     elif source == SRC_FOLDER:

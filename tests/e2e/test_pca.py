@@ -261,3 +261,26 @@ def test_the_csv_export_holds_the_semantic_axes(page, server):
             "semantic axis 2: man, woman, boy… → king, queen, prince…"]
     assert list(got["label"]) == lab and all(c in got.columns for c in cols), list(got.columns)
     np.testing.assert_allclose(got[cols].to_numpy(), res.coords, atol=1e-5)
+
+
+def test_texts_then_search_rings_the_nearest(page, server):
+    """Texts source → its scatter → a query → the nearest texts ringed and the query drawn as a star."""
+    open_page(page, server, "pca", wait_charts=N_CHARTS)
+    page.get_by_text("Texts (embed with the chosen model)", exact=True).click()
+    page.wait_for_selector('textarea[aria-label="Texts, one per line"]', timeout=60_000)
+    wait_idle(page, timeout=180_000)
+    wait_charts_drawn(page, 2)
+    assert n_points(page) == 15                      # the default lines, one point each
+    box = page.get_by_role("textbox", name="Search by meaning (embedded with all-MiniLM-L6-v2)")
+    box.fill("a sleepy little cat")
+    box.press("Enter")
+    wait_idle(page)
+    page.wait_for_function("""() => { const p = document.querySelectorAll('.js-plotly-plot')[1];
+        return p && p._fullData && p._fullData.some(t => t.name === 'query'); }""", timeout=60_000)
+    names = {t["name"]: t["n"] for t in traces(page, 1)}
+    assert names["query"] == 1 and names["search results"] == 10
+    first = page.locator('[data-testid="stTable"]').first.inner_text()
+    assert "kitten" in first.lower() or "cat" in first.lower()
+    assert page.locator(EXCEPTION).count() == 0
+    tall(page)
+    screenshot(page, "pca_texts_search")
