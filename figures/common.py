@@ -37,21 +37,20 @@ def f32(a) -> np.ndarray:
 # ----------------------------------------------------------------------------- one-step figures
 # Figures redrawn on a slider press are built from plain dicts and validated once by go.Figure.
 # Adding traces one by one and calling update_layout / update_xaxes / add_annotation / make_subplots
-# parses and validates every property again on each call: the SVD spectrum took 30 ms that way
-# and 4 ms built in one step, and every press pays it before its chart is sent.
+# parses and validates every property again on each call, and every press pays it before its chart
+# is sent (figures: docs/performance.md).
 
 # Equal axes keep their ranges and shrink the plot area instead ("domain"). With Plotly's default
 # ("range") the ranges grow to fill the box, the tick labels change with them, and the axes' automargin
 # (on in the app's chart template) then moves the margins, which changes the box again: Plotly drew
-# such a chart up to three times per update, 42–52 ms against 13–17 ms for the projection chart at
-# 600–680 px wide (one column of a wide page).
+# such a chart up to three times per update (docs/performance.md).
 EQUAL_CONSTRAIN = "domain"
 
 
-# Animation frames carry their few-point coordinates (arrow tips, short segments) as lists of floats: for
-# the 146 two-point traces of the 73-frame eigenvector sweep, float32 arrays took 21 ms to build into a
-# figure and 16 ms to encode (each goes through Plotly's array checks and base64 on its own), lists 9 and
-# 2 ms, and the JSON was smaller. Longer arrays (grid lines, images) stay float32.
+# Animation frames carry their few-point coordinates (arrow tips, short segments) as lists of floats:
+# each float32 array goes through Plotly's array checks and base64 on its own, which for hundreds of
+# two-point traces costs more than the lists, and the JSON is smaller (docs/performance.md). Longer
+# arrays (grid lines, images) stay float32.
 FRAME_LIST_MAX = 16
 
 
@@ -131,7 +130,7 @@ def subplots(rows: int, cols: int, subplot_titles=None, **kw) -> tuple[dict, dic
         ``refs[(row, col)]`` is what a trace in that cell needs, e.g. ``{"xaxis": "x2", "yaxis": "y2"}``
         or ``{"scene": "scene2"}``.
 
-    make_subplots takes 10–15 ms here; a grid is built once per shape (titles are filled in after).
+    make_subplots is slow to build (docs/performance.md); a grid is built once per shape (titles are filled in after).
     """
     titles = list(subplot_titles or [])
     key = repr((rows, cols, [bool(t) for t in titles], sorted(kw.items())))
@@ -204,9 +203,8 @@ def style(fig: go.Figure, title: str | None = None, x_title: str | None = None,
     """Apply the common layout: title, labelled axes, margins, optional equal aspect (no background
     colour: the theme's chart template gives it).
 
-    Set property by property: ``update_layout``/``update_xaxes`` take about 7 ms per figure here
-    (mostly parsing their keyword paths), plain assignments 2 ms, and every figure of every
-    rerun pays it.
+    Set property by property: ``update_layout``/``update_xaxes`` spend most of their time parsing
+    their keyword paths, and every figure of every rerun would pay it (docs/performance.md).
     """
     lay = fig.layout
     lay.title = dict(text=title, x=0.01, xanchor="left") if title else None
