@@ -219,7 +219,7 @@ def test_typing_an_anchor_and_enter_adds_exactly_that_label(page, server):
 
 def test_the_wheel_scrolls_the_page_over_the_3d_chart(page, server):
     open_page(page, server, "pca", wait_charts=N_CHARTS)
-    page.get_by_text("3D", exact=True).click()
+    page.get_by_text("3D", exact=True).first.click()          # the view's radio (the layers section has its own)
     wait_idle(page)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]._fullData[0].type === 'scatter3d'",
                            timeout=30_000)
