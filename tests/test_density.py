@@ -2,7 +2,6 @@
 range alike; the torch kernel equals the NumPy one; rebinning on Plotly relayout events."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -86,15 +85,12 @@ def test_property_every_row_in_range_is_counted_once_as_numpy_counts_it(xy, bins
         assert d.n_in_view == len(xy)
 
 
-def test_a_million_rows_are_counted_quickly():
+def test_a_million_rows_are_all_counted():
+    """Every one of a million rows lands in the grid (speed is measured in bench/bench_texts.py, not here)."""
     rng = np.random.default_rng(3)
     xy = rng.normal(size=(1_000_000, 2)).astype(np.float32)
-    ld.density_2d(xy[:1000])
-    t0 = time.perf_counter()
     d = ld.density_2d(xy, bins=200)
-    took = time.perf_counter() - t0
-    assert d.n_in_view == 1_000_000
-    assert took < 3.0, f"density_2d of 1,000,000 rows took {took:.2f} s"   # a loose bound on a shared machine
+    assert d.n_in_view == 1_000_000 and int(d.counts.sum()) == 1_000_000
 
 
 def test_rebin_counts_the_zoomed_view_with_the_same_bins():
