@@ -49,7 +49,9 @@ const under = (t, paper) => { const box = t.closest('.legend, .annotation');
   const f = rgba(st.fill); return over(f, f[3] * parseFloat(st.fillOpacity || '1'), paper); };
 return { bg, charts: charts().map((c, i) => { const g = plotOf(c);
   const paper = rgba(g._fullLayout.paper_bgcolor).slice(0, 3);
-  const texts = Array.from(g.querySelectorAll('.main-svg text')).filter(t => t.textContent.trim() && visible(t))
+  // cell labels of a heatmap are skipped: Plotly gives each the colour that contrasts with its own cell
+  const texts = Array.from(g.querySelectorAll('.main-svg text'))
+    .filter(t => t.textContent.trim() && visible(t) && !t.closest('.heatmaplayer'))
     .map(t => { const st = getComputedStyle(t); const f = rgba(st.fill); const back = under(t, paper);
                 const color = over(f, f[3] * parseFloat(st.fillOpacity || '1'), back);
                 return [t.textContent.trim().slice(0, 40), color, back,
