@@ -97,8 +97,9 @@ def _tight(edges: np.ndarray) -> bool:
     """Bins only a few float32 steps wide (edges may repeat, or even step back among subnormals): rounding
     could move the arithmetic bin by more than the one step it corrects, so the bins are found by binary
     search instead, as numpy does."""
-    scale = float(np.abs(edges).max())
-    return float(np.diff(edges).min()) <= 64 * scale * 2.0 ** -23
+    scale = np.float32(min(float(np.abs(edges).max()), float(np.finfo(np.float32).max)))
+    step = float(np.spacing(scale))      # one float32 step there (also among subnormals, where it is fixed)
+    return float(np.diff(edges).min()) <= 64 * step
 
 
 def _index_numpy(v: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

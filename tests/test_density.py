@@ -179,3 +179,22 @@ def test_property_float32_data_over_tiny_ranges_equals_numpy(base, steps, bins):
     d = ld.density_2d(xy, bins=bins)
     np.testing.assert_array_equal(d.counts, np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)[0].T)
     assert d.n_in_view == len(xy)
+
+
+def test_subnormal_data_a_few_steps_apart_equals_numpy():
+    """Among subnormals a float32 step is fixed (1.4e-45), not relative: bins a few steps wide must
+    be found by search there too (a random case of this kind failed before)."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        base = np.float32(rng.choice([0.0, 1e-38, -1e-40, 1.0, -3e3]))
+        col = [base]
+        for s in rng.integers(0, 41, size=rng.integers(1, 51)):
+            v = col[-1]
+            for _ in range(s % 4):
+                v = np.nextafter(v, np.float32(np.inf))
+            col.append(v)
+        x = np.array(col, dtype=np.float32)
+        xy = np.stack([x, x[::-1]], axis=1)
+        bins = int(rng.integers(1, 61))
+        d = ld.density_2d(xy, bins=bins)
+        np.testing.assert_array_equal(d.counts, np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)[0].T)
