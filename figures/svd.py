@@ -7,7 +7,8 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, DIVERGING, arrow, f32, figure, heatmap_parts, layout, legend_below, style
+from figures.common import (COLORS, DIVERGING, arrow, colorbar_below, f32, figure, heatmap_parts, layout, legend_below,
+                            style)
 
 GREY = "gray"
 # the scrubber's slider and play button this far under the plot area: clear of the x ticks and the axis title
@@ -31,9 +32,8 @@ def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, s
     trace, lay = heatmap_parts(z, colorbar_title, title=title, signed=signed, zmin=zmin, zmax=zmax,
                                colorscale=(GREY if image and not signed else None), height=height,
                                x_title="column", y_title="row")
-    trace["colorbar"] = dict(orientation="h", y=-0.18, yanchor="top", thickness=12,
-                             title=dict(text=colorbar_title, side="top"))
     lay["margin"] = dict(l=45, r=10, t=45, b=95)
+    trace["colorbar"] = colorbar_below(lay, colorbar_title, thickness=12)
     if image:                                          # square pixels
         lay["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
         lay["xaxis"]["constrain"] = "domain"
