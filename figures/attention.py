@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, f32, figure, heatmap_parts, layout, subplots
+from figures.common import COLORS, colorbar_below, f32, figure, heatmap_parts, layout, legend_below
 
 MASKED = "#8c8c8c"  # colour of masked (−∞ / weight 0 by construction) cells: no hue, unlike any scale
 
@@ -93,11 +93,8 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
     trace, lay = heatmap_parts(z, colorbar_title, title=title, x_labels=x, y_labels=y, x_title="key j",
                                y_title="query i", signed=signed, zmin=0.0 if signed is False else None,
                                zmax=zmax, height=height)
-    # colour bar under the plot: in a quarter-width column a side bar would squeeze the heatmap
     trace.update(hovertemplate=f"query %{{y}} → key %{{x}}<br>{value_name} %{{z:.5g}}<extra></extra>",
-                 hoverongaps=False,
-                 colorbar=dict(orientation="h", thickness=10, len=1.0, y=-0.22, yanchor="top",
-                               title=dict(text=colorbar_title, side="top"), tickfont=dict(size=11)))
+                 hoverongaps=False)
     lay["margin"] = dict(l=45, r=10, t=40, b=20)
     lay["title"] = {**lay.get("title", {}), "font": dict(size=14)}
     # square cells; explicit ranges so the × markers do not pad the axes (grey must mean masked)
@@ -112,11 +109,17 @@ def step_heatmap(z, title: str, colorbar_title: str, mask=None, labels=None, sig
             data.append(_crosses([x[j] for j in jj] if not isinstance(x, np.ndarray) else f32(x[jj]),
                                  [y[i] for i in ii] if not isinstance(y, np.ndarray) else f32(y[ii]),
                                  size=6, name="masked"))
+    below = 56                                  # px under the plot for the x tick labels and the axis title
     if labels is not None:
         lay["xaxis"].update(tickangle=-60, automargin=True)
         lay["yaxis"].update(automargin=True)
         label_every_token(lay["xaxis"], x, height - 210)   # title, x labels and colour bar take the rest
         label_every_token(lay["yaxis"], y, height - 210)
+        size = lay["xaxis"].get("tickfont", {}).get("size", 12)
+        longest = max((len(str(t).rstrip("\u200b")) for t in x), default=1)
+        below += int(0.6 * size * longest * 0.87)              # a label turned by 60° reaches this far down
+    # colour bar under the plot, a fixed distance below the axis: a side bar would squeeze a narrow heatmap
+    trace["colorbar"] = colorbar_below(lay, colorbar_title, below)
     return figure(data, lay)
 
 
@@ -193,92 +196,66 @@ def entropy_vs_scale(multipliers, mean_entropy, current: float, max_nats: float,
     lay = layout("Temperature: flat ← → saturated", "scale (× 1/√d_k, log)", "mean entropy (nats)",
                  height=height)
     lay["shapes"] = [dict(type="line", x0=1.0, x1=1.0, xref="x", y0=0, y1=1, yref="y domain",
-                          line=dict(color=COLORS["resid"], dash="dot"))]          # add_vline(x=1, "top right")
-    lay["annotations"] = [dict(showarrow=False, text="default 1/√d_k", x=1.0, xanchor="left", xref="x", y=1,
-                               yanchor="top", yref="y domain")]
+                          line=dict(color=COLORS["resid"], dash="dot"))]          # add_vline(x=1)
+    # the names sit in free bands: "uniform" above its line at the left, "default" and "one-hot" just above
+    # the zero line (the curve is high at the left and at 1×, and reaches zero only at the right)
+    lay["annotations"] = [dict(showarrow=False, text="default 1/√d_k", x=0.0, xanchor="left", xref="x", y=0.0,
+                               yanchor="bottom", yref="y", font=dict(size=11))]    # on a log axis x is log10(1×)
     _hline(lay, max_nats, dict(color=COLORS["resid"], dash="dash"), uniform_label, "top left")
-    _hline(lay, 0.0, dict(color=COLORS["resid"], width=1), "one-hot (argmax)", "bottom left")
+    _hline(lay, 0.0, dict(color=COLORS["resid"], width=1), "one-hot (argmax)", "top left")
+    lay["annotations"][-1]["font"] = dict(size=11)
     lay["xaxis"]["type"] = "log"
-    lay["yaxis"]["range"] = [-0.1, max_nats * 1.15 + 1e-9]
-    return figure(data, lay)
+    lay["yaxis"]["range"] = [-0.1, max_nats * 1.25 + 1e-9]
+    lay["margin"]["b"] = 110
+    return figure(data, legend_below(lay))
 
 
-def scaling_figure(d_k, var_raw, var_scaled, max_raw, max_scaled, n_keys: int, height: int = 400) -> go.Figure:
-    """Why √d_k: variance of q·k grows like d_k; unscaled softmax rows saturate toward one-hot."""
-    d = f32(d_k)  # (n,)
-    grid, refs = subplots(1, 2, horizontal_spacing=0.1, subplot_titles=(
-        "Variance of the score q·k", f"Mean largest softmax weight over {n_keys} keys"))
-    raw_c, sc_c = COLORS["e1"], COLORS["e2"]
-
-    def line(y, name, color, group, hover, cell, **extra):
-        return dict(type="scatter", x=d, y=f32(y), mode="lines+markers", name=name,
-                    line=dict(color=color, width=3), legendgroup=group, hovertemplate=hover, **extra, **refs[cell])
-
-    data = [line(var_raw, "q·k (unscaled)", raw_c, "raw", "d_k=%{x}<br>Var=%{y:.4g}<extra>unscaled</extra>",
-                 (1, 1)),
-            line(var_scaled, "q·k / √d_k", sc_c, "scaled", "d_k=%{x}<br>Var=%{y:.4g}<extra>scaled</extra>",
-                 (1, 1)),
-            dict(type="scatter", x=d, y=d, mode="lines", name="theory: Var = d_k",
-                 line=dict(color=COLORS["resid"], dash="dot"), hoverinfo="skip", **refs[(1, 1)]),
-            line(max_raw, "softmax(q·k)", raw_c, "raw",
-                 "d_k=%{x}<br>max weight %{y:.3f}<extra>unscaled</extra>", (1, 2), showlegend=False),
-            line(max_scaled, "softmax(q·k/√d_k)", sc_c, "scaled",
-                 "d_k=%{x}<br>max weight %{y:.3f}<extra>scaled</extra>", (1, 2), showlegend=False)]
-    lay = layout(None, None, None, height=height, grid=grid)
-    _hline(lay, 1.0, dict(color=COLORS["resid"], dash="dash"), "one-hot (saturated)", "top left", "x2", "y2")
-    _hline(lay, 1.0 / n_keys, dict(color=COLORS["resid"], dash="dot"), "uniform 1/T_k", "top right", "x2", "y2")
-    for name in ("xaxis", "xaxis2"):
-        lay[name].update(type="log", title=dict(text="d_k (log)"))
-    lay["yaxis"].update(type="log", title=dict(text="variance (log)"))
-    lay["yaxis2"].update(title=dict(text="mean max weight"), range=[0, 1.1])
-    lay["margin"] = {**lay["margin"], "t": 40, "b": 100}
-    lay["legend"] = dict(orientation="h", yanchor="top", y=-0.2, xanchor="center", x=0.5)
-    return figure(data, lay)
+def _study_line(x, y, name: str, color: str, hover: str, **extra) -> dict:
+    return dict(type="scatter", x=f32(x), y=f32(y), mode="lines+markers", name=name, line=dict(color=color, width=3),
+                hovertemplate=hover, **extra)
 
 
-def mask_gallery(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, height: int = 340) -> go.Figure:
-    """Softmax weights under several masks side by side; masked cells grey with a shared 0…1 scale.
+def variance_figure(d_k, var_raw, var_scaled, height: int = 400) -> go.Figure:
+    """Why √d_k, 1: the variance of q·k grows like d_k; divided by √d_k it stays at 1."""
+    data = [_study_line(d_k, var_raw, "q·k (unscaled)", COLORS["e1"], "d_k=%{x}<br>Var=%{y:.4g}<extra>unscaled</extra>"),
+            _study_line(d_k, var_scaled, "q·k / √d_k", COLORS["e2"], "d_k=%{x}<br>Var=%{y:.4g}<extra>scaled</extra>"),
+            dict(type="scatter", x=f32(d_k), y=f32(d_k), mode="lines", name="theory: Var = d_k",
+                 line=dict(color=COLORS["resid"], dash="dot"), hoverinfo="skip")]
+    lay = layout("Variance of the score q·k", "d_k (log)", "variance (log)", height=height)
+    lay["xaxis"]["type"] = lay["yaxis"]["type"] = "log"
+    lay["margin"]["b"] = 110
+    return figure(data, legend_below(lay))
+
+
+def max_weight_figure(d_k, max_raw, max_scaled, n_keys: int, height: int = 400) -> go.Figure:
+    """Why √d_k, 2: without the scale the softmax rows saturate toward one-hot as d_k grows."""
+    data = [_study_line(d_k, max_raw, "softmax(q·k)", COLORS["e1"],
+                        "d_k=%{x}<br>max weight %{y:.3f}<extra>unscaled</extra>"),
+            _study_line(d_k, max_scaled, "softmax(q·k/√d_k)", COLORS["e2"],
+                        "d_k=%{x}<br>max weight %{y:.3f}<extra>scaled</extra>")]
+    lay = layout(f"Largest softmax weight, {n_keys} keys", "d_k (log)", "mean largest weight", height=height)
+    _hline(lay, 1.0, dict(color=COLORS["resid"], dash="dash"), "one-hot (saturated)", "bottom left")
+    _hline(lay, 1.0 / n_keys, dict(color=COLORS["resid"], dash="dot"), "uniform 1/T_k", "top right")
+    lay["xaxis"]["type"] = "log"
+    lay["yaxis"]["range"] = [0, 1.1]
+    lay["margin"]["b"] = 110
+    return figure(data, legend_below(lay))
+
+
+def mask_panels(panels: list[tuple[str, np.ndarray, np.ndarray]], labels=None, height: int = 340):
+    """Softmax weights under several masks, one heatmap each (as :func:`step_heatmap`), masked cells grey,
+    all on the same 0…max colour scale so they compare.
 
     Parameters
     ----------
     panels : list of (title, weights (T, T), mask (T, T) bool)
+
+    Yields
+    ------
+    plotly.graph_objects.Figure
+        One per panel, in order.
     """
-    n = len(panels)
-    grid, refs = subplots(1, n, horizontal_spacing=0.03, subplot_titles=[p[0] for p in panels])
     zmax = max(float(np.max(w)) for _, w, _ in panels)
-    data = []
-    for c, (title, w, mask) in enumerate(panels, start=1):
-        keep = np.asarray(mask, bool)  # (T, T)
-        T = keep.shape[0]
-        x, y = _axes_for(T, T, labels, labels)
-        z = np.where(keep, np.asarray(w, float), np.nan)  # (T, T)
-        data.append(dict(type="heatmap", z=f32(z), x=x, y=y, coloraxis="coloraxis", hoverongaps=False,
-                         hovertemplate=f"{title}<br>query %{{y}} → key %{{x}}<br>weight %{{z:.5g}}<extra></extra>",
-                         **refs[(1, c)]))
-        ii, jj = np.nonzero(~keep)
-        if ii.size:
-            data.append(_grey_cells(keep, x, y, **refs[(1, c)]))
-        if 0 < ii.size <= 1200:
-            data.append(_crosses([x[j] for j in jj] if labels is not None else f32(jj),
-                                 [y[i] for i in ii] if labels is not None else f32(ii), size=5, **refs[(1, c)]))
-    lay = layout(None, None, None, height=height, grid=grid)
-    lay["margin"] = dict(t=40, l=40, r=10, b=40)
-    lay["coloraxis"] = dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
-                            colorbar=dict(title=dict(text="weight (grey = masked)", side="right"), thickness=12))
-    T = panels[0][2].shape[0]
-    for c in range(1, n + 1):   # square cells in every panel; row labels only on the first
-        sfx = "" if c == 1 else str(c)
-        lay[f"yaxis{sfx}"].update(range=[T - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False,
-                                  constrain="domain", scaleanchor=f"x{sfx}", scaleratio=1, showticklabels=c == 1)
-        lay[f"xaxis{sfx}"].update(range=[-0.5, T - 0.5], autorange=False, showgrid=False, zeroline=False,
-                                  constrain="domain")
-        if labels is not None:
-            lay[f"xaxis{sfx}"]["tickangle"] = -60
-            label_every_token(lay[f"xaxis{sfx}"], token_labels(labels), 170)   # a quarter of the page wide
-            if c == 1:
-                label_every_token(lay["yaxis"], token_labels(labels), 170)
-        else:
-            lay[f"xaxis{sfx}"]["title"] = dict(text="key j")
-    if labels is None:
-        lay["yaxis"]["title"] = dict(text="query i")
-    return figure(data, lay)
+    for title, w, mask in panels:
+        yield step_heatmap(w, title, "weight, shared scale", mask=mask, labels=labels, signed=False, zmax=zmax,
+                           height=height, value_name="weight")

@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 from figures.attention import MASKED, label_every_token, token_labels
 from figures.common import SEQUENTIAL, f32, figure, heatmap_parts, subplots
 
-__all__ = ["block_mean", "attention_heatmap", "heads_grid", "head_label", "mask_phrase", "shapes_table",
-           "GRID_WIDTH"]
+__all__ = ["block_mean", "attention_heatmap", "heads_grid", "column_titles", "head_label", "mask_phrase",
+           "shapes_table", "GRID_WIDTH"]
 
 GRID_WIDTH = 850    # px the all-heads grid's tiles span on a 1440 px wide page (colour bar and margins left out)
 
@@ -144,7 +144,7 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
         axis = token_labels(tokens)
     gqa = kv_of is not None and len(set(np.asarray(kv_of).tolist())) < H
     short = H > 12
-    titles = [(f"{h}" if short else f"head {h}") + (f" · kv {int(kv_of[h])}" if gqa else "") for h in range(H)]
+    titles = column_titles(H, kv_of if gqa else None)
     lay, refs = subplots(L, H, horizontal_spacing=0.006, vertical_spacing=0.012 if L > 1 else 0.0,
                          column_titles=titles, row_titles=[f"layer {i}" for i in range(L)])
     data = [dict(type="heatmap", z=f32(a[li, h]), x=axis, y=axis, coloraxis="coloraxis", hoverongaps=False,
@@ -160,7 +160,7 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
                          range=[-0.5, n - 0.5], autorange=False)
         if name.startswith("y"):   # square tiles: each y axis keeps its x axis's scale
             lay[name].update(range=[n - 0.5, -0.5], scaleanchor="x" + name[5:], scaleratio=1)
-    title_px = 60 if gqa and not short else 40
+    title_px = 50 if gqa and not short else 36
     height = int(min(2600, max(260, GRID_WIDTH * L / H + title_px + 30)))
     lay.update(height=height, font=dict(size=11), margin=dict(l=20, r=60, t=title_px, b=20, pad=0), plot_bgcolor=MASKED,
                coloraxis=dict(colorscale=SEQUENTIAL, cmin=0.0, cmax=zmax,
@@ -169,6 +169,22 @@ def heads_grid(attentions, tokens, zmax: float | None = None, mask=None, kv_of=N
     for ann in lay.get("annotations", []):
         ann["font"] = {**ann.get("font", {}), "size": 9 if short else 11}
     return figure(data, lay), note
+
+
+# The grid's tiles span about this many px in the narrowest main column (900 px window, sidebar open): the
+# column titles are sized for it
+NARROW_GRID_PX = 360
+
+
+def column_titles(H: int, kv_of=None) -> list[str]:
+    """Titles of the all-heads grid's columns: "h0", "h1", … (with "kv g" under each under grouped-query
+    attention), short enough for a tile ``NARROW_GRID_PX / H`` wide. With many heads only every 2nd, 4th, …
+    head is titled (the hover names every tile)."""
+    if H <= 12:
+        return [f"h{h}" + (f"<br>kv {int(kv_of[h])}" if kv_of is not None else "") for h in range(H)]
+    width = 7 * len(str(H - 1)) + 4                      # px a number takes at the grid's small font
+    step = next(s for s in (1, 2, 4, 8, 16, 32, 64) if NARROW_GRID_PX / H * s >= width or s == 64)
+    return [f"{h}" if h % step == 0 else "" for h in range(H)]
 
 
 def head_label(h: int, kv) -> str:

@@ -290,3 +290,16 @@ def unit_circle(n: int = 200) -> np.ndarray:
     """Points of the unit circle, shape (n, 2)."""
     t = np.linspace(0.0, 2.0 * np.pi, n)
     return np.stack([np.cos(t), np.sin(t)], axis=1)
+
+
+def colorbar_below(lay: dict, title: str, gap_px: int = 56, thickness: int = 10) -> dict:
+    """A thin horizontal colour bar under the plot, its title ``gap_px`` below the plot area (clear of the x
+    tick labels and the x-axis title at any plot height: a fraction of the plot's height would run into them
+    when the plot fills its box), the bar under its title. Sets ``lay``'s bottom margin to hold it; call it
+    once the height and the other margins are final. Returns the ``colorbar`` dict for the trace."""
+    title_px, ticks_px = 20, 22                               # Plotly anchors the bar itself, not its title
+    lay["margin"] = {**lay["margin"], "b": gap_px + title_px + thickness + ticks_px + 4}
+    plot_h = max(40, lay["height"] - lay["margin"]["t"] - lay["margin"]["b"])
+    return dict(orientation="h", thickness=thickness, len=1.0, x=0.0, xanchor="left",
+                y=-(gap_px + title_px) / plot_h, yanchor="top", title=dict(text=title, side="top"),
+                tickfont=dict(size=11))

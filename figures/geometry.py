@@ -7,18 +7,18 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, arrow, f32, figure, heatmap, layout, subplots, unit_circle
+from figures.common import COLORS, arrow, f32, figure, heatmap, layout, legend_below, unit_circle
 
 NORM_COLORS = {"l1": COLORS["e1"], "l2": COLORS["x"], "linf": COLORS["e2"]}
 ANIM_BUTTONS_PX = 170   # room left of the animation slider for the play and pause buttons
 NORM_LABELS = {"l1": "L1 (|x|+|y|)", "l2": "L2 (√(x²+y²))", "linf": "L∞ (max |x|, |y|)"}
 
 
-def _legend_below(lay: dict, bottom: int = 120, y: float = -0.16) -> dict:
-    """Legend under the plot, so long titles and legends never overlap in a half-width column."""
-    lay["legend"] = dict(orientation="h", x=0.0, xanchor="left", y=y, yanchor="top")
+def _legend_below(lay: dict, bottom: int = 120) -> dict:
+    """Legend in rows under the plot, a fixed distance below the x-axis title (so long titles and legends
+    never overlap, whatever the chart's width); ``bottom``: the room left for it."""
     lay["margin"] = {**lay["margin"], "b": bottom}
-    return lay
+    return legend_below(lay)
 
 
 def _rot(v, angle: float) -> np.ndarray:
@@ -117,7 +117,7 @@ def rope_pair_animation(q, theta: float, positions, height: int = 460) -> go.Fig
 
 def rope_scores_figure(scores, height: int = 460, title: str | None = None) -> go.Figure:
     """Heatmap of q_m · k_n over query position m (rows) and key position n (columns)."""
-    fig = heatmap(scores, "q_m · k_n", title=title or "rope(q, m) · rope(k, n): constant along each diagonal m − n",
+    fig = heatmap(scores, "q_m · k_n", title=title or "rope(q, m) · rope(k, n) at every (m, n)",
                   x_title="key position n", y_title="query position m", signed=True, height=height)
     return fig
 
@@ -140,35 +140,35 @@ def rope_offset_figure(scores, height: int = 360, mark: tuple | None = None, tit
                          marker=dict(size=14, color=COLORS["highlight"], symbol="star",
                                      line=dict(width=1, color="black")),
                          hovertemplate=f"{label}<br>m − n = %{{x}}<br>q·k = %{{y:.4g}}<extra></extra>"))
-    lay = layout(title or f"All {P * P:,} scores against the offset m − n: one curve", "offset m − n",
+    lay = layout(title or f"All {P * P:,} scores against m − n: one curve", "offset m − n",
                  "q_m · k_n", height=height)
     if mark is not None:
-        lay = _legend_below(lay, bottom=110, y=-0.25)
+        lay = _legend_below(lay, bottom=130)
     return figure(data, lay)
 
 
 def rope_speeds_figure(theta, positions, height: int = 420) -> go.Figure:
-    """cos(m θ_i) for every pair i over positions m, next to the wavelength 2π/θ_i of each pair."""
+    """cos(m θ_i) for every pair i (rows, the fastest at the top) over positions m."""
     theta = np.asarray(theta, float)  # (d/2,)
     positions = np.asarray(positions, float)  # (P,)
-    grid, refs = subplots(1, 2, column_widths=[0.6, 0.4], horizontal_spacing=0.2,
-                          subplot_titles=("cos(m θ_i): fast pairs (top) spin, slow pairs barely move",
-                                          "wavelength 2π/θ_i (positions per full turn)"))
     z = np.cos(theta[:, None] * positions[None, :])  # (d/2, P)
-    data = [
-        dict(type="heatmap", z=f32(z), x=f32(positions), y=np.arange(theta.size), zmin=-1, zmax=1, zmid=0,
-             colorscale="RdBu_r", colorbar=dict(title=dict(text="cos(mθ_i)", side="right"), x=0.5, len=0.9),
-             hovertemplate="pair %{y}<br>m %{x}<br>cos %{z:.3f}<extra></extra>", **refs[(1, 1)]),
-        dict(type="scatter", x=np.arange(theta.size), y=f32(2 * np.pi / theta), mode="lines+markers",
-             name="wavelength", marker=dict(size=4, color=COLORS["e1"]), line=dict(color=COLORS["e1"]),
-             hovertemplate="pair %{x}<br>%{y:.4g} positions<extra></extra>", **refs[(1, 2)]),
-    ]
-    lay = layout(None, None, None, height=height, grid=grid)
+    data = [dict(type="heatmap", z=f32(z), x=f32(positions), y=np.arange(theta.size), zmin=-1, zmax=1, zmid=0,
+                 colorscale="RdBu_r", colorbar=dict(title=dict(text="cos(mθ_i)", side="right"), thickness=14),
+                 hovertemplate="pair %{y}<br>m %{x}<br>cos %{z:.3f}<extra></extra>")]
+    lay = layout("cos(m θ_i): each pair turning", "position m", "pair i (0 = fastest)", height=height)
+    lay["yaxis"]["autorange"] = "reversed"
+    return figure(data, lay)
+
+
+def rope_wavelength_figure(theta, height: int = 420) -> go.Figure:
+    """The wavelength 2π/θ_i of every pair: how many positions one full turn takes (log scale)."""
+    theta = np.asarray(theta, float)  # (d/2,)
+    data = [dict(type="scatter", x=np.arange(theta.size), y=f32(2 * np.pi / theta), mode="lines+markers",
+                 name="wavelength", marker=dict(size=4, color=COLORS["e1"]), line=dict(color=COLORS["e1"]),
+                 hovertemplate="pair %{x}<br>%{y:.4g} positions<extra></extra>")]
+    lay = layout("Wavelength 2π/θ_i of each pair", "pair i", "positions per full turn (log)", height=height)
     lay["showlegend"] = False
-    lay["xaxis"]["title"] = dict(text="position m")
-    lay["yaxis"].update(title=dict(text="pair index i"), autorange="reversed")
-    lay["xaxis2"]["title"] = dict(text="pair index i")
-    lay["yaxis2"].update(title=dict(text="positions (log)"), type="log")
+    lay["yaxis"]["type"] = "log"
     return figure(data, lay)
 
 
@@ -197,29 +197,32 @@ def norm_balls_figure(v, scaled: bool = True, height: int = 480) -> go.Figure:
     data.append(arrow([0, 0], v, COLORS["highlight"], f"v = ({v[0]:.2f}, {v[1]:.2f})", width=3.5))
     lim = max(lim, float(np.abs(v).max())) * 1.15
     title = "Balls through v (radius = that norm of v)" if scaled else "Unit balls (v outside ⇔ that norm > 1)"
-    lay = _legend_below(layout(title, "x", "y", height=height, equal_axes=True), bottom=110)
+    lay = _legend_below(layout(title, "x", "y", height=height, equal_axes=True), bottom=150)
     lay["xaxis"]["range"] = lay["yaxis"]["range"] = [-lim, lim]
     return figure(data, lay)
 
 
-def concentration_hist_figure(distances, cosines, d: int, height: int = 400) -> go.Figure:
-    """Histograms of pairwise distances (relative to their mean) and of cosine similarities."""
-    dist = np.asarray(distances, float)  # (pairs,)
-    cos = np.asarray(cosines, float)  # (pairs,)
-    rel = dist / dist.mean() if dist.size and dist.mean() > 0 else dist
-    grid, refs = subplots(1, 2, horizontal_spacing=0.1,
-                          subplot_titles=(f"distance / mean distance (d = {d})", f"cosine similarity (d = {d})"))
-    data = [
-        dict(type="histogram", x=f32(rel), nbinsx=60, name="distances", marker=dict(color=COLORS["e2"]),
-             hovertemplate="%{x}<br>%{y} pairs<extra></extra>", **refs[(1, 1)]),
-        dict(type="histogram", x=f32(cos), nbinsx=60, name="cosines", marker=dict(color=COLORS["e1"]),
-             hovertemplate="%{x}<br>%{y} pairs<extra></extra>", **refs[(1, 2)]),
-    ]
-    lay = layout(None, None, "number of pairs", height=height, grid=grid)
+def _histogram(x, name: str, color: str, title: str, x_title: str, x_range, height: int) -> go.Figure:
+    data = [dict(type="histogram", x=f32(x), nbinsx=60, name=name, marker=dict(color=color),
+                 hovertemplate="%{x}<br>%{y} pairs<extra></extra>")]
+    lay = layout(title, x_title, "number of pairs", height=height)
     lay.update(showlegend=False, bargap=0.02)
-    lay["xaxis"].update(title=dict(text="pairwise distance ÷ its mean"), range=[0, max(2.5, float(rel.max()) * 1.02)])
-    lay["xaxis2"].update(title=dict(text="cos(x_i, x_j)"), range=[-1, 1])
+    lay["xaxis"]["range"] = x_range
     return figure(data, lay)
+
+
+def distance_hist_figure(distances, d: int, height: int = 400) -> go.Figure:
+    """Histogram of the pairwise distances, each divided by their mean."""
+    dist = np.asarray(distances, float)  # (pairs,)
+    rel = dist / dist.mean() if dist.size and dist.mean() > 0 else dist
+    return _histogram(rel, "distances", COLORS["e2"], f"Distance ÷ mean distance, d = {d}",
+                      "pairwise distance ÷ its mean", [0, max(2.5, float(rel.max()) * 1.02)], height)
+
+
+def cosine_hist_figure(cosines, d: int, height: int = 400) -> go.Figure:
+    """Histogram of the pairwise cosine similarities."""
+    return _histogram(np.asarray(cosines, float), "cosines", COLORS["e1"], f"Cosine similarity, d = {d}",
+                      "cos(x_i, x_j)", [-1, 1], height)
 
 
 def contrast_figure(dims, contrast, cos_std, current: int | None = None, height: int = 380) -> go.Figure:
@@ -237,8 +240,8 @@ def contrast_figure(dims, contrast, cos_std, current: int | None = None, height:
         hi = float(max(np.max(contrast), np.max(cos_std)))
         data.append(_line([current, current], [lo, hi], f"current d = {current}",
                           dict(color=COLORS["highlight"], width=2, dash="dash"), hoverinfo="skip"))
-    lay = _legend_below(layout("Contrast shrinks as d grows: nearest and farthest become almost equally far",
-                               "dimension d (log)", "value (log)", height=height), bottom=120, y=-0.3)
+    lay = _legend_below(layout("Contrast shrinks as d grows",
+                               "dimension d (log)", "value (log)", height=height), bottom=150)
     lay["xaxis"]["type"] = "log"
     lay["yaxis"]["type"] = "log"
     return figure(data, lay)

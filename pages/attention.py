@@ -16,6 +16,12 @@ MASK_KINDS = ["none", "causal", "sliding window", "padding"]
 STEP_WINDOW = 128   # step-by-step heatmaps show at most this many tokens per side (a movable window)
 OVERVIEW_MAX = 128  # a real head with more tokens is drawn as block means, with an exact zoom window
 ZOOM_SIZES = [16, 32, 64, 128]
+CHART_MIN_PX = 360  # a chart beside another gets at least this wide, or they stack (900 px window: 440 px)
+
+
+def grid_of(n: int, min_px: int):
+    """``n`` cells a row on a wide page, fewer (down to one) as the main column narrows below n × min_px."""
+    return st.grid(n, min_column_width=min_px)
 
 
 def _fmt_mult(x: float) -> str:
@@ -167,39 +173,39 @@ def model_check(weights, mask, keep, mult: float, layer: int, head: int) -> None
 @st.fragment
 def step_by_step():
     st.header("1. Step by step")
-    c = st.columns([1.3, 1, 1, 1])
+    c = grid_of(4, 190)                    # four controls a row, two when narrow
     model_head = f"a {SHORT} head"
     layer = min(st.session_state.get("att_step_layer", 0), ma.n_layers - 1) if ma is not None else 0
-    source = c[0].radio("Q, K, V from", ["synthetic (random)", model_head], key="att_source", horizontal=True,
+    source = c.radio("Q, K, V from", ["synthetic (random)", model_head], key="att_source", horizontal=True,
                         disabled=ma is None, on_change=use_model_settings,
                         args=(la.describe_mask(ma.mask[layer]) if ma is not None else None,))
     from_model = source == model_head and ma is not None
     labels = None
     if from_model:
         kv = la.kv_head_of(ma.n_heads, ma.n_kv_heads)
-        layer = c[1].selectbox("Layer", range(ma.n_layers), key="att_step_layer")
-        head = c[2].selectbox("Head", range(ma.n_heads), index=0, key="att_step_head",
-                              format_func=lambda h: fam.head_label(h, kv))
+        layer = c.selectbox("Layer", range(ma.n_layers), key="att_step_layer")
+        head = c.selectbox("Head", range(ma.n_heads), index=0, key="att_step_head",
+                           format_func=lambda h: fam.head_label(h, kv))
         q, k, v = ma.q[layer, head], ma.k[layer, head], ma.v[layer, head]
         labels = ma.tokens
-        c[3].caption(f"Q, K, V of layer {layer}, head {head}: shape ({len(labels)}, {ma.d_k}) each, "
+        c.caption(f"Q, K, V of layer {layer}, head {head}: shape ({len(labels)}, {ma.d_k}) each, "
                      "taken from the model's own forward pass"
                      + (" (q and k after RoPE)." if model.rope_theta else "."))
     else:
-        T = c[1].slider("Tokens T", 2, 64, 8, key="att_T")
-        d_k = c[2].slider("Key dimension d_k", 2, 256, 64, key="att_dk")
-        seed = c[3].number_input("Seed", 0, 10_000, 0, key="att_seed")
+        T = c.slider("Tokens T", 2, 64, 8, key="att_T")
+        d_k = c.slider("Key dimension d_k", 2, 256, 64, key="att_dk")
+        seed = c.number_input("Seed", 0, 10_000, 0, key="att_seed")
         q, k, v = synthetic_qkv(T, d_k, int(seed))
     T, d_k = q.shape
     default_scale = 1.0 / np.sqrt(d_k)
 
-    c = st.columns([1.3, 1, 1, 1])
-    kind = c[0].radio("Mask", MASK_KINDS, key="att_mask", horizontal=True)
-    window = c[1].slider("Window (keys seen, itself included)", 1, max(T, 2), min(3, T), key="att_window",
+    c = grid_of(4, 190)
+    kind = c.radio("Mask", MASK_KINDS, key="att_mask", horizontal=True)
+    window = c.slider("Window (keys seen, itself included)", 1, max(T, 2), min(3, T), key="att_window",
                          disabled=kind != "sliding window")
-    n_real = c[2].slider("Real tokens (the rest is padding)", 1, max(T, 2), max(1, T - max(1, T // 4)),
+    n_real = c.slider("Real tokens (the rest is padding)", 1, max(T, 2), max(1, T - max(1, T // 4)),
                          key="att_pad", disabled=kind != "padding")
-    mult = c[3].select_slider("Scale (× 1/√d_k)", MULTIPLIERS, value=unless_set("att_scale", 1.0),
+    mult = c.select_slider("Scale (× 1/√d_k)", MULTIPLIERS, value=unless_set("att_scale", 1.0),
                               format_func=_fmt_mult, key="att_scale")
     scale = mult * default_scale
     try:
@@ -213,15 +219,15 @@ def step_by_step():
                "Grey crossed cells are masked: −∞ before the softmax, exactly 0 after it.")
     win, shown_labels = step_window(T, labels)
     shown_mask = None if mask is None else mask[win, win]
-    # four in a row while the cells stay readable; two by two (twice the size) for longer sequences and
-    # for a model's tokens, whose labels need the room
+    # four in a row while the cells stay readable, two by two on a narrower page; two a row (twice the size),
+    # or one under another, for longer sequences and for a model's tokens, whose labels need the room
     big = T > 24 or labels is not None
-    cols = [*st.columns(2), *st.columns(2)] if big else st.columns(4)
+    cells = grid_of(4, 200) if not big else grid_of(2, 380)
     figs = fa.steps_figures(steps.scores[win, win], steps.scaled[win, win], steps.masked[win, win],
                             steps.weights[win, win], scale, d_k, mask=shown_mask, labels=shown_labels,
                             height=600 if big else 340)
-    for i, (col, fig) in enumerate(zip(cols, figs)):
-        with col:
+    for i, fig in enumerate(figs):
+        with cells.cell():
             chart(fig, key=f"att_step_{i}")
 
     keep = np.ones((T, T), bool) if mask is None else mask
@@ -235,10 +241,10 @@ def step_by_step():
         uniform = (f"{most.mean():.3f} = uniform over the keys each query may see: the mean over rows of log n_i, "
                    f"n_i = the keys row i may see (log {T} = {np.log(T):.3f} would need all {T})")
         curve_label = "uniform over allowed keys"
-    c1, c2 = st.columns(2)
-    with c1:
+    entropy = grid_of(2, CHART_MIN_PX)
+    with entropy.cell():
         chart(fa.entropy_bars(ent.per_row, most, labels=labels), key="att_entropy_rows")
-    with c2:
+    with entropy.cell():
         chart(fa.entropy_vs_scale(MULTIPLIERS, curve, mult, float(most.mean()), uniform_label=curve_label),
               key="att_entropy_curve")
     st.caption(
@@ -259,11 +265,16 @@ def step_by_step():
     for name in MASK_KINDS:
         mk = build_mask(name, T, window, n_real)
         w = la.attention_steps(q, k, v, scale=scale, mask=mk).weights
-        title = name if name not in ("sliding window", "padding") else (
-            f"sliding window ({window})" if name == "sliding window" else f"padding ({n_real} real)")
+        title = {"none": "no mask", "sliding window": f"sliding window ({window})",
+                 "padding": f"padding ({n_real} real)"}.get(name, name)
         keep = np.ones((T, T), bool) if mk is None else mk
         panels.append((title, w[win, win], keep[win, win]))
-    chart(fa.mask_gallery(panels, labels=shown_labels), key="att_mask_gallery")
+    cells = grid_of(4, 200) if not big else grid_of(2, 380)
+    for i, fig in enumerate(fa.mask_panels(panels, labels=shown_labels, height=600 if big else 340)):
+        with cells.cell():
+            chart(fig, key=f"att_mask_{i}")
+    st.caption("The four panels share one colour scale, 0 to the largest weight shown, so they compare; grey "
+               "crossed cells are masked.")
 
 
 step_by_step()
@@ -279,12 +290,15 @@ def why_sqrt_dk():
         "softmax, large scores make one weight close to 1 and the others close to 0 — the row "
         "**saturates**, and the gradient through it almost vanishes. Dividing by √d_k brings the "
         "variance back to 1 whatever d_k is. Sampled here for d_k = 1 … 1024:")
-    c = st.columns(3)
-    n_keys = c[0].slider("Keys per query (T_k)", 2, 256, 16, key="att_study_keys")
-    seed = c[1].number_input("Seed", 0, 10_000, 0, key="att_study_seed")
+    c = grid_of(3, 190)
+    n_keys = c.slider("Keys per query (T_k)", 2, 256, 16, key="att_study_keys")
+    seed = c.number_input("Seed", 0, 10_000, 0, key="att_study_seed")
     s = study(n_keys, int(seed))
-    chart(fa.scaling_figure(s.d_k, s.var_raw, s.var_scaled, s.max_weight_raw, s.max_weight_scaled, s.n_keys),
-          key="att_study")
+    charts = grid_of(2, CHART_MIN_PX)
+    with charts.cell():
+        chart(fa.variance_figure(s.d_k, s.var_raw, s.var_scaled), key="att_study")
+    with charts.cell():
+        chart(fa.max_weight_figure(s.d_k, s.max_weight_raw, s.max_weight_scaled, s.n_keys), key="att_study_max")
     i = int(np.flatnonzero(s.d_k == 256)[0])
     st.caption(f"{s.n_samples} random queries against {n_keys} random keys per d_k. At d_k = 256 the "
                f"unscaled softmax gives its top key **{s.max_weight_raw[i]:.2f}** of the weight on average "
@@ -317,10 +331,10 @@ def describe_model(T: int) -> str:
 
 def zoom_window(T: int) -> tuple[int, int]:
     """The exact-value window of a long text: (first token, size)."""
-    c = st.columns([1, 3])
-    size = c[0].select_slider("Zoom size (tokens)", [s for s in ZOOM_SIZES if s < T] or [T], value=min(64, T),
+    c = grid_of(2, 200)
+    size = c.select_slider("Zoom size (tokens)", [s for s in ZOOM_SIZES if s < T] or [T], value=min(64, T),
                               key="att_zoom_size")
-    lo = c[1].slider("Zoom: first token", 0, T - size, 0, key="att_zoom_start")
+    lo = c.slider("Zoom: first token", 0, T - size, 0, key="att_zoom_start")
     return lo, size
 
 
@@ -334,11 +348,11 @@ def real_model():
     kv = la.kv_head_of(H, ma.n_kv_heads)
     st.markdown(describe_model(T))
     views = ["one head", "mean over heads", "max over heads"] + ([] if ma.causal else ["rollout up to this layer"])
-    c = st.columns([1, 1.4, 2, 1.2])
-    layer = c[0].selectbox("Layer", range(ma.n_layers), key="att_layer")
-    head = c[1].selectbox("Head", range(H), key="att_head", index=0, format_func=lambda h: fam.head_label(h, kv))
-    view = c[2].radio("Show", views, key="att_view", horizontal=True)
-    cap = c[3].select_slider("Colour range up to", ["auto", 1.0, 0.5, 0.25, 0.1], value="auto", key="att_cap",
+    c = grid_of(4, 190)
+    layer = c.selectbox("Layer", range(ma.n_layers), key="att_layer")
+    head = c.selectbox("Head", range(H), key="att_head", index=0, format_func=lambda h: fam.head_label(h, kv))
+    view = c.radio("Show", views, key="att_view", horizontal=True)
+    cap = c.select_slider("Colour range up to", ["auto", 1.0, 0.5, 0.25, 0.1], value="auto", key="att_cap",
                              help="auto: the largest weight shown. A fixed limit makes charts comparable; "
                                   "weights above it are drawn in the top colour and the hover still shows "
                                   "the exact value.")
@@ -396,10 +410,13 @@ def real_model():
     fig, note = kept_figure((model.path, text, cap), fam.heads_grid, a, ma.tokens, zmax=cap, mask=ma.mask,
                             kv_of=kv)
     chart(fig, key="att_grid")
-    gqa = (f" Column titles name the K/V head each query head reads (\"kv g\"): heads with the same g share K "
-           "and V." if ma.n_kv_heads < H else "")
-    st.caption((note or "Rows are layers, columns are heads; every tile shares the colour bar. Hover any tile for "
-                        "layer, head, tokens and weight.") + gqa + (" Grey: masked." if ma.causal else ""))
+    if H <= 12:
+        heads = " (h0, h1, …)" + (" with, under each, the K/V head it reads (\"kv g\": heads with the same g share "
+                                  "K and V)" if ma.n_kv_heads < H else "")
+    else:
+        heads = ", every few numbered" + (" (the hover also names each head's K/V head)" if ma.n_kv_heads < H else "")
+    st.caption(f"Rows are layers, columns are heads{heads}; every tile shares the colour bar. Hover any tile for "
+               "layer, head, tokens and weight." + (f" {note}" if note else "") + (" Grey: masked." if ma.causal else ""))
 
 
 real_model()

@@ -10,7 +10,7 @@ from la_core import geometry as lg
 from la_core import rope as lr
 from la_core.device import device_label
 from ui.chart import chart
-from ui.geometry_rope import model_rope_section, rope_intro, rope_section
+from ui.geometry_rope import model_rope_section, rope_intro, rope_section, side_by_side
 from ui.models import current_model, minilm
 
 DIMS = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
@@ -84,10 +84,10 @@ def norms_section() -> None:
     vy = c2.slider("v, y coordinate", -3.0, 3.0, 0.8, 0.1, key="geo_vy")
     mode = c3.radio("Balls", ["scaled through v", "unit balls"], key="geo_ball_mode", horizontal=True)
     v = np.array([vx, vy])
-    left, right = st.columns([1, 1])
-    with left:
+    cells = side_by_side()
+    with cells.cell():
         chart(fg.norm_balls_figure(v, scaled=mode == "scaled through v"), key="geo_chart_balls")
-    with right:
+    with cells.cell():
         word = st.text_input("A word or sentence for a real MiniLM embedding", "king", key="geo_word",
                              max_chars=2000)
         rows = {}
@@ -101,7 +101,7 @@ def norms_section() -> None:
         else:
             st.info("Type a word to see the norms of its embedding.")
         table = pd.DataFrame({k: {"L1": r.l1, "L2": r.l2, "L∞": r.linf} for k, r in rows.items()}).T
-        st.dataframe(table.style.format("{:.4f}"), width="stretch")
+        st.table(table.style.format("{:.4f}"))            # a static table: every column shown at any width
         st.caption(f"v = ({vx:.1f}, {vy:.1f}). MiniLM raw: the 384-d mean-pooled embedding of “{word[:40]}”; "
                    "MiniLM unit: the same after L2 normalisation (what the model returns). In 384 dimensions L1 is far larger than L2 and L∞ far smaller: the length is spread over "
                    "many small coordinates. The sentence-transformers model normalises to L2 = 1.")
@@ -137,8 +137,14 @@ def highdim_section() -> None:
     j = DIMS.index(d)
     st.markdown(f"d = **{d}**: contrast (max − min)/min of the distances = **{c.contrast[j]:.3g}**, "
                 f"cosine similarity mean {c.cos_mean[j]:+.3f}, std {c.cos_std[j]:.3f} (1/√d = {1 / np.sqrt(d):.3f}).")
-    chart(fg.concentration_hist_figure(c.distances[j], c.cosines[j], d), key="geo_chart_hist")
+    hists = side_by_side()
+    with hists.cell():
+        chart(fg.distance_hist_figure(c.distances[j], d), key="geo_chart_hist")
+    with hists.cell():
+        chart(fg.cosine_hist_figure(c.cosines[j], d), key="geo_chart_cos")
     chart(fg.contrast_figure(c.dims, c.contrast, c.cos_std, current=d), key="geo_chart_contrast")
+    st.caption("The contrast (max − min)/min of the distances and the spread of the cosines, for every d: the "
+               "nearest and the farthest point become almost equally far.")
     st.info(
         "Why it matters: when the nearest and the farthest neighbour are almost equally far, exact "
         "Euclidean nearest-neighbour search on raw vectors says little. Real embeddings are not random and keep "
@@ -191,24 +197,21 @@ def parsed(text: str, name: str) -> tuple | None:
 
 @st.fragment
 def shapes_section() -> None:
-    st.dataframe(case_table(), width="stretch", hide_index=True, key="geo_shape_table",
-                 height=(len(SHAPE_CASES) + 1) * 35 + 3,
-                 column_order=["mistake / pattern", "a", "b", "result"],
-                 column_config={"mistake / pattern": st.column_config.TextColumn(width="medium"),
-                                "result": st.column_config.TextColumn(width="large")})
-    st.caption("Load a case to read torch's whole message; hover a cell to see it in the table.")
+    # a static table wraps its cells: every case and torch's whole message stay readable at any width
+    st.table(case_table()[["mistake / pattern", "a", "b", "result"]], hide_index=True)
+    st.caption("Load a case below to try it with your own shapes and to see how to fix an error.")
     if "geo_shape_a" not in st.session_state:
         st.session_state["geo_shape_case"] = SHAPE_CASES[0][0]
         st.session_state["geo_shape_op"], st.session_state["geo_shape_a"], st.session_state["geo_shape_b"] = \
             SHAPE_CASES[0][1:]
     st.selectbox("Load a case", [c[0] for c in SHAPE_CASES], key="geo_shape_case", on_change=apply_case,
                  index=None, placeholder="your own shapes (pick a case to load one)")
-    c1, c2, c3 = st.columns([2, 2, 2])
-    a_text = c1.text_input("Shape of a", key="geo_shape_a", on_change=own_shapes,
+    c = st.grid(3, min_column_width=200)           # three in a row, or two and one on a narrow page
+    a_text = c.text_input("Shape of a", key="geo_shape_a", on_change=own_shapes,
                            help="Whole numbers separated by commas, spaces, × or x, e.g. 4, 768 or 4 × 768")
-    op = c2.selectbox("Operation", list(OP_LABELS), format_func=OP_LABELS.get, key="geo_shape_op",
+    op = c.selectbox("Operation", list(OP_LABELS), format_func=OP_LABELS.get, key="geo_shape_op",
                       on_change=own_shapes)
-    b_text = c3.text_input("Shape of b", key="geo_shape_b", on_change=own_shapes,
+    b_text = c.text_input("Shape of b", key="geo_shape_b", on_change=own_shapes,
                            help="For masked_fill, b is the boolean mask")
     a_shape, b_shape = parsed(a_text, "shape of a"), parsed(b_text, "shape of b")   # both, so both are reported
     if a_shape is None or b_shape is None:

@@ -15,16 +15,18 @@ st.markdown(
     "embeddings, and look inside a real small model (all-MiniLM-L6-v2) running on your machine."
 )
 
-cols = st.columns(3)
-for i, topic in enumerate(TOPICS):
-    with cols[i % len(cols)].container(border=True):
+# three cards a row on a wide window, fewer as it narrows: a page link is cut, not wrapped, when its card
+# is narrower than its title ("Projections & linear maps" needs about 240 px)
+cards = st.grid(3, min_column_width=260, key="home_cards")
+for topic in TOPICS:
+    with cards.cell().container(border=True, height="stretch"):
         st.page_link(topic.path, label=topic.title, icon=topic.icon)
         st.caption(topic.summary)
 
 st.divider()
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Compute device", device_label(get_device()))
-c2.metric("torch", torch.__version__)
-c3.metric("streamlit", st.__version__)
-c4.metric("plotly", plotly.__version__)
+with st.container(horizontal=True, gap="medium", key="home_versions"):     # a row that wraps: values stay whole
+    st.metric("Compute device", device_label(get_device()), width="content")
+    st.metric("torch", torch.__version__, width="content")
+    st.metric("streamlit", st.__version__, width="content")
+    st.metric("plotly", plotly.__version__, width="content")
 st.caption("Set `LA_DEVICE=cpu` (or `cuda`, `mps`) before `make run` to choose the device yourself.")

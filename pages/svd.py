@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from figures import svd as fs
+from figures.common import num
 from la_core import svd as ls
 from la_core import svd_channels as sc
 from la_core import weight_matrices as wm
@@ -17,10 +17,16 @@ from ui.chart import cached_figure, chart
 from ui.models import current_model
 from ui.svd_atlas import atlas_section, matrix_spectrum
 from ui.svd_lora import adapter_section
-from ui.svd_sources import choose_source, keep_choice, load, scrub_figure
+from ui.svd_sources import choose_source, keep_choice, load, scrub_caption, scrub_figure
 
 DISPLAY_SIDE = 384            # matrices larger than this are shown as block means
 MARKS = (0.9, 0.95, 0.99)
+CHART_MIN_PX = 360            # a chart beside another is at least this wide, or they stack (900 px: 440 wide)
+
+
+def side_by_side(n: int = 2, min_px: int = CHART_MIN_PX):
+    """``n`` cells in a row on a wide page; fewer a row, down to one, as the main column narrows."""
+    return st.grid(n, min_column_width=min_px)
 
 
 def block_view(a: np.ndarray, image: bool) -> tuple[np.ndarray, str]:
@@ -83,7 +89,8 @@ def rank_section(data: sc.FactoredChannels):
         err_show = err[0]
         ebound = hi if same else float(np.abs(err_show).max()) or 1.0
         etitle = "error A − A_r"
-    p = st.columns(3)
+    panels = side_by_side(3, 300)          # three images in a row, or two and one, or one under another
+    p = [panels.cell(), panels.cell(), panels.cell()]
     if data.colour:
         clipped = float(((rec < 0) | (rec > 255)).mean())
         with p[0]:
@@ -107,20 +114,22 @@ def rank_section(data: sc.FactoredChannels):
     with p[2]:
         chart(fs.matrix_panel(e_show, "Error A − A_r", etitle, -ebound, ebound, True, data.image), key="svd_err")
     with box:
-        cols = st.columns(6)
-        cols[0].metric("rank r", f"{r} of {K}")
-        cols[1].metric("‖A − A_r‖_F measured", f"{measured:.4g}")
-        cols[2].metric("predicted (tail)", f"{predicted:.4g}",
-                       help="Eckart–Young: ‖A − A_r‖_F = √(Σ_{i>r} σᵢ²), the tail of the spectrum.")
-        cols[3].metric("energy kept", f"{en[r - 1]:.2%}",
-                       help="Σ_{i≤r} σᵢ² / Σ σᵢ² of A itself; A_r's relative error is √(1 − this).")
-        cols[4].metric("energy kept, centred", f"{en_c[r - 1]:.2%}" if sc_[0] > 0 else "–",
-                       help="The same for A − 1μᵀ, each column's mean μ removed: the share of the variation "
-                            "around the mean that the best rank-r approximation of the centred matrix keeps.")
-        cols[5].metric("stored r(m+n+1)", f"{C * stored:,}", help=f"the full matrix stores mn = {C * full:,} numbers")
+        # a row that wraps: six values do not fit a sixth each of a narrow page
+        with st.container(horizontal=True, gap="medium"):
+            st.metric("rank r", f"{r} of {K}", width="content")
+            st.metric("‖A − A_r‖_F measured", f"{measured:.4g}", width="content")
+            st.metric("predicted (tail)", f"{predicted:.4g}", width="content",
+                      help="Eckart–Young: ‖A − A_r‖_F = √(Σ_{i>r} σᵢ²), the tail of the spectrum.")
+            st.metric("energy kept", f"{en[r - 1]:.2%}", width="content",
+                      help="Σ_{i≤r} σᵢ² / Σ σᵢ² of A itself; A_r's relative error is √(1 − this).")
+            st.metric("energy kept, centred", f"{en_c[r - 1]:.2%}" if sc_[0] > 0 else "–", width="content",
+                      help="The same for A − 1μᵀ, each column's mean μ removed: the share of the variation "
+                           "around the mean that the best rank-r approximation of the centred matrix keeps.")
+            st.metric("stored r(m+n+1)", f"{C * stored:,}", width="content",
+                      help=f"the full matrix stores mn = {C * full:,} numbers")
         ratio = f"{full / stored:.1f}× smaller" if full >= stored else f"{stored / full:.2f}× bigger"
-        cols[5].caption(f"vs mn = {C * full:,}" + (" (×3 channels)" if C == 3 else "") + f": {ratio}")
-        st.caption(f"Relative error {fs.error_text(predicted / total, floor / total) if total else '0'}; "
+        st.caption(f"Stored: {C * stored:,} numbers vs mn = {C * full:,}" + (" (×3 channels)" if C == 3 else "")
+                   + f", {ratio}. Relative error {fs.error_text(predicted / total, floor / total) if total else '0'}; "
                    f"spectral-norm error σ_(r+1) = {ls.truncation_error(s, r, kind='spectral'):.4g}. "
                    f"Rebuilt in {t_rebuild * 1e3:.1f} ms.")
         if measured <= floor and predicted <= floor:
@@ -128,11 +137,16 @@ def rank_section(data: sc.FactoredChannels):
                     f"(ε₃₂ = 1.2e-07): A_r equals A up to rounding, and the measured and predicted numbers differ "
                     "only by rounding noise.")
     st.header("2. Spectrum")
-    chart(fs.spectrum(s, r, en, marks, centred=en_c if sc_[0] > 0 else None, marks_centred=centred_marks),
-          key="svd_spec")
+    spectra = side_by_side()
+    with spectra.cell():
+        chart(fs.singular_values(s, r), key="svd_spec")
+    with spectra.cell():
+        chart(fs.energy(en, r, marks, centred=en_c if sc_[0] > 0 else None, marks_centred=centred_marks),
+              key="svd_energy")
     raw = {f: ls.rank_for_energy(s, f) for f in MARKS} if s[0] > 0 else {}
     cen = {f: ls.rank_for_energy(sc_, f) for f in MARKS} if sc_[0] > 0 else {}
-    both = " · ".join(f"{f:.0%}: rank {raw[f]} of A, {cen[f]} centred" for f in MARKS if f in raw and f in cen)
+    both = " · ".join(f"{f:.0%}: rank {raw[f]} of A" + (f", {cen[f]} centred" if f in cen else "")
+                      for f in MARKS if f in raw)
     st.caption(("For colour, σᵢ = √(σ²_R,i + σ²_G,i + σ²_B,i), so the tail still predicts the total error. "
                 if C == 3 else "") +
                ("A photo is all positive, so σ₁ mostly carries its average brightness and the energy of A starts "
@@ -176,6 +190,7 @@ def matrix_sections():
         "`A_r`. Press ▶ to play them."
     )
     chart(cached_figure(scrub_figure, *source, _model=model), key="svd_scrub")
+    st.caption(scrub_caption(*source, _model=model))
 
 
 matrix_sections()
@@ -189,17 +204,30 @@ def geometry_section():
                 "another rotation (or reflection) **U**. Follow the unit circle (the orange arc marks where "
                 "it starts) through the three steps: it ends as an ellipse whose axes are σ₁u₁ and σ₂u₂, "
                 "and v₁, v₂ are the input directions that land on them.")
-    g = st.columns(5)
-    a11 = g[0].number_input("a₁₁", -5.0, 5.0, 2.0, 0.1, key="svd_a11")
-    a12 = g[1].number_input("a₁₂", -5.0, 5.0, 1.0, 0.1, key="svd_a12")
-    a21 = g[2].number_input("a₂₁", -5.0, 5.0, 0.5, 0.1, key="svd_a21")
-    a22 = g[3].number_input("a₂₂", -5.0, 5.0, 1.2, 0.1, key="svd_a22")
-    A2 = np.array([[a11, a12], [a21, a22]])
-    geo = ls.geometry_2d(A2)
-    g[4].markdown(f"σ₁ = **{geo.S[0]:.3g}**, σ₂ = **{geo.S[1]:.3g}**  \n|det A| = σ₁σ₂ = {abs(np.linalg.det(A2)):.3g}")
-    chart(fs.geometry(geo.U, geo.S, geo.Vh, geo.stages, geo.names), key="svd_geo")
-    st.dataframe(pd.DataFrame({"U": [np.array2string(geo.U, precision=3)], "Σ": [np.array2string(np.diag(geo.S), precision=3)],
-                               "Vᵀ": [np.array2string(geo.Vh, precision=3)]}), hide_index=True)
+    # the matrix's four entries laid out as the matrix, with σ₁, σ₂ beside them (or under them when narrow)
+    with st.container(horizontal=True, gap="medium"):
+        entries = st.grid(2, min_column_width=130, width=300)
+        a11 = entries.number_input("a₁₁", -5.0, 5.0, 2.0, 0.1, key="svd_a11")
+        a12 = entries.number_input("a₁₂", -5.0, 5.0, 1.0, 0.1, key="svd_a12")
+        a21 = entries.number_input("a₂₁", -5.0, 5.0, 0.5, 0.1, key="svd_a21")
+        a22 = entries.number_input("a₂₂", -5.0, 5.0, 1.2, 0.1, key="svd_a22")
+        A2 = np.array([[a11, a12], [a21, a22]])
+        geo = ls.geometry_2d(A2)
+        st.markdown(f"σ₁ = **{geo.S[0]:.3g}**, σ₂ = **{geo.S[1]:.3g}**  \n|det A| = σ₁σ₂ = "
+                    f"{abs(np.linalg.det(A2)):.3g}", width=200)
+    # one scale for the four steps, with room past the longest arrow for its name
+    lim = float(max(1.4, 1.4 * np.abs(np.concatenate(geo.stages)).max()))
+    steps = side_by_side(4, 200)
+    for i, (pts, name) in enumerate(zip(geo.stages, geo.names), start=1):
+        with steps.cell():
+            chart(fs.geometry_stage(i, pts, geo.U, geo.S, geo.Vh, f"{i}. {name}", lim), key=f"svd_geo_{i}")
+    st.caption("Axes: the coordinates x₁, x₂ of the plane. Orange: v₁, then Vᵀv₁ = e₁, σ₁e₁ and σ₁u₁ = Av₁; "
+               "blue: the same for v₂.")
+    # the three factors as matrices, side by side while they fit
+    with st.container(horizontal=True):
+        for sym, M in (("U", geo.U), (r"\Sigma", np.diag(geo.S)), (r"V^\top", geo.Vh)):
+            st.latex(sym + r" = \begin{pmatrix} %s & %s \\ %s & %s \end{pmatrix}"
+                     % tuple(num(x, ".3f") for x in M.ravel()), width="content")
 
 
 geometry_section()
@@ -217,29 +245,34 @@ def lora_section():
     st.markdown("LoRA does not train W. It freezes W and trains an update **ΔW = B A** with B of shape m×r "
                 "and A of shape r×n, so ΔW has rank at most r and costs r(m + n) numbers instead of mn.")
     refs = wm.layer_matrices(wm.model_matrices(model))
-    g = st.columns(4)
-    m = int(g[0].number_input("m (rows of W)", 1, 65536, model.d_model, key="svd_lora_m"))
-    n = int(g[1].number_input("n (columns of W)", 1, 65536, model.d_model, key="svd_lora_n"))
-    layers = sorted({r.layer for r in refs})
-    keep_choice("svd_lora_layer", layers)
-    layer = g[2].selectbox(f"{model.name} layer for the error curve", layers, key="svd_lora_layer")
-    in_layer = [r for r in refs if r.layer == layer]
-    labels = [r.label() for r in in_layer]
-    keep_choice("svd_lora_mat", labels)
-    ref = in_layer[labels.index(g[3].selectbox("Matrix", labels, key="svd_lora_mat"))]
+    # sized to their values and wrapping: a matrix's name ("MLP down (MLP out, 384×1536)") needs about 260 px
+    with st.container(horizontal=True):
+        m = int(st.number_input("m (rows of W)", 1, 65536, model.d_model, key="svd_lora_m", width=150))
+        n = int(st.number_input("n (columns of W)", 1, 65536, model.d_model, key="svd_lora_n", width=150))
+        layers = sorted({r.layer for r in refs})
+        keep_choice("svd_lora_layer", layers)
+        layer = st.selectbox(f"Layer of {model.name} (error curve)", layers, key="svd_lora_layer", width=240)
+        in_layer = [r for r in refs if r.layer == layer]
+        labels = [r.label() for r in in_layer]
+        keep_choice("svd_lora_mat", labels)
+        ref = in_layer[labels.index(st.selectbox("Matrix", labels, key="svd_lora_mat", width=300))]
     r = st.slider("LoRA rank r", 1, 256, 8, key="svd_lora_r")
     full, low = ls.lora_params(m, n, r)
     s = matrix_spectrum(model.path, ref, model)
     rel = ls.truncation_error(s, np.arange(1, s.shape[0] + 1), kind="relative")
     rr = min(r, s.shape[0])
-    cols = st.columns(4)
-    cols[0].metric("full ΔW: m·n", f"{full:,}")
-    cols[1].metric("LoRA: r(m+n)", f"{low:,}")
-    cols[2].metric("fraction trained", f"{low / full:.3%}")
-    cols[3].metric(f"best rank-{rr} error of W (rel.)", f"{rel[rr - 1]:.1%}")
-    chart(fs.lora(np.arange(1, rel.shape[0] + 1), rel, r, m, n, f"{model.name} layer {layer} {ref.kind}"),
-          key="svd_lora")
-    st.caption("The right chart is how well the best rank-r matrix can replace the trained weight W itself "
+    with st.container(horizontal=True, gap="medium"):
+        st.metric("full ΔW: m·n", f"{full:,}", width="content")
+        st.metric("LoRA: r(m+n)", f"{low:,}", width="content")
+        st.metric("fraction trained", f"{low / full:.3%}", width="content")
+        st.metric(f"best rank-{rr} error of W (rel.)", f"{rel[rr - 1]:.1%}", width="content")
+    counts = side_by_side()
+    with counts.cell():
+        chart(fs.lora_counts(m, n, r), key="svd_lora")
+    with counts.cell():
+        chart(fs.lora_error(np.arange(1, rel.shape[0] + 1), rel, r, f"{ref.kind}, layer {layer}"), key="svd_lora_err")
+    st.caption(f"The error curve is how well the best rank-r matrix can replace the trained weight W itself, "
+               f"{model.name}'s layer {layer} {ref.kind} "
                "(Eckart–Young, from its spectrum). Trained weights are far from low rank; LoRA's bet is that "
                "the *change* a fine-tune needs is, which is why a small r usually suffices for ΔW; section 7 "
                "measures it on a real adapter.")

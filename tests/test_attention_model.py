@@ -68,3 +68,24 @@ def test_bad_text(m):
         m.attention("   ", truncate=True)
     with pytest.raises(ValueError, match="non-empty string"):
         m.attention(None, truncate=True)
+
+
+@pytest.mark.parametrize("H", [4, 12, 16, 32, 64])
+def test_grid_column_titles_fit_a_narrow_page(H):
+    """Column titles of the all-heads grid: "h0"… up to 12 heads; beyond, numbers on every k-th column, k the
+    smallest power of two that leaves each number its width in a grid 360 px wide (a 900 px window with the
+    sidebar open): "head 0" … "head 11" ran into each other there."""
+    from figures.attention_model import NARROW_GRID_PX, column_titles
+
+    titles = column_titles(H)
+    assert len(titles) == H
+    if H <= 12:
+        assert titles == [f"h{h}" for h in range(H)]
+        assert column_titles(H, [h // 2 for h in range(H)])[3] == "h3<br>kv 1"
+        return
+    shown = [h for h, t in enumerate(titles) if t]
+    assert [titles[h] for h in shown] == [str(h) for h in shown] and shown[0] == 0
+    step = shown[1] - shown[0]
+    assert shown == list(range(0, H, step))
+    assert NARROW_GRID_PX / H * step >= 7 * len(str(H - 1))                # room for each number
+    assert step == 1 or NARROW_GRID_PX / H * (step // 2) < 7 * len(str(H - 1)) + 4   # and no sparser than needed

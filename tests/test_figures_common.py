@@ -127,3 +127,17 @@ def test_frames_send_few_point_arrays_as_lists_and_keep_long_ones_float32():
     assert x == [0.0, 0.1234568, None]                                        # 7 significant digits, NaN → gap
     assert y["dtype"] == "f4" and np.array_equal(arr(y), line)
     assert spec["data"][0]["x"]["dtype"] == "f4"                              # the base traces are untouched
+
+
+@pytest.mark.parametrize("height, gap", [(340, 56), (600, 90), (470, 56)])
+def test_colorbar_below_sits_a_fixed_distance_under_the_plot(height, gap):
+    """The bar's title starts ``gap`` px under the plot area whatever the chart's height (a fraction of the
+    plot's height ran into the x-axis title once the plot filled its box), and the bottom margin holds it."""
+    from figures.common import colorbar_below, layout
+
+    lay = layout("t", "key j", "query i", height=height)
+    bar = colorbar_below(lay, "weight", gap)
+    plot_h = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    assert bar["yanchor"] == "top" and bar["orientation"] == "h" and bar["title"]["text"] == "weight"
+    assert -bar["y"] * plot_h == pytest.approx(gap + 20)                     # the bar under its 20 px title
+    assert lay["margin"]["b"] >= gap + 20 + bar["thickness"] + 20            # and its tick labels under it

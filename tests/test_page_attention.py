@@ -7,7 +7,7 @@ from la_core import attention as la
 from la_core import models
 from tests.apptest_utils import arr, assert_no_exception, chart_json, chart_specs, charts, open_page
 
-STEP_SOFTMAX, STEP_MASKED, ENTROPY_CURVE, STUDY, REAL, GRID = 3, 2, 5, 7, 8, 9
+STEP_SOFTMAX, STEP_MASKED, ENTROPY_CURVE, MASKS, STUDY, STUDY_MAX, REAL, GRID = 3, 2, 5, 6, 10, 11, 12, 13
 
 
 
@@ -28,7 +28,7 @@ def test_renders_every_section(at):
     assert heads[:5] == ["1. Step by step", "2. Masks", "3. Why divide by √d_k?",
                          "4. A real model: all-MiniLM-L6-v2", "5. Multi-head attention: the shapes"]
     specs = chart_specs(at)
-    assert len(specs) == 10
+    assert len(specs) == 14
     for i in range(4):   # four heatmaps, each with its own titled colour bar
         assert specs[i]["data"][0]["colorbar"]["title"]["text"]
     assert specs[0]["data"][0]["zmid"] == 0 and specs[1]["data"][0]["zmid"] == 0
@@ -114,7 +114,9 @@ def test_why_sqrt_dk(at):
     assert d[0] == 1 and d[-1] == 1024
     np.testing.assert_allclose(raw / d, 1.0, rtol=0.2)
     np.testing.assert_allclose(scaled, 1.0, rtol=0.2)
-    assert arr(s[3]["y"])[-1] > 0.9 > arr(s[4]["y"])[-1]                   # unscaled saturates
+    m = chart_specs(at)[STUDY_MAX]["data"]
+    np.testing.assert_array_equal(arr(m[0]["x"]), d)
+    assert arr(m[0]["y"])[-1] > 0.9 > arr(m[1]["y"])[-1]                   # unscaled saturates
 
 
 def test_bad_and_long_text(at):
@@ -170,7 +172,7 @@ def test_long_text_steps_show_a_window_of_exact_values():
         np.testing.assert_allclose(np.nan_to_num(w), full.weights[lo:lo + 128, lo:lo + 128], atol=1e-5)
         assert trace(at, STEP_SOFTMAX)["x"][0].startswith(f"{lo}:")
         assert f"{lo}–{lo + 127} of 512" in " ".join(c.value for c in at.caption)
-        step_bytes = sum(len(chart_json(charts(at)[i])) for i in (0, 1, 2, 3, 4, 6))
+        step_bytes = sum(len(chart_json(charts(at)[i])) for i in (0, 1, 2, 3, 4, MASKS, MASKS + 1, MASKS + 2, MASKS + 3))
         assert step_bytes < 4_000_000, step_bytes
     # the real-model view: all 512 tokens as 4×4 block means, and a zoom window of exact weights that moves
     np.testing.assert_allclose(arr(specs[REAL]["data"][0]["z"]).shape, (128, 128))

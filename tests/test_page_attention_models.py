@@ -16,7 +16,7 @@ from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 from tests.model_fixtures import N_HEADS, N_KV, N_LAYERS, tiny_models  # noqa: F401
 from tests.test_ui_models import models_dir  # noqa: F401  (tiny-llama and tiny-gpt2 in LA_LENS_MODELS_DIR)
 
-STEP_SOFTMAX, ENTROPY_ROWS, ENTROPY_CURVE, REAL, GRID = 3, 4, 5, 8, 9
+STEP_SOFTMAX, ENTROPY_ROWS, ENTROPY_CURVE, MASKS, REAL, GRID = 3, 4, 5, 6, 12, 13
 MASKED_GREY = "#8c8c8c"
 
 
@@ -115,7 +115,8 @@ def test_every_token_is_labelled_on_the_step_heatmaps():
             assert lay[ax]["tickmode"] == "array"
             assert [t.replace("\u200b", "") for t in lay[ax]["ticktext"]] == ma.tokens
             assert lay[ax]["tickvals"] == spec(at, i)["data"][0][ax[0]]
-    assert len(spec(at, 6)["layout"]["xaxis"]["tickvals"]) == 16   # the mask gallery too
+    for i in range(MASKS, MASKS + 4):                             # the four mask panels too
+        assert len(spec(at, i)["layout"]["xaxis"]["tickvals"]) == 16
     assert len(spec(at, ENTROPY_ROWS)["layout"]["xaxis"]["tickvals"]) == 16
 
 
@@ -171,13 +172,13 @@ def test_decoder_real_model_section(models_dir, folder):  # noqa: F811
         group = N_HEADS // N_KV
         assert heads == [f"{h} · K/V head {h // group} (heads {h // group * group}–{h // group * group + group - 1})"
                          for h in range(N_HEADS)]
-        assert titles[:N_HEADS] == [f"head {h} · kv {h // group}" for h in range(N_HEADS)]
+        assert titles[:N_HEADS] == [f"h{h}<br>kv {h // group}" for h in range(N_HEADS)]
         assert "Grouped-query attention" in texts(at.markdown) and "RoPE" in texts(at.markdown)
         np.testing.assert_array_equal(ma.k[0, 0], ma.k[0, 1])    # the labels say what the model does
         assert f"({N_KV}, {T}, 16) → ({N_HEADS}, {T}, 16)" in at.table[0].value.iloc[:, -1].tolist()
     else:
         assert heads == [str(h) for h in range(N_HEADS)]
-        assert titles[:N_HEADS] == [f"head {h}" for h in range(N_HEADS)]
+        assert titles[:N_HEADS] == [f"h{h}" for h in range(N_HEADS)]
 
 
 def test_tiny_llama_long_text_is_cut_with_a_message_and_block_averaged(models_dir):  # noqa: F811

@@ -8,7 +8,7 @@ import pytest
 from tests.apptest_utils import arr, assert_no_exception, chart_json, chart_specs, charts, open_page
 
 PAGE = "pages/geometry.py"
-PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
+PAIR, ANIM, SCORES, OFFSET, SPEEDS, WAVELENGTH, BALLS, HIST, COS, CONTRAST = range(10)
 
 
 
@@ -25,7 +25,7 @@ def at():
 
 def test_page_renders_all_sections(at):
     assert at.title[0].value == "Geometry"
-    assert len(chart_specs(at)) == 8
+    assert len(chart_specs(at)) == 10
     # the bundled MiniLM is a BERT: the page says it has no RoPE and shows no model section
     assert any("has **no RoPE**" in i.value and "learn" in i.value for i in at.info)
     assert [h.value for h in at.header] == ["1. RoPE: position as a rotation", "2. Norms: three ways to measure length",
@@ -113,7 +113,7 @@ def test_base_slider_stretches_wavelengths(at):
             at.select_slider(key="geo_rope_base").set_value(base).run()
             assert_no_exception(at)
             spec = chart_specs(at)[SPEEDS]
-            wl = arr(spec["data"][1]["y"])
+            wl = arr(chart_specs(at)[WAVELENGTH]["data"][0]["y"])
             i = np.arange(d // 2)
             np.testing.assert_allclose(wl, 2 * np.pi * base ** (2 * i / d), rtol=1e-5)
             heat = arr(spec["data"][0]["z"])
@@ -131,7 +131,7 @@ def test_vector_sliders_move_the_norm_balls(at):
     assert arr(l1["x"]).max() == pytest.approx(5.0, abs=1e-5)
     assert arr(trace(spec, "L∞")["y"]).max() == pytest.approx(3.0, abs=1e-5)
     assert arr(trace(spec, "L2")["x"]).max() == pytest.approx(np.sqrt(13), rel=1e-5)
-    table = at.dataframe[0].value   # the norms table (the matrix editor and shape table follow)
+    table = at.table[0].value       # the norms table (the shape table follows)
     row = table.iloc[0]
     assert (row["L1"], row["L∞"]) == pytest.approx((5.0, 3.0))
     assert row["L2"] == pytest.approx(np.sqrt(13))
@@ -147,8 +147,8 @@ def test_dimension_slider_concentrates_cosines(at):
     for d in (2, 64, 4096):
         at.select_slider(key="geo_dim").set_value(d).run()
         assert_no_exception(at)
-        spec = chart_specs(at)[HIST]
-        cos = arr(spec["data"][1]["x"])
+        cos = arr(chart_specs(at)[COS]["data"][0]["x"])
+        assert arr(chart_specs(at)[HIST]["data"][0]["x"]).size == cos.size    # the distances of the same pairs
         assert cos.size == 200 * 199 // 2
         spreads[d] = cos.std()
         marker = trace(chart_specs(at)[CONTRAST], "current d")

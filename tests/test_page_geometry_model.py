@@ -11,7 +11,7 @@ from tests.apptest_utils import arr, assert_no_exception, chart_specs, open_page
 from tests.model_fixtures import models_dir, tiny_models  # noqa: F401
 
 PAGE = "pages/geometry.py"
-PAIR, ANIM, SCORES, OFFSET, SPEEDS, MODEL_PAIR, MODEL_OFFSET = range(7)
+PAIR, ANIM, SCORES, OFFSET, SPEEDS, WAVELENGTH, MODEL_PAIR, MODEL_OFFSET = range(8)
 THETA, D_HEAD = 500_000, 16          # the tiny Llama of tests/model_fixtures.py
 TEXT = "The cat sat on the mat because it was warm."
 
@@ -32,9 +32,9 @@ def test_llama_sets_the_demo_to_its_theta_and_head_size(models_dir):  # noqa: F8
     assert at.select_slider(key="geo_rope_base").value == THETA
     assert at.slider(key="geo_rope_pair").value == D_HEAD // 8
     assert any("θ = 500,000" in md.value and "d_head = 16" in md.value for md in at.markdown)
-    wl = arr(chart_specs(at)[SPEEDS]["data"][1]["y"])
+    wl = arr(chart_specs(at)[WAVELENGTH]["data"][0]["y"])
     np.testing.assert_allclose(wl, 2 * np.pi * THETA ** (2 * np.arange(D_HEAD // 2) / D_HEAD), rtol=1e-5)
-    assert len(chart_specs(at)) == 8 + 2                 # the model section adds two charts
+    assert len(chart_specs(at)) == 10 + 2                # the model section adds two charts
 
 
 def test_model_section_rotates_the_models_own_q(models_dir):  # noqa: F811
@@ -96,7 +96,7 @@ def test_gpt2_has_no_rope_and_says_so(models_dir):  # noqa: F811
     assert_no_exception(at)
     info = " ".join(i.value for i in at.info)
     assert "tiny-gpt2" in info and "no RoPE" in info and "position embedding" in info
-    assert len(chart_specs(at)) == 8                      # no model section
+    assert len(chart_specs(at)) == 10                     # no model section
     assert at.selectbox(key="geo_rope_d").value == 64
     assert at.select_slider(key="geo_rope_base").value == 10_000
     # choosing the Llama in the sidebar moves the controls to its values

@@ -20,13 +20,14 @@ from la_core.models import FAMILIES, Model
 from ui.chart import cached_figure, chart
 
 __all__ = ["BASES", "N_POS", "MODEL_MAX_TOKENS", "rope_intro", "rope_section", "model_rope_section", "model_qk",
-           "slow_pair"]
+           "slow_pair", "side_by_side"]
 
 BASES = [100, 500, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000, 1_000_000]
 HEAD_DIMS = [64, 128, 384]
 N_POS = 64
 MODEL_MAX_TOKENS = 256    # positions of the model section's score matrix (P × P)
 MODEL_TEXT = "The cat sat on the mat because it was warm."
+CHART_MIN_PX = 360        # narrowest a chart beside another gets before the two stack: its title fits
 
 
 def slow_pair(d: int) -> int:
@@ -73,6 +74,12 @@ def rope_intro(model: Model, rope: lr.ModelRope | None) -> None:
                 "below start at its values.")
 
 
+def side_by_side():
+    """Two charts beside each other on a wide window, one under the other when the main column is narrower
+    than two readable charts (at 900 px with the sidebar open it is about 440 px)."""
+    return st.grid(2, min_column_width=CHART_MIN_PX)
+
+
 def _on_d_change() -> None:
     st.session_state["geo_rope_pair"] = slow_pair(st.session_state["geo_rope_d"])
 
@@ -99,7 +106,7 @@ def _diagonal_spread(S: np.ndarray) -> float:
 @st.fragment
 def rope_section(model_d: int | None) -> None:
     """The synthetic demo; ``model_d`` (the model's d_head, None without RoPE) joins the d options."""
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns(2)        # a selectbox and a slider: both still fit half of a 440 px main column
     dims = sorted({*HEAD_DIMS, *([model_d] if model_d else [])})
     d = c1.selectbox("Head dimension d", dims, key="geo_rope_d", on_change=_on_d_change,
                      help="64 and 128 are common head sizes; 384 is MiniLM's whole embedding width"
@@ -120,10 +127,10 @@ def rope_section(model_d: int | None) -> None:
                f"{wl:,.1f} positions. Pair 0 turns by 1 rad per position for every base (θ₀ = base⁰ = 1): the "
                "base only slows the later pairs. Move m and n together: the angle between the arrows, and "
                "q·k, stay the same.")
-    left, right = st.columns(2)
-    with left:
+    pair_charts = side_by_side()
+    with pair_charts.cell():
         chart(fg.rope_pair_figure(q2, k2, m, n, float(theta[pair])), key="geo_chart_pair")
-    with right:
+    with pair_charts.cell():
         chart(cached_figure(fg.rope_pair_animation, q2, float(theta[pair]), np.arange(N_POS)),
               key="geo_chart_anim")   # m and n are not inputs
     S = scores(d, float(base))
@@ -131,18 +138,26 @@ def rope_section(model_d: int | None) -> None:
         f"**All d = {d} dimensions**: a random q and a similar k, rotated at every position 0 … {N_POS - 1}. "
         f"Along each diagonal (fixed m − n) the score varies by at most {_diagonal_spread(S):.1e} (rounding)."
     )
-    left, right = st.columns(2)
-    with left:
+    score_charts = side_by_side()
+    with score_charts.cell():
         chart(fg.rope_scores_figure(S), key="geo_chart_scores")
-    with right:
+    with score_charts.cell():
         chart(fg.rope_offset_figure(S), key="geo_chart_offset")
+    st.caption("Left: the score of q at position m with k at position n; along each diagonal (fixed m − n) it "
+               "does not change. Right: the same scores plotted against m − n fall on one curve.")
     st.markdown(
         f"**Rotation speeds.** With base {base:,} the fastest pair turns once every {2 * np.pi:.2f} positions and "
         f"the slowest once every {2 * np.pi / theta[-1]:,.0f}. Fast pairs tell neighbouring tokens apart; slow "
         "pairs change little over a long text, so they can carry meaning that survives distance. A larger base "
         "stretches the slow wavelengths further (long-context models raise it)."
     )
-    chart(fg.rope_speeds_figure(theta, np.arange(N_POS)), key="geo_chart_speeds")
+    speed_charts = side_by_side()
+    with speed_charts.cell():
+        chart(fg.rope_speeds_figure(theta, np.arange(N_POS)), key="geo_chart_speeds")
+    with speed_charts.cell():
+        chart(fg.rope_wavelength_figure(theta), key="geo_chart_wavelength")
+    st.caption("Left: cos(m θ_i) for every pair i over positions m: the fast pairs at the top spin, the slow ones "
+               "at the bottom barely move. Right: how many positions one full turn of pair i takes.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,12 +216,12 @@ def model_rope_section(model: Model, rope: lr.ModelRope) -> None:
     _set_if_missing_or_out("geo_mr_m", range(T), T - 1)
     _set_if_missing_or_out("geo_mr_n", range(T), max(0, T - 4))
     _set_if_missing_or_out("geo_mr_pair", range(d // 2), slow_pair(d))
-    c = st.columns(5)
-    layer = c[0].selectbox("Layer", range(model.n_layers), key="geo_mr_layer")
-    head = c[1].selectbox("Head", range(model.n_heads), key="geo_mr_head")
-    m = c[2].selectbox("Query token (position m)", range(T), key="geo_mr_m", format_func=_token_label(qk.tokens))
-    n = c[3].selectbox("Key token (position n)", range(T), key="geo_mr_n", format_func=_token_label(qk.tokens))
-    pair = c[4].slider("Pair i", 0, d // 2 - 1, key="geo_mr_pair")
+    c = st.grid(5, min_column_width=180)       # five in a row on a wide window, two or three when narrow
+    layer = c.selectbox("Layer", range(model.n_layers), key="geo_mr_layer")
+    head = c.selectbox("Head", range(model.n_heads), key="geo_mr_head")
+    m = c.selectbox("Query token (position m)", range(T), key="geo_mr_m", format_func=_token_label(qk.tokens))
+    n = c.selectbox("Key token (position n)", range(T), key="geo_mr_n", format_func=_token_label(qk.tokens))
+    pair = c.slider("Pair i", 0, d // 2 - 1, key="geo_mr_pair")
     q_post = qk.q[layer, head, m].astype(np.float64)                 # (d,)
     k_post = qk.k[layer, head, n].astype(np.float64)                 # (d,)
     q_pre = lr.model_rope_unrotate(q_post, m, rope)                  # (d,)
@@ -228,11 +243,11 @@ def model_rope_section(model: Model, rope: lr.ModelRope) -> None:
                "the model's own q in this pair." + ("" if rope.scaling == 1 else
                                   f" This model's RoPE also multiplies q and k by {rope.scaling:.4g}; the arrows "
                                   "leave that factor out, the scores include it."))
-    left, right = st.columns(2)
-    with left:
+    model_charts = side_by_side()
+    with model_charts.cell():
         chart(fg.rope_pair_figure(q_pre[[i, j]], k_pre[[i, j]], m, n, th, axes=(f"dimension {i}", f"dimension {j}")),
               key="geo_chart_model_pair")
-    with right:
+    with model_charts.cell():
         chart(fg.rope_offset_figure(S, mark=(m - n, score, "the model's q·k at (m, n)"),
-                                    title="q_pre·k_pre placed at every pair of positions, against m − n"),
+                                    title="q_pre·k_pre at every (m, n), against m − n"),
               key="geo_chart_model_offset")

@@ -84,11 +84,11 @@ def atlas_section(number: int) -> None:
     frac = st.select_slider("Energy kept", [0.5, 0.75, 0.8, 0.9, 0.95, 0.99], value=0.9, key="svd_atlas_frac",
                             format_func=lambda f: f"{f:.0%}")
     grid = atlas_grid(spectra, model.n_layers, kinds, frac)
-    c = st.columns(2)
-    with c[0]:
+    c = st.grid(2, min_column_width=360)              # side by side, or one under the other when narrow
+    with c.cell():
         chart(layer_kind_heatmap(grid.effective_rank, kinds, "Effective rank", "effective rank", of=grid.full_rank,
                                  fmt=".0f"), key="svd_atlas_eff")
-    with c[1]:
+    with c.cell():
         chart(layer_kind_heatmap(grid.rank_energy, kinds, f"Rank for {frac:.0%} of the energy",
                                  f"rank for {frac:.0%}", of=grid.full_rank), key="svd_atlas_rank")
     shapes = sorted({f"{r.kind} {r.shape[0]}×{r.shape[1]}" for r in refs}, key=lambda t: KIND_ORDER.index(

@@ -160,25 +160,30 @@ def _module_view(key, adapter, df: pd.DataFrame, example: bool) -> None:
     base_s = weight_svdvals(model.path, match[module][0], model)[: 2 * r] if model is not None else None
     layer = adapter.layer_of(module)
     short = f"{adapter.kind_of(module)}, layer {layer}" if layer is not None else module
-    chart(fl.delta_spectrum(s, r, ls.energy(s), marks, short, base_s), key="svd_ad_spec")
+    cells = st.grid(2, min_column_width=360)          # side by side, or one under the other when narrow
+    with cells.cell():
+        chart(fl.delta_spectrum(s, r, short, base_s), key="svd_ad_spec")
+    with cells.cell():
+        chart(fl.delta_energy(ls.energy(s), r, marks), key="svd_ad_energy")
     st.caption(f"ΔW = {adapter.scale_of(module):g} · B A has rank ≤ r = {r}; the update uses "
-               f"{marks[0.9]} direction(s) for 90 % of ‖ΔW‖²_F = {float((s ** 2).sum()):.4g}."
+               f"{marks[0.9]} direction(s) for 90 % of ‖ΔW‖²_F = {float((s ** 2).sum()):.4g} and {marks[0.99]} for "
+               "99 % (diamonds)."
                + (" The dotted line is the base weight W's leading σᵢ, for scale." if base_s is not None else ""))
     if model is None:
         st.info(match)
         return
     w = lb.base_weight(model, match, module)
     k_max = int(min(s.shape[0], min(w.shape)))
-    c = st.columns([1, 3])
-    c[0].metric("‖ΔW‖_F / ‖W‖_F", f"{adapter.relative_update(module, w):.2%}",
-                help=f"W: {match[module][0]} of {model.name}")
-    k = c[0].slider("k leading directions", 1, k_max, min(marks[0.99], k_max), key="svd_ad_k",
-                    help="u₁…u_k of ΔW and of W; the default keeps 99 % of ‖ΔW‖²_F.") if k_max > 1 else 1
+    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):   # wraps when narrow
+        st.metric("‖ΔW‖_F / ‖W‖_F", f"{adapter.relative_update(module, w):.2%}", width="content",
+                  help=f"W: {match[module][0]} of {model.name}")
+        k = st.slider("k leading directions", 1, k_max, min(marks[0.99], k_max), key="svd_ad_k", width=300,
+                      help="u₁…u_k of ΔW and of W; the default keeps 99 % of ‖ΔW‖²_F.") if k_max > 1 else 1
     theta = _angles(key, module, model.path, k, adapter, model, match)
-    with c[1]:
-        chart(fl.angles(theta, short), key="svd_ad_angles")
-    c[0].caption(f"Base: {model.name} ({match[module][0]}). Small angles: ΔW writes into the output directions W "
-                 "already uses most; near 90°: it opens new ones.")
+    chart(fl.angles(theta, short), key="svd_ad_angles")
+    st.caption(f"The angles between the top-{k} output directions (left singular vectors) of ΔW and of the base "
+               f"weight W, {model.name}'s {match[module][0]}. Small angles: ΔW writes into the output directions W "
+               "already uses most; near 90°: it opens new ones.")
 
 
 @st.fragment
@@ -202,7 +207,9 @@ def adapter_section(number: int) -> None:
     _module_view(key, adapter, df, key[0] == "example")
     st.subheader("Every module")
     table = _table(df)
+    # many columns: on a narrow page the table scrolls sideways, the module's name pinned at the left
     st.dataframe(table, hide_index=True, key="svd_ad_table", column_config={
+        "module": st.column_config.TextColumn("module", pinned=True),
         "rank_used": st.column_config.NumberColumn("rank_used", format="percent", help="rank_90 / r"),
         "norm_fro": st.column_config.NumberColumn("‖ΔW‖_F", format="%.4g"),
         "effective_rank": st.column_config.NumberColumn("effective rank", format="%.2f")})

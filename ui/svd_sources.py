@@ -20,7 +20,8 @@ from la_core import weight_matrices as wm
 from la_core.spectra import rounding_floor
 from ui.models import current_model
 
-__all__ = ["Source", "SOURCES", "DEFAULT", "choose_source", "load", "factored", "scrub_figure", "keep_choice"]
+__all__ = ["Source", "SOURCES", "DEFAULT", "choose_source", "load", "factored", "scrub_figure", "scrub_caption",
+           "keep_choice"]
 
 PREVIEW_SIDE = 128            # client-side frames: longest side in pixels
 MAX_UPLOAD = 2048 * 2048      # entries of an uploaded matrix
@@ -114,36 +115,39 @@ def scrub_figure(kind: str, params: tuple, upload: bytes | None, upload_name: st
     """The client-side rank scrubber of one source (built once per source, with all its frames)."""
     data = factored(kind, params, upload, upload_name, _model)
     p = scrub_frames(kind, params, upload, upload_name, _model)
-    _, M, N, _ = data.shape
-    h, w = p.frames.shape[1:3]
-    note = (f"{len(p.ranks)} precomputed frames, showing {h}×{w} block means of {M}×{N}"
-            if (p.factor, p.factor_cols) != (1, 1) else f"{len(p.ranks)} precomputed frames at full size {M}×{N}")
-    if not data.colour:
-        note += " · 256 colour levels"
     total = float(np.sqrt((data.s ** 2).sum())) or 1.0
     floor_rel = rounding_floor(data.A.shape, data.s) / total
-    return fs.scrubber(p.frames, p.ranks, data.lo, data.hi, data.signed, data.colour, note,
+    return fs.scrubber(p.frames, p.ranks, data.lo, data.hi, data.signed, data.colour,
                        "grey level" if data.image else "matrix entry", data.image, p.rel_errors, floor_rel)
 
 
+def scrub_caption(kind: str, params: tuple, upload: bytes | None, upload_name: str, _model=None) -> str:
+    """What the scrubber's frames are (how many, their size, their ranks), for the caption under it."""
+    data = factored(kind, params, upload, upload_name, _model)
+    p = scrub_frames(kind, params, upload, upload_name, _model)
+    _, M, N, _ = data.shape
+    return fs.scrub_note(len(p.ranks), p.frames.shape[1:3], (M, N), p.ranks, data.colour)
+
+
 def _weight_widgets(c) -> tuple[tuple, object]:
+    """``c``: the grid the three pickers go in, one cell each."""
     """Group (layer), matrix and head pickers for the sidebar's model; returns (params, model)."""
     model = current_model()
     refs = wm.model_matrices(model)
     groups = list(dict.fromkeys(r.group for r in refs))
     keep_choice("svd_group", groups)
-    group = c[0].selectbox(f"Layer of {model.name}", groups, key="svd_group",
+    group = c.selectbox(f"Layer of {model.name}", groups, key="svd_group",
                            help=f"{model.n_layers} layers; the embeddings and the matrices outside the layers last.")
     in_group = [r for r in refs if r.group == group]
     labels = [r.label(model.d_head) for r in in_group]
     keep_choice("svd_mat", labels)
-    label = c[1].selectbox("Matrix", labels, key="svd_mat",
+    label = c.selectbox("Matrix", labels, key="svd_mat",
                            help="Per-layer matrices in (out, in) orientation, y = x Wᵀ; the others as stored.")
     ref = in_group[labels.index(label)]
     per_group = model.n_heads // model.n_kv_heads
     heads = list(range(model.n_heads))
     keep_choice("svd_head", heads)
-    head = c[2].selectbox("Head", heads, key="svd_head", disabled=ref.kind != wm.QK,
+    head = c.selectbox("Head", heads, key="svd_head", disabled=ref.kind != wm.QK,
                           format_func=(lambda h: f"{h} (K/V group {h // per_group})") if per_group > 1 else str)
     return (model.path, ref, head if ref.kind == wm.QK else 0), model
 
@@ -151,24 +155,26 @@ def _weight_widgets(c) -> tuple[tuple, object]:
 def choose_source() -> tuple[Source, object]:
     """The source radio and its widgets; returns the chosen source and the model handle (or None)."""
     src = st.radio("Matrix", SOURCES, horizontal=True, key="svd_source")
-    c = st.columns(4)
     if src == "built-in image":
-        name = c[0].selectbox("Image (scikit-learn sample)", ["china.jpg", "flower.jpg"], key="svd_img")
-        colour = c[1].radio("Channels", ["grey", "colour (R, G, B)"], horizontal=True, key="svd_colour") != "grey"
+        c = st.grid(3, min_column_width=200)       # side by side, or two and one when the page is narrow
+        name = c.selectbox("Image (scikit-learn sample)", ["china.jpg", "flower.jpg"], key="svd_img")
+        colour = c.radio("Channels", ["grey", "colour (R, G, B)"], horizontal=True, key="svd_colour") != "grey"
         # block means of f×f pixels, f = 4, 3, 2, 1: the longest side of the 427×640 photo becomes 640 // f
-        side = c[2].select_slider("Longest side (pixels)", [160, 214, 320, 640], value=320, key="svd_side",
+        side = c.select_slider("Longest side (pixels)", [160, 214, 320, 640], value=320, key="svd_side",
                                   format_func=lambda v: f"{640 // int(np.ceil(640 / v))}",
                                   help="The photo is 427×640; smaller is faster. Block means of f×f pixels "
                                        "(f = 4, 3, 2 or 1), not cropping.")
         return Source("image", (name, colour, side)), None
     if src == "model weight":
-        params, model = _weight_widgets(c)
+        # a matrix's name is up to about 300 px ("one head's W_Q,h W_K,hᵀ (384×384, rank ≤ 32)")
+        params, model = _weight_widgets(st.grid(3, min_column_width=340))
         return Source("weight", params), model
     if src == "synthetic":
-        m = c[0].number_input("rows m", 2, 1024, 200, key="svd_m")
-        n = c[1].number_input("columns n", 2, 1024, 150, key="svd_n")
-        decay = c[2].slider("Spectrum decay α (σᵢ = i^−α)", 0.0, 3.0, 1.0, 0.1, key="svd_decay")
-        noise = c[3].slider("Noise level", 0.0, 1.0, 0.01, 0.01, key="svd_noise",
+        c = st.grid(4, min_column_width=200)
+        m = c.number_input("rows m", 2, 1024, 200, key="svd_m")
+        n = c.number_input("columns n", 2, 1024, 150, key="svd_n")
+        decay = c.slider("Spectrum decay α (σᵢ = i^−α)", 0.0, 3.0, 1.0, 0.1, key="svd_decay")
+        noise = c.slider("Noise level", 0.0, 1.0, 0.01, 0.01, key="svd_noise",
                             help="Gaussian noise scaled so its largest singular value is about 2 × this.")
         return Source("synthetic", (int(m), int(n), float(decay), float(noise), 0)), None
     up = st.file_uploader("A matrix: .npy/.npz (no pickles), .csv/.tsv/.txt (numbers; a header row is fine) "

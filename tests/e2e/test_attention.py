@@ -5,10 +5,12 @@ import pytest
 from la_core import models
 
 from tests.e2e.browser_utils import EXCEPTION, open_page, press_slider, screenshot, wait_charts_drawn, wait_idle
+from tests.e2e.layout_details import check_page_fits
 
 pytestmark = pytest.mark.e2e
 
-N_CHARTS = 10
+N_CHARTS = 14
+REAL, GRID = 12, 13     # the real model's heatmap (after 4 steps, 2 entropy charts, 4 masks, 2 √d_k charts), the heads
 
 
 def goto_attention(page, server) -> None:
@@ -101,9 +103,9 @@ def test_attention_long_text(page, server):
     T = len(models.load_model().tokenizer(text)["input_ids"])
     assert T > 150
     wait_charts_drawn(page, N_CHARTS + 1)                   # a zoom chart joins the block-averaged overview
-    z = heat_z(page, 8)
+    z = heat_z(page, REAL)
     assert z.shape == (-(-T // 2), -(-T // 2))               # 2×2 block means
-    assert heat_z(page, 9).shape == (64, 64)                  # the zoom: exact weights
+    assert heat_z(page, REAL + 1).shape == (64, 64)           # the zoom: exact weights
     assert page.get_by_text("Block-averaged", exact=False).count() >= 1
     tall(page, 5200)
     screenshot(page, "attention-long-text")
@@ -123,7 +125,7 @@ def test_attention_minilm_head_and_rollout(page, server):
     page.get_by_text("rollout up to this layer", exact=True).first.click()
     page.wait_for_timeout(500)
     wait_idle(page)
-    r = heat_z(page, 8)
+    r = heat_z(page, REAL)
     np.testing.assert_allclose(r.sum(1), 1.0, atol=1e-4)
     assert np.all(np.diag(r) > 0.05)                 # the residual keeps each token partly itself
     tall(page, 4400)
@@ -138,13 +140,27 @@ def test_attention_default_page_is_readable(page, server):
     ticks = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')[3]
                               .querySelectorAll('.xtick text'), t => t.textContent)""")
     assert len(ticks) == 16 and ticks[1] == "the"                       # every token, none skipped
-    tiles = page.evaluate("""() => { const gd = document.querySelectorAll('.js-plotly-plot')[9];
+    tiles = page.evaluate("""(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
         return ['xy', 'x2y2', 'x40y40'].map(id => { const r = gd.querySelector(`.draglayer .${id} .nsewdrag`)
                                                                   .getBoundingClientRect();
-                                                    return [r.width, r.height]; }); }""")
+                                                    return [r.width, r.height]; }); }""", GRID)
     for w, h in tiles:
         assert w > 40 and abs(w - h) <= 1.5, tiles                       # square tiles
     cell = page.get_by_text("X W_Qᵀ + b_Q (same for K, V); W_Q is (d_model, d_model)", exact=True)
     assert cell.count() == 1 and cell.first.is_visible()              # the whole text, in a static table
     tall(page, 5600)
     screenshot(page, "attention-default-1440")
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+@pytest.mark.parametrize("source", ["synthetic", "head"])
+def test_attention_reads_well_from_900_to_1920_px(browser, server, width, source):
+    """At 900 px (sidebar open: a main column of about 440 px) and at 1,920 px, on the synthetic Q, K, V and
+    on a MiniLM head (token labels): step and mask titles whole, each heatmap's colour bar a fixed distance
+    under its axis title, entropy and temperature titles clear of their legends and labels, no subplot title
+    on another (the √d_k charts, the grid of all heads), the shapes table whole."""
+    def head(page):
+        pick_minilm_head(page, 16)
+    report, _ = check_page_fits(browser, server, "attention", width, f"attention-{source}", wait_charts=N_CHARTS,
+                                prepare=head if source == "head" else None)
+    assert len(report["titles"]) >= 13, report

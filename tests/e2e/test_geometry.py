@@ -9,11 +9,13 @@ import pytest
 
 from tests.conftest import ARTIFACTS
 from tests.e2e.browser_utils import EXCEPTION, chart_data, open_page, press_slider, screenshot, wait_idle, floats as values
+from tests.e2e.layout_details import check_page_fits
 from tests.model_fixtures import tiny_models  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
-PAIR, ANIM, SCORES, OFFSET, SPEEDS, BALLS, HIST, CONTRAST = range(8)
+PAIR, ANIM, SCORES, OFFSET, SPEEDS, WAVELENGTH, BALLS, HIST, COS, CONTRAST = range(10)
+MODEL_OFFSET = 7          # with a RoPE model: its pair and offset charts follow the wavelengths
 
 
 
@@ -43,7 +45,7 @@ def tip(t):
 
 
 def test_rope_position_slider_rotates_q(page, server):
-    open_page(page, server, "geometry", wait_charts=8)
+    open_page(page, server, "geometry", wait_charts=10)
     assert page.locator("h1").first.inner_text().startswith("Geometry")
     before = tip(trace(page, PAIR, "q at m"))
     q0 = tip(trace(page, PAIR, "q at position 0"))
@@ -65,23 +67,23 @@ def test_rope_position_slider_rotates_q(page, server):
 
 
 def test_norm_and_dimension_sliders(page, server):
-    open_page(page, server, "geometry", wait_charts=8)
+    open_page(page, server, "geometry", wait_charts=10)
     l1_before = trace(page, BALLS, "L1")["name"]
     press(page, "v, x coordinate", "ArrowRight", 5)     # 1.5 -> 2.0
     l1_after = trace(page, BALLS, "L1")["name"]
     assert l1_before != l1_after and "= 2.800" in l1_after       # |2.0| + |0.8|
     page.get_by_text("2. Norms: three ways to measure length").first.scroll_into_view_if_needed()
     screenshot(page, "geometry-norms")
-    cos_before = np.std(values(chart_data(page, HIST)[1]["x"]))
+    cos_before = np.std(values(chart_data(page, COS)[0]["x"]))
     press(page, "Dimension d (log steps)", "ArrowRight", 6)   # 64 -> 4096
-    cos_after = np.std(values(chart_data(page, HIST)[1]["x"]))
+    cos_after = np.std(values(chart_data(page, COS)[0]["x"]))
     assert cos_after < cos_before / 4
     assert cos_after == pytest.approx(1 / 64, rel=0.2)
     screenshot(page, "geometry-highdim")
 
 
 def test_shape_checker_shows_torch_error_and_bad_text(page, server):
-    open_page(page, server, "geometry", wait_charts=8)
+    open_page(page, server, "geometry", wait_charts=10)
     submit(page, "Shape of b", "8, 64")
     assert page.get_by_text("mat1 and mat2 shapes cannot be multiplied (8x64 and 8x64)").count() >= 1
     assert page.get_by_text("use b.T: (64, 8); a @ b.T gives (8, 8)").count() >= 1
@@ -116,7 +118,7 @@ _BOXES = """(i) => { const plot = document.querySelectorAll('.js-plotly-plot')[i
 
 
 def test_animation_buttons_do_not_cover_the_slider(page, server):
-    open_page(page, server, "geometry", wait_charts=8)
+    open_page(page, server, "geometry", wait_charts=10)
     page.get_by_text("1. RoPE: position as a rotation", exact=True).first.scroll_into_view_if_needed()
     b = page.evaluate(_BOXES, ANIM)
     assert len(b["buttons"]) == 2
@@ -145,13 +147,22 @@ def llama_server(tiny_models, tmp_path):  # noqa: F811
 
 
 def test_tiny_llama_shows_its_own_rope(page, llama_server):
-    open_page(page, llama_server, "geometry?model=tiny-llama", wait_charts=10)
+    open_page(page, llama_server, "geometry?model=tiny-llama", wait_charts=12)
     body = page.inner_text("body")
     assert "θ = 500,000" in body and "d_head = 16" in body
     assert "Inside tiny-llama: its own q and k, rotated by position" in body
-    star = next(t for t in chart_data(page, 6) if t.get("name", "").startswith("the model's q·k"))
-    curve = chart_data(page, 6)[0]
+    star = next(t for t in chart_data(page, MODEL_OFFSET) if t.get("name", "").startswith("the model's q·k"))
+    curve = chart_data(page, MODEL_OFFSET)[0]
     x, y = np.array(values(curve["x"])), np.array(values(curve["y"]))
     np.testing.assert_allclose(y[x == values(star["x"])[0]], values(star["y"])[0], rtol=1e-4)
     section_screenshot(page, "Inside tiny-llama: its own q and k, rotated by position",
                        "2. Norms: three ways to measure length", "geometry-rope-tiny-llama")
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+def test_geometry_reads_well_from_900_to_1920_px(browser, server, width):
+    """At 900 px (sidebar open: a main column of about 440 px) and at 1,920 px: chart titles, subplot titles,
+    legends, colour bars and the animation's buttons inside their charts and clear of each other; the
+    operation's selectbox and both tables whole (every norm column, torch's messages)."""
+    report, _ = check_page_fits(browser, server, "geometry", width, "geometry", wait_charts=10)
+    assert len(report["titles"]) >= 10, report

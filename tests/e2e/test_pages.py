@@ -5,6 +5,7 @@ import pytest
 
 from page_registry import TOPICS
 from tests.e2e.browser_utils import EXCEPTION, open_page, screenshot, wait_idle
+from tests.e2e.layout_details import check_page_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +53,11 @@ def test_deep_link_first_runs_through_app(browser):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+def test_home_reads_well_from_900_to_1920_px(browser, server, width):
+    """Every topic card's link whole (the cards wrap onto fewer columns) and the device and version metrics
+    whole, at 900 px with the sidebar open and at 1,920 px."""
+    report, details = check_page_fits(browser, server, "", width, "home")
+    assert report["metrics"] == 4, report

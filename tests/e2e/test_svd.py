@@ -6,10 +6,12 @@ import pytest
 
 from tests.e2e.browser_utils import (EXCEPTION, open_page, press_slider, screenshot, stale_after_press, wait_charts_drawn,
                                      wait_idle)
+from tests.e2e.layout_details import check_page_fits
 
 pytestmark = pytest.mark.e2e
 
-N_CHARTS = 12
+N_CHARTS = 18
+SCRUB = 5           # the client-side scrubber (after the three panels and the two spectrum charts)
 RANK_LABEL = "Rank r (server-side: each release rebuilds A_r at full resolution)"
 
 
@@ -54,23 +56,25 @@ def test_rank_slider_rebuilds_and_error_matches_prediction(page, server):
 
 def test_client_side_slider_swaps_frames_without_a_rerun(page, server):
     goto_svd(page, server)
-    scrub = page.locator(".js-plotly-plot").nth(4)
+    scrub = page.locator(".js-plotly-plot").nth(SCRUB)
     scrub.scroll_into_view_if_needed()
-    before = z_sum(page, 4)
+    before = z_sum(page, SCRUB)
     rail = scrub.locator(".slider-rail-rect").first
     box = rail.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
     page.wait_for_timeout(600)
-    active = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[4].layout.sliders[0].active")
+    active = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i].layout.sliders[0].active", SCRUB)
     assert active > 10
-    assert z_sum(page, 4) != before
+    assert z_sum(page, SCRUB) != before
     # no server run was triggered by the client-side slider
     assert page.locator('[data-testid="stStatusWidget"]').count() == 0
-    label = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')[4]"
-                          ".querySelectorAll('text')).map(t => t.textContent).find(t => t.startsWith('rank r =')) || ''")
+    label = page.evaluate("(i) => Array.from(document.querySelectorAll('.js-plotly-plot')[i]"
+                          ".querySelectorAll('text')).map(t => t.textContent).find(t => t.startsWith('rank r =')) || ''",
+                          SCRUB)
     assert re.fullmatch(r"rank r = \d+", label), label
     # the frame's title carries the error of that rank, drawn in the browser (not only in the spec)
-    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[4].querySelector('.gtitle').textContent")
+    title = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i].querySelector('.gtitle').textContent",
+                          SCRUB)
     assert title.startswith(f"rank {label.split()[-1]}: ‖A − A_r‖_F / ‖A‖_F = "), (title, label)
     screenshot(page, "svd-scrub")
 
@@ -129,3 +133,27 @@ def test_lora_adapter_section_with_the_example_adapter(page, server):
     assert any("Principal angles" in t and "(v, layer 3)" in t for t in titles), titles
     assert "‖ΔW‖_F / ‖W‖_F" in main.inner_text()
     screenshot(page, "svd-lora")
+
+
+def choose_one_head(page):
+    """Section 1 on a MiniLM weight whose name is the longest of the matrix picker's."""
+    page.get_by_text("model weight", exact=True).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Matrix").first.click()
+    page.get_by_role("option", name=re.compile("one head")).first.click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert page.get_by_text("so its rank is at most 32").count() == 1
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+@pytest.mark.parametrize("source", ["photo", "head"])
+def test_svd_reads_well_from_900_to_1920_px(browser, server, width, source):
+    """At 900 px (sidebar open: a main column of about 440 px) and at 1,920 px: every metric whole (the six of
+    section 1, the four of section 6), the image and matrix pickers show their whole value, panel, spectrum,
+    geometry and LoRA charts with titles, colour bars and legends inside and clear of each other, the U, Σ, Vᵀ
+    factors whole. Only the adapter's many-column table may scroll sideways (its module column pinned)."""
+    report, _ = check_page_fits(browser, server, "svd", width, f"svd-{source}", wait_charts=N_CHARTS,
+                                prepare=choose_one_head if source == "head" else None, scrolling_tables=1)
+    assert report["metrics"] >= 10 and len(report["titles"]) >= 15, report
