@@ -163,19 +163,23 @@ def test_bins_a_few_float32_steps_wide_are_found_by_search(device_kernel):
         np.testing.assert_array_equal(got, ref.T)
 
 
-@settings(max_examples=60, deadline=None)
-@given(base=st.floats(-1e4, 1e4, width=32), steps=st.lists(st.integers(0, 40), min_size=1, max_size=50),
-       bins=st.integers(1, 60))
-def test_property_float32_data_over_tiny_ranges_equals_numpy(base, steps, bins):
-    vals = np.float32(base)
-    col = [vals]
-    for s in steps:                                  # values a few float32 steps apart
+def _steps_apart(base, steps) -> np.ndarray:
+    """(n, 2) float32 points whose coordinates lie a few float32 steps apart (x rising, y falling)."""
+    col = [np.float32(base)]
+    for s in steps:
         v = col[-1]
         for _ in range(s % 4):
             v = np.nextafter(v, np.float32(np.inf))
         col.append(v)
     x = np.array(col, dtype=np.float32)
-    xy = np.stack([x, x[::-1]], axis=1)
+    return np.stack([x, x[::-1]], axis=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=st.floats(-1e4, 1e4, width=32), steps=st.lists(st.integers(0, 40), min_size=1, max_size=50),
+       bins=st.integers(1, 60))
+def test_property_float32_data_over_tiny_ranges_equals_numpy(base, steps, bins):
+    xy = _steps_apart(base, steps)
     d = ld.density_2d(xy, bins=bins)
     np.testing.assert_array_equal(d.counts, np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)[0].T)
     assert d.n_in_view == len(xy)
@@ -186,15 +190,7 @@ def test_subnormal_data_a_few_steps_apart_equals_numpy():
     be found by search there too (a random case of this kind failed before)."""
     rng = np.random.default_rng(0)
     for _ in range(200):
-        base = np.float32(rng.choice([0.0, 1e-38, -1e-40, 1.0, -3e3]))
-        col = [base]
-        for s in rng.integers(0, 41, size=rng.integers(1, 51)):
-            v = col[-1]
-            for _ in range(s % 4):
-                v = np.nextafter(v, np.float32(np.inf))
-            col.append(v)
-        x = np.array(col, dtype=np.float32)
-        xy = np.stack([x, x[::-1]], axis=1)
+        xy = _steps_apart(rng.choice([0.0, 1e-38, -1e-40, 1.0, -3e3]), rng.integers(0, 41, size=rng.integers(1, 51)))
         bins = int(rng.integers(1, 61))
         d = ld.density_2d(xy, bins=bins)
         np.testing.assert_array_equal(d.counts, np.histogram2d(xy[:, 0], xy[:, 1], bins=bins)[0].T)
