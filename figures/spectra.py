@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from figures.common import f32, figure, heatmap_parts
 
+EMPTY_CELL = "rgba(128,128,128,0.45)"
+
 
 def layer_kind_heatmap(z, kinds, title: str, colorbar_title: str, of=None, of_name: str = "min(m, n)",
                        zmin: float | None = 0.0, zmax: float | None = None, fmt: str = ".0f",
@@ -38,5 +40,7 @@ def layer_kind_heatmap(z, kinds, title: str, colorbar_title: str, of=None, of_na
         trace["textfont"] = dict(size=11)
     trace["xgap"] = trace["ygap"] = 1
     lay["yaxis"]["type"] = lay["xaxis"]["type"] = "category"
-    lay["plot_bgcolor"] = "#f1f3f5"                # empty cells (no such matrix) show as light grey
+    # empty cells (no such matrix) show as a mid grey, seen on the light and the dark theme alike (a light
+    # grey framed every cell in white on the dark page)
+    lay["plot_bgcolor"] = EMPTY_CELL
     return figure([trace], lay)

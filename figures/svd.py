@@ -23,7 +23,7 @@ def _equal(fig: go.Figure) -> go.Figure:
 
 
 def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, signed: bool,
-                 image: bool = False, height: int = 470) -> go.Figure:
+                 image: bool = False, height: int = 400) -> go.Figure:
     """One matrix (or grey image) as a heatmap on a fixed, shared colour range.
 
     ``signed`` gives a zero-centred diverging scale on ``[-zmax, zmax]``; otherwise grey (images)
@@ -40,7 +40,7 @@ def matrix_panel(z, title: str, colorbar_title: str, zmin: float, zmax: float, s
     return figure([trace], lay)
 
 
-def rgb_panel(img, title: str, height: int = 470) -> go.Figure:
+def rgb_panel(img, title: str, height: int = 400) -> go.Figure:
     """An RGB image (h, w, 3) with values in 0–255 (clip before calling and say so)."""
     trace = dict(type="image", z=np.clip(np.asarray(img), 0, 255).astype(np.uint8),       # (h, w, 3)
                  hovertemplate="row %{y}, col %{x}<br>RGB %{z}<extra></extra>")

@@ -246,3 +246,20 @@ def test_fuzz_spectra(fn, data):
         return
     if fuzz._all_finite_inputs(args):
         assert not fuzz._has_nan(result), (fn.__name__, args)
+
+
+def test_layer_kind_heatmap_empty_cells_are_a_mid_grey_on_both_themes():
+    """Bug: the empty-cell background was #f1f3f5, a light frame round every cell on the dark page. A mid grey
+    (luminance near the middle of white's and the dark page's) reads as grey on both."""
+    import numpy as np
+    from PIL import ImageColor
+
+    from figures.spectra import layer_kind_heatmap
+
+    fig = layer_kind_heatmap(np.array([[1.0, np.nan], [2.0, 3.0]]), ["Q", "MLP gate"], "t", "rank")
+    colour = fig.layout.plot_bgcolor
+    r, g, b, a = ((*ImageColor.getrgb(colour), 1.0) if colour.startswith("#")
+                  else (float(v) for v in colour[colour.index("(") + 1:-1].split(",")))
+    for page in ((255, 255, 255), (23, 22, 20)):                     # the light and the dark page
+        seen = [a * c + (1 - a) * p for c, p in zip((r, g, b), page)]
+        assert 60 <= np.mean(seen) <= 200, (page, seen)               # neither near white nor near black
