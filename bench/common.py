@@ -51,6 +51,27 @@ def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     return best
 
 
+def best_times_interleaved(fns, repeat: int = 5, warmup: int = 1) -> list[float]:
+    """Best seconds of each function, the calls taken in turn (a, b, a, b, ...).
+
+    On a shared machine whose speed drifts within seconds, timing one function after the other
+    can put the two in different weather; taking turns puts both in the same.
+    """
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            gc.collect()
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
 def device_name() -> str:
     d = get_device()
     if d.type == "cuda":

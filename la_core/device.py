@@ -5,6 +5,7 @@ The device is ``cuda`` when available, else ``mps``, else ``cpu``. The environme
 """
 from __future__ import annotations
 
+import mmap
 import os
 
 import numpy as np
@@ -106,3 +107,24 @@ def to_tensor(array, dtype: torch.dtype = torch.float32, device: torch.device | 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """Return a NumPy copy (or view, on the CPU) of a tensor, detached from autograd."""
     return tensor.detach().cpu().numpy()
+
+
+_HUGE = 2 * 1024 ** 2
+
+
+def empty_host(*shape: int) -> torch.Tensor:
+    """An uninitialised float32 CPU tensor that is quick to fill for the first time.
+
+    Writing fresh memory costs a page fault per 4 KiB page; for arrays written once and then read
+    (the (L, H, T, T) attention weights of one text) that is most of the cost of recording them.
+    Arrays of 2 MiB and more are mapped anonymously with ``MADV_HUGEPAGE`` where the system offers
+    it (Linux), so they fault in 2 MiB at a time; elsewhere this is ``torch.empty``.
+    """
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if n * 4 < _HUGE or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return torch.empty(*shape)
+    buf = mmap.mmap(-1, n * 4, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf.madvise(mmap.MADV_HUGEPAGE)
+    return torch.from_numpy(np.frombuffer(buf, dtype=np.float32).reshape(shape))

@@ -80,3 +80,19 @@ def test_la_core_does_not_import_ui():
             "bad = [m for m in ('streamlit', 'plotly') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(__import__('tests.conftest').conftest.ROOT))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 12, 256, 256)])   # under and over the 2 MiB huge-page size
+def test_empty_host_is_a_writable_float32_cpu_tensor_that_pickles(shape):
+    import pickle
+
+    from la_core.device import empty_host
+
+    t = empty_host(*shape)
+    assert t.shape == shape and t.dtype == torch.float32 and t.device.type == "cpu"
+    t.fill_(2.5)
+    t[(0,) * len(shape)] = -1.0
+    a = t.numpy()
+    back = pickle.loads(pickle.dumps(a))     # st.cache_data pickles results: the copy owns its data
+    del t, a
+    assert back.shape == shape and back[(0,) * len(shape)] == -1.0 and float(back.sum()) == 2.5 * (back.size - 1) - 1

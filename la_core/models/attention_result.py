@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 from la_core.device import to_numpy
-from la_core.models.capture import LayerRecord
+from la_core.models.capture import Recorder
 
-__all__ = ["ModelAttention", "from_records", "MAX_ATTENTION_BYTES", "result_bytes", "check_result_size"]
+__all__ = ["ModelAttention", "from_recorder", "MAX_ATTENTION_BYTES", "result_bytes", "check_result_size"]
 
 MAX_ATTENTION_BYTES = 2 * 1024 ** 3   # default limit of one ModelAttention: past it a page would swap or crash
 _F32 = 4
@@ -66,16 +66,16 @@ class ModelAttention:
     n_kv_heads: int = 0
 
 
-def _masks(records: list[LayerRecord], T: int) -> np.ndarray:
-    per_layer = [r.allowed if r.allowed is not None else torch.ones(T, T, dtype=torch.bool) for r in records]
+def _masks(allowed: list, T: int) -> np.ndarray:
+    per_layer = [a if a is not None else torch.ones(T, T, dtype=torch.bool) for a in allowed]
     first = per_layer[0]
-    if all(torch.equal(first, m) for m in per_layer[1:]):
-        return np.broadcast_to(to_numpy(first), (len(records), T, T))     # one mask, no copies
-    return to_numpy(torch.stack(per_layer))                               # (L, T, T)
+    if all(m is first or torch.equal(first, m) for m in per_layer[1:]):
+        return np.broadcast_to(to_numpy(first), (len(per_layer), T, T))     # one mask, no copies
+    return to_numpy(torch.stack(per_layer))                                # (L, T, T)
 
 
-def from_records(records: list[LayerRecord], tokens: list, n_total: int, note: str, spec) -> ModelAttention:
-    """Stack the per-layer records of one forward pass into a :class:`ModelAttention`.
+def from_recorder(rec: Recorder, tokens: list, n_total: int, note: str, spec) -> ModelAttention:
+    """Wrap what one recorded forward pass wrote as a :class:`ModelAttention` (no copies).
 
     Raises
     ------
@@ -83,19 +83,14 @@ def from_records(records: list[LayerRecord], tokens: list, n_total: int, note: s
         If the model ran a different number of attention layers than it has (its attention did not
         go through the registered function).
     """
-    if len(records) != spec.n_layers:
-        raise RuntimeError(f"Recorded {len(records)} attention layers, but the model has {spec.n_layers}; "
+    if rec.n_recorded != spec.n_layers:
+        raise RuntimeError(f"Recorded {rec.n_recorded} attention layers, but the model has {spec.n_layers}; "
                            "its attention did not run through LA Lens's attention function.")
-    T = len(tokens)
-
-    def stack(field: str) -> np.ndarray:
-        return to_numpy(torch.stack([getattr(r, field) for r in records]))   # (L, H, ...)
-
-    return ModelAttention(tokens=tokens, attentions=stack("weights"), q=stack("q"), k=stack("k"),
-                          v=stack("v"), truncated=len(tokens) < n_total, n_tokens_total=n_total,
-                          note=note, d_model=spec.d_model, n_layers=spec.n_layers, n_heads=spec.n_heads,
-                          d_k=spec.d_head, mask=_masks(records, T), causal=spec.causal,
-                          n_kv_heads=spec.n_kv_heads)
+    return ModelAttention(tokens=tokens, attentions=to_numpy(rec.weights), q=to_numpy(rec.q),
+                          k=to_numpy(rec.k), v=to_numpy(rec.v), truncated=len(tokens) < n_total,
+                          n_tokens_total=n_total, note=note, d_model=spec.d_model, n_layers=spec.n_layers,
+                          n_heads=spec.n_heads, d_k=spec.d_head, mask=_masks(rec.allowed, len(tokens)),
+                          causal=spec.causal, n_kv_heads=spec.n_kv_heads)
 
 
 def result_bytes(spec, n_tokens: int) -> int:

@@ -3,10 +3,10 @@
 Models are loaded with ``attn_implementation=CAPTURE``. Every attention layer of a supported
 family then calls :func:`capture_attention`, with the queries and keys exactly as its scores use
 them: after RoPE for the Llama family, with grouped key/value heads not yet repeated. Inside a
-:func:`recording` block the function computes eager attention (softmax in float32) and keeps,
-per layer, q, k and v expanded to every query head, the weights and the mask; outside one it
-hands the same inputs to transformers' SDPA kernel, so hidden states and embeddings do not build
-(H, T, T) weight arrays they do not need.
+:func:`recording` block the function computes eager attention (softmax in float32) and writes,
+per layer, q, k and v expanded to every query head, the weights and the mask into a
+preallocated :class:`Recorder`; outside one it hands the same inputs to transformers' SDPA
+kernel, so hidden states and embeddings do not build (H, T, T) weight arrays they do not need.
 
 The eager mask function is registered under the same name: transformers builds a layer's mask
 only for implementations listed in ``ALL_MASK_ATTENTION_FUNCTIONS``, and without it a decoder
@@ -17,27 +17,59 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import NamedTuple
 
 import torch
 
+from la_core.device import empty_host
+
 CAPTURE = "la_lens_capture"
 
-__all__ = ["CAPTURE", "LayerRecord", "register", "recording", "capture_attention"]
+__all__ = ["CAPTURE", "Recorder", "register", "recording", "capture_attention"]
 
 
-class LayerRecord(NamedTuple):
-    """What one attention layer computed for the first sequence of the batch (float32, CPU)."""
+class Recorder:
+    """Arrays one recorded forward pass writes into, layer by layer (float32, CPU).
 
-    q: torch.Tensor        # (H, T, d_head), scaled so that softmax(q kᵀ/√d_head + mask) = weights
-    k: torch.Tensor        # (H, T, d_head), grouped heads repeated for every query head
-    v: torch.Tensor        # (H, T, d_head)
-    weights: torch.Tensor  # (H, T, T)
-    allowed: torch.Tensor | None  # (T, T) bool, True where a query may attend; None = no mask
+    Allocated once before the pass, so the (L, H, T, T) weights are written in place rather than
+    built per layer and stacked afterwards (that copy cost as much as the eager attention itself).
+
+    Attributes
+    ----------
+    weights : torch.Tensor, shape (L, H, T, T)
+        Softmax weights of every layer and head.
+    q, k, v : torch.Tensor, shape (L, H, T, d_head)
+        q scaled so that ``softmax(q kᵀ/√d_head + mask) = weights``; k and v with grouped heads
+        repeated for every query head.
+    allowed : list of (torch.Tensor of bool, shape (T, T)) or None
+        Per recorded layer, True where a query may attend; None where the layer had no mask.
+    n_recorded : int
+        Layers that ran so far.
+    """
+
+    def __init__(self, n_layers: int, n_heads: int, n_tokens: int, d_head: int):
+        self.weights = empty_host(n_layers, n_heads, n_tokens, n_tokens)       # (L, H, T, T)
+        self.q = empty_host(n_layers, n_heads, n_tokens, d_head)              # (L, H, T, d)
+        self.k = empty_host(n_layers, n_heads, n_tokens, d_head)
+        self.v = empty_host(n_layers, n_heads, n_tokens, d_head)
+        self.allowed: list[torch.Tensor | None] = []
+        self.n_recorded = 0
+        self._mask_seen: tuple | None = None     # (mask tensor, its allowed, needs adding)
+
+    def mask(self, attention_mask: torch.Tensor | None, t_k: int) -> tuple[torch.Tensor | None, bool]:
+        """The (T_q, T_k) allowed pattern of a layer's mask, and whether adding it changes any score.
+
+        Layers of one pass share the mask tensor, so it is read once per pass, not once per layer.
+        """
+        if attention_mask is None:
+            return None, False
+        if self._mask_seen is None or self._mask_seen[0] is not attention_mask:
+            allowed = _allowed(attention_mask, t_k)
+            self._mask_seen = (attention_mask, allowed, not bool(allowed.all()))
+        return self._mask_seen[1], self._mask_seen[2]
 
 
-# One list per running forward pass; a ContextVar keeps concurrent threads (app sessions) apart.
-_records: ContextVar[list | None] = ContextVar("la_lens_attention_records", default=None)
+# The recorder of the running forward pass; a ContextVar keeps concurrent threads (app sessions) apart.
+_recorder: ContextVar[Recorder | None] = ContextVar("la_lens_attention_recorder", default=None)
 
 
 def _repeat_heads(x: torch.Tensor, n_rep: int) -> torch.Tensor:
@@ -45,9 +77,7 @@ def _repeat_heads(x: torch.Tensor, n_rep: int) -> torch.Tensor:
     return x if n_rep == 1 else x.repeat_interleave(n_rep, dim=1)
 
 
-def _allowed(mask: torch.Tensor | None, t_k: int) -> torch.Tensor | None:
-    if mask is None:
-        return None
+def _allowed(mask: torch.Tensor, t_k: int) -> torch.Tensor:
     m = mask[0, 0, :, :t_k]                                   # (T_q, T_k), shared by the heads
     if m.dtype == torch.bool:
         return m.cpu()
@@ -75,28 +105,39 @@ def capture_attention(module, query, key, value, attention_mask, scaling=None, d
     tuple of (torch.Tensor, torch.Tensor or None)
         Output ``(B, T_q, H, d_head)`` and the weights ``(B, H, T_q, T_k)`` (None outside recording).
     """
-    records = _records.get()
-    if records is None:
+    rec = _recorder.get()
+    if rec is None:
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
                                       scaling=scaling, **kwargs)
+    i = rec.n_recorded
+    rec.n_recorded += 1
+    if i >= rec.weights.shape[0]:
+        raise RuntimeError(f"More attention layers ran than the {rec.weights.shape[0]} the model declares.")
     d_head = query.shape[-1]
     scaling = d_head ** -0.5 if scaling is None else float(scaling)
     n_rep = query.shape[1] // key.shape[1]
-    k = _repeat_heads(key, n_rep)                                      # (B, H, T_k, d)
+    k = _repeat_heads(key, n_rep).float()                              # (B, H, T_k, d)
     v = _repeat_heads(value, n_rep)                                    # (B, H, T_k, d)
-    scores = torch.matmul(query.float(), k.float().transpose(-1, -2)) * scaling   # (B, H, T_q, T_k)
-    if attention_mask is not None:
-        scores = scores + attention_mask[..., :k.shape[-2]].float()
-    weights = torch.softmax(scores, dim=-1)                            # (B, H, T_q, T_k), float32
+    allowed, add_mask = rec.mask(attention_mask, k.shape[-2])
+    # On the CPU with one sequence the scores are computed straight into the recorder's weights.
+    direct = query.shape[0] == 1 and query.device == rec.weights.device
+    weights = torch.matmul(query.float() * scaling, k.transpose(-1, -2),
+                           out=rec.weights[i:i + 1] if direct else None)              # (B, H, T_q, T_k)
+    if add_mask:
+        weights.add_(attention_mask[..., :k.shape[-2]].float())
+    torch.softmax(weights, dim=-1, out=weights)                        # in place, float32
     mixed = torch.nn.functional.dropout(weights, p=dropout, training=module.training)
     out = torch.matmul(mixed.to(v.dtype), v).transpose(1, 2).contiguous()   # (B, T_q, H, d)
+    if not direct:
+        rec.weights[i].copy_(weights[0])
     # q as the scores use it: a scale other than 1/√d_head (GPT-2's per-layer option) is folded in
     fold = scaling * math.sqrt(d_head)
-    q_rec = query[0].float() * fold if abs(fold - 1.0) > 1e-12 else query[0].float()
-    records.append(LayerRecord(q=q_rec.cpu(), k=k[0].float().cpu(), v=v[0].float().cpu(),
-                               weights=weights[0].cpu(), allowed=_allowed(attention_mask, k.shape[-2])))
+    rec.q[i].copy_(query[0] * fold if abs(fold - 1.0) > 1e-12 else query[0])
+    rec.k[i].copy_(k[0])
+    rec.v[i].copy_(v[0])
+    rec.allowed.append(allowed)
     return out, weights
 
 
@@ -110,11 +151,11 @@ def register() -> None:
 
 
 @contextmanager
-def recording():
-    """Collect one :class:`LayerRecord` per attention layer run inside the block (in call order)."""
-    records: list[LayerRecord] = []
-    token = _records.set(records)
+def recording(n_layers: int, n_heads: int, n_tokens: int, d_head: int):
+    """Record every attention layer run inside the block into a new :class:`Recorder`."""
+    rec = Recorder(n_layers, n_heads, n_tokens, d_head)
+    token = _recorder.set(rec)
     try:
-        yield records
+        yield rec
     finally:
-        _records.reset(token)
+        _recorder.reset(token)

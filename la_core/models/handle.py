@@ -17,7 +17,7 @@ import torch
 from la_core.checks import as_choice, as_int
 from la_core.device import get_device, to_numpy
 from la_core.models import weight_kinds as wk
-from la_core.models.attention_result import MAX_ATTENTION_BYTES, ModelAttention, check_result_size, from_records
+from la_core.models.attention_result import MAX_ATTENTION_BYTES, ModelAttention, check_result_size, from_recorder
 from la_core.models.capture import CAPTURE, recording, register
 from la_core.models.embedding import check_texts, mean_pooled, pooling_settings
 from la_core.models.folder import inspect_folder
@@ -126,11 +126,13 @@ class Model:
         if not isinstance(text, str) or not text.strip():
             raise ValueError("text must be a non-empty string (some words to look at).")
         limit = self.token_limit
-        n_total = len(self.tokenizer(text, truncation=False, verbose=False)["input_ids"])
+        full = self.tokenizer(text, truncation=False, verbose=False, return_tensors="pt")
+        n_total = full["input_ids"].shape[1]
         if n_total > limit and not truncate:
             raise ValueError(f"The text has {n_total} tokens; {self.name} is read here at most {limit} "
                              f"tokens at a time (its position limit is {self.max_tokens}). Shorten the text.")
-        enc = self.tokenizer(text, truncation=True, max_length=limit, return_tensors="pt")
+        enc = full if n_total <= limit else self.tokenizer(text, truncation=True, max_length=limit,
+                                                           return_tensors="pt")
         T = enc["input_ids"].shape[1]
         note = (f"The text has {n_total} tokens; {self.name} reads at most {limit}, so only the first "
                 f"{T} (special tokens included) are shown." if n_total > T else "")
@@ -169,10 +171,11 @@ class Model:
         enc, n_total, note = self._encode(text, truncate)
         check_result_size(self._spec, enc["input_ids"].shape[1], max_bytes, self.name)
         module = self.model
-        with recording() as records:
+        T = enc["input_ids"].shape[1]
+        with recording(self.n_layers, self.n_heads, T, self.d_head) as rec:
             module(**self._inputs(enc), use_cache=False)
         tokens = self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
-        return from_records(records, tokens, n_total, note, self._spec)
+        return from_recorder(rec, tokens, n_total, note, self._spec)
 
     @torch.inference_mode()
     def hidden_states(self, text: str) -> np.ndarray:
