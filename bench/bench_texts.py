@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import gc
-import time
-
-from bench.common import Row, best_time, device_name, sync
+from bench.common import Row, best_time, best_times_interleaved, device_name
 from la_core import models
 from la_core.density import density_2d
 from la_core.texts import embed_texts
@@ -30,20 +27,6 @@ def texts(n: int, seed: int = 0) -> list[str]:
     return [" ".join(rng.choice(_WORDS, size=int(rng.integers(3, 15)))) for _ in range(n)]
 
 
-def interleaved_best(fns: dict, rounds: int) -> dict:
-    """Best wall-clock seconds of each function, run in turns (A, B, C, A, B, C, …) so that a busy machine
-    slows them alike; each call of a whole batch is long, so there is no separate warm-up round."""
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, fn in fns.items():
-            gc.collect()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            best[k] = min(best[k], time.perf_counter() - t0)
-    return best
-
-
 def run(quick: bool = False) -> list[Row]:
     from sentence_transformers import SentenceTransformer
 
@@ -55,14 +38,14 @@ def run(quick: bool = False) -> list[Row]:
     st = SentenceTransformer(models.bundled_path(), device=str(m.device))
     st.encode(batch[:64])                                    # first-use costs (module build, kernels)
     embed_texts(m, batch[:64])
-    t = interleaved_best({"ref": lambda: st.encode(batch), "ours": lambda: m.embed(batch, batch_size=64),
-                          "sorted": lambda: embed_texts(m, batch, batch_size=64, progress=lambda *a: None)},
-                         rounds=2)
-    ref, ours, sorted_s = t["ref"], t["ours"], t["sorted"]
+    # each call embeds a whole batch, long enough to need no separate warm-up round
+    ref, ours, sorted_s = best_times_interleaved(
+        [lambda: st.encode(batch), lambda: m.embed(batch, batch_size=64),
+         lambda: embed_texts(m, batch, progress=lambda *a: None)], repeat=3, warmup=0)
     rows.append(Row("Model.embed (MiniLM, batch 64, input order)", f"{n} short texts", ours,
                     "SentenceTransformer.encode", ref, dev,
                     f"{n / ours:,.0f} texts/s against {n / ref:,.0f}"))
-    rows.append(Row("texts.embed_texts (longest first, progress with time left)", f"{n} short texts", sorted_s,
+    rows.append(Row("texts.embed_texts (as the PCA page: longest first, batch 128, progress with time left)", f"{n} short texts", sorted_s,
                     "SentenceTransformer.encode", ref, dev, f"{n / sorted_s:,.0f} texts/s"))
 
     rng = np.random.default_rng(1)

@@ -334,7 +334,7 @@ def content_key(texts, model_name: str) -> str:
     return h.hexdigest()
 
 
-def embed_texts(model, texts, batch_size: int = 64, progress=None) -> np.ndarray:
+def embed_texts(model, texts, batch_size: int = 128, progress=None) -> np.ndarray:
     """Embed texts with ``model.embed``, longest first, and report the time left.
 
     Texts are sorted by length (as sentence-transformers does) so that each batch pads to a similar
@@ -344,7 +344,8 @@ def embed_texts(model, texts, batch_size: int = 64, progress=None) -> np.ndarray
     ----------
     model : la_core.models.Model
     texts : list of str
-    batch_size : int, default 64
+    batch_size : int, default 128
+        Sorted by length, batches pad little, so larger ones cost less per text (bench/RESULTS.md).
     progress : callable, optional
         Called as ``progress(0, total, None)`` first, then ``progress(done, total, seconds_left)`` after
         every batch; ``seconds_left`` extrapolates the time taken so far by the work left, a batch's

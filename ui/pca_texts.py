@@ -37,6 +37,14 @@ DEFAULT_LINES = "\n".join([
 _LAST = "pca_texts_last_good"
 
 
+# The rate is bench/RESULTS.md's (texts section, measured 2026-12-07); update both together.
+EMBED_HELP = ("Texts are embedded by the model chosen in the sidebar, in batches of 128, longest first, with a "
+              "progress bar and the time left. MiniLM embeds about 650 short texts (3–14 words) a second on a "
+              "2-core CPU, a little faster than sentence-transformers' encode of the same texts, so 100,000 short "
+              "texts take about 2½ minutes; a GPU is many times faster. The vectors are cached by content and "
+              "model: sliders and reruns never embed again.")
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def embed_cached(key: str, model_name: str, _model, _texts: list[str]) -> np.ndarray:
     """The embeddings of ``_texts`` by ``_model`` (n, d) float32, cached by ``key`` (content_key).
@@ -52,7 +60,7 @@ def embed_cached(key: str, model_name: str, _model, _texts: list[str]) -> np.nda
         bar.progress(min(1.0, done / max(total, 1)), text=f"Embedding with {model_name}: {done:,} of {total:,} "
                                                           f"texts{eta}")
 
-    X = lt.embed_texts(_model, _texts, batch_size=32, progress=update)
+    X = lt.embed_texts(_model, _texts, progress=update)
     bar.empty()
     return X
 
@@ -95,7 +103,8 @@ def choose_texts() -> Dataset | None:
     model = current_model()
     folder = current_model_name()
     ref = ModelRef(os.environ.get(MODELS_DIR_ENV, "").strip() if folder else "", folder, model.name)
-    how = st.radio("Texts from", ["Paste lines", "Upload a file"], horizontal=True, key="pca_texts_how")
+    how = st.radio("Texts from", ["Paste lines", "Upload a file"], horizontal=True, key="pca_texts_how",
+                   help=EMBED_HELP)
     try:
         table = _read(how == "Paste lines")
         if table is None:
