@@ -78,19 +78,50 @@ def density_figure(counts, x_edges, y_edges, x_title: str = "PC1", y_title: str 
     return figure([trace], lay)
 
 
-def with_density(fig: go.Figure, counts, x_edges, y_edges, n_in_view: int | None = None,
-                 n_total: int | None = None) -> go.Figure:
-    """``fig`` (a 2-D scatter of sampled points) with the heatmap of every row drawn under its traces.
+def density_overlay(counts, x_edges, y_edges, title: str = "", margin_b: int | None = None,
+                    n_in_view: int | None = None, n_total: int | None = None, uirevision: str | None = None
+                    ) -> tuple[dict, dict]:
+    """The heatmap trace to draw under a sampled scatter, and the changes it needs in that figure's layout.
 
-    The bottom margin grows to hold the horizontal colour bar, and when the counts are given, the
-    title's last line says how many rows the heatmap counts (``"N of M rows in view, all counted"``).
+    Kept apart from the scatter so that a zoom, which counts the rows again, sends the new heatmap
+    and these few layout entries rather than the sampled points again (ui/chart.py's ``under`` and
+    ``layout`` arguments).
+
+    Parameters
+    ----------
+    counts, x_edges, y_edges
+        As for :func:`density_trace`.
+    title : str
+        The scatter's title; when the counts are given, a last line says how many rows the heatmap
+        counts (``"N of M rows in view, every one counted"``).
+    margin_b : int, optional
+        The scatter's bottom margin; it grows to at least 130 px to hold the horizontal colour bar.
+    uirevision : str, optional
+        Plotly keeps the user's zoom across updates with the same value.
+
+    Returns
+    -------
+    (dict, dict)
+        The heatmap trace and the layout changes (``title``, ``margin``, ``uirevision``).
     """
     trace = density_trace(counts, x_edges, y_edges)
-    lay = fig.layout.to_plotly_json()
-    lay["margin"] = {**lay.get("margin", {}), "b": max(int(lay.get("margin", {}).get("b") or 0), 130)}
+    patch = {"margin": {"b": max(int(margin_b or 0), 130)}}
     if n_in_view is not None:
         count = f"{int(n_in_view):,}" + (f" of {int(n_total):,}" if n_total is not None else "")
-        text = (lay.get("title") or {}).get("text") or ""
         line = f"<sup>shading: {count} rows in view, every one counted</sup>"
-        lay["title"] = {**(lay.get("title") or {}), "text": f"{text}<br>{line}" if text else line}
+        patch["title"] = {"text": f"{title}<br>{line}" if title else line}
+    if uirevision is not None:
+        patch["uirevision"] = uirevision
+    return trace, patch
+
+
+def with_density(fig: go.Figure, counts, x_edges, y_edges, n_in_view: int | None = None,
+                 n_total: int | None = None) -> go.Figure:
+    """``fig`` (a 2-D scatter of sampled points) with the heatmap of every row drawn under its traces
+    (:func:`density_overlay` applied to a copy of the figure)."""
+    lay = fig.layout.to_plotly_json()
+    trace, patch = density_overlay(counts, x_edges, y_edges, (lay.get("title") or {}).get("text") or "",
+                                   (lay.get("margin") or {}).get("b"), n_in_view, n_total)
+    for name, value in patch.items():
+        lay[name] = {**(lay.get(name) or {}), **value} if isinstance(value, dict) else value
     return go.Figure(data=[trace, *fig.data], layout=lay, frames=fig.frames)

@@ -10,8 +10,9 @@ import streamlit as st
 from figures import pca as fp
 from la_core.neighbors import sample_indices, semantic_axes
 from ui.chart import chart, clicked_point, kept_figure
-from ui.pca_data import (SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix, default_color, find_row, fit_pca,
-                         forget_other_data, neighbours, option_index, pick_group, point_picker, query_param, trust)
+from ui.pca_data import (ANALOGY_MAX, NEIGHBOURS_MAX, SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix,
+                         default_color, find_row, fit_pca, forget_other_data, neighbours, option_index, pick_group,
+                         point_picker, query_param, trust)
 from figures.search import search_traces
 from ui.pca_density import shade
 from ui.pca_layers import layers_section
@@ -158,42 +159,49 @@ def neighbours_view(comps: list[int], controls: dict):
     sel = point_picker(ds, "Selected point", K("pca_point"), query_param("point"), container=c[0])
     metric = c[1].selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
                             index=option_index(list(metric_names), query_param("metric"), 0), key="pca_metric")
-    kn = c[2].slider("Neighbours k", 1, max(2, min(50, n - 1)), max(1, min(10, n - 1)), key="pca_k")
+    kn = c[2].slider("Neighbours k", 1, max(2, min(NEIGHBOURS_MAX, n - 1)), max(1, min(10, n - 1)), key="pca_k")
     hits = search_box(ds, kn)
     nb_idx, nb_score = np.empty(0, int), np.empty(0)
     if sel is not None:
         with st.spinner(f"Searching {n:,} rows for the nearest neighbours…"):
             nb_idx, nb_score = neighbours(ds.key, int(sel), kn, metric, X)
 
-    # what goes to the browser: a seeded sample, plus the selected point and its neighbours
-    shown = sample_indices(n, DISPLAY_CAP, seed=0)
-    extra = ([int(sel)] if sel is not None else []) + nb_idx.tolist() + ([] if hits is None else hits.rows.tolist())
-    shown = np.union1d(shown, np.asarray(extra, dtype=np.int64)) if n > DISPLAY_CAP else shown
-    pos = {int(r): i for i, r in enumerate(shown)} if n > DISPLAY_CAP else None
-    where = (lambda r: pos[int(r)]) if pos is not None else (lambda r: int(r))
+    # what goes to the browser: a seeded sample, the same whatever is selected, so that a new point or k
+    # sends only the marks (a selected point or neighbour outside the sample is marked where it lies)
+    shown = sample_indices(n, DISPLAY_CAP, seed=0)                       # sorted
     if n > DISPLAY_CAP:
-        st.info(f"Showing {len(shown):,} of {n:,} points (a seeded uniform random sample, plus the selected point "
-                "and its neighbours). The PCA, the neighbours and the export use every row.")
+        st.info(f"Showing {len(shown):,} of {n:,} points (a seeded uniform random sample; the selected point and "
+                "its neighbours are marked wherever they lie). The PCA, the neighbours and the export use every row.")
     coords = Z[shown][:, comps]                                          # (m, 2 or 3)
+    extra = np.asarray(([int(sel)] if sel is not None else []) + nb_idx.tolist(), dtype=np.int64)
+    outside = np.setdiff1d(extra, shown)
+    mark_rows = np.concatenate([shown, outside])                         # the sample, then the rows outside it
+    mark_xy = np.concatenate([coords, Z[outside][:, comps]]) if len(outside) else coords
+
+    def where(r) -> int:
+        i = int(np.searchsorted(shown, r))
+        return i if i < len(shown) and shown[i] == r else len(shown) + int(np.searchsorted(outside, r))
+
     points = dict(labels=ds.labels[shown], color=None if color == "(none)" else ds.meta[color].to_numpy()[shown],
                   color_name="" if color == "(none)" else color,
                   axis_titles=[f"{pcs[i]} ({100 * ratio[i]:.1f}%)" for i in comps],
                   title=f"{' vs '.join(pcs[i] for i in comps)} ({'centred' if center else 'uncentred'} PCA)",
                   index=shown, height=640 if dims == "2D" else 720)
     # The points stay the same when only the selected point or k change: kept, with their JSON, under a
-    # key that names what they are drawn from (all rows, or a sample that depends on the selection)
-    view = (ds.key, center, tuple(comps), color, dims, n <= DISPLAY_CAP or tuple(extra))
+    # key that names what they are drawn from
+    view = (ds.key, center, tuple(comps), color, dims)
     fig = kept_figure(view, fp.scatter_points, coords, **points)
-    marks = fp.highlight_traces(coords, points["labels"], selected=where(sel) if sel is not None else None,
-                                neighbors=[where(r) for r in nb_idx], index=shown)
+    marks = fp.highlight_traces(mark_xy, ds.labels[mark_rows], selected=where(sel) if sel is not None else None,
+                                neighbors=[where(r) for r in nb_idx], index=mark_rows)
     if hits is not None:      # the query where the PCA puts it: the same centring and axes as every row
         star = model.transform(hits.vector[None, :].astype(np.float32))[0, comps]             # (2 or 3,)
         marks += search_traces(Z[hits.rows][:, comps], ds.labels[hits.rows], hits.rows, star, hits.query,
                                hits.scores)
     if dims == "2D":
-        if n > DISPLAY_CAP:     # the sample's points over a heatmap that counts every row
-            fig = shade(view, fig, Z[:, comps], _SUFFIX + "".join(map(str, comps)))
-        chart(fig, key="pca_scatter", on_click=_clicked, extra=marks)
+        # the sample's points over a heatmap that counts every row, counted again on zoom
+        shading = shade(view, fig, Z[:, comps], _SUFFIX + "".join(map(str, comps)), "pca_scatter") \
+            if n > DISPLAY_CAP else {}
+        chart(fig, key="pca_scatter", on_click=_clicked, extra=marks, **shading)
         st.caption("Click a point to select it (or pick it above).")
     else:
         # the wheel scrolls the page, not the 3D camera (which would trap it); drag rotates, the toolbar zooms
@@ -256,7 +264,7 @@ def analogy_section():
     a = point_picker(ds, "A (e.g. king)", K("pca_an_a"), defaults[0], container=c[0])
     b = point_picker(ds, "minus B (e.g. man)", K("pca_an_b"), defaults[1], container=c[1])
     cc = point_picker(ds, "plus C (e.g. woman)", K("pca_an_c"), defaults[2], container=c[2])
-    topk = c[3].slider("Top k", 1, 20, 5, key="pca_an_k")
+    topk = c[3].slider("Top k", 1, ANALOGY_MAX, 5, key="pca_an_k")
     if None in (a, b, cc):
         return
     try:

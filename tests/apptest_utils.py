@@ -51,9 +51,19 @@ def chart_json(el) -> str:
     return el.proto.spec if el.type == "plotly_chart" else el.proto.bytes.decode()
 
 
+def _patched(spec: dict) -> dict:
+    """A chart component's spec with its ``la_layout`` entries merged into the layout, as
+    ui/plotly_live.js does before drawing."""
+    layout = spec.setdefault("layout", {})
+    for name, value in (spec.pop("la_layout", None) or {}).items():
+        layout[name] = {**(layout.get(name) or {}), **value} if isinstance(value, dict) else value
+    return spec
+
+
 def chart_specs(at: AppTest) -> list[dict]:
-    """The Plotly JSON specs of every chart currently on the page."""
-    return [json.loads(chart_json(el)) for el in charts(at)]
+    """The Plotly JSON specs of every chart currently on the page (as drawn: layout changes sent beside a
+    kept figure merged in)."""
+    return [_patched(json.loads(chart_json(el))) for el in charts(at)]
 
 
 def assert_no_exception(at: AppTest) -> None:

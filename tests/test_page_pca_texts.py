@@ -273,19 +273,52 @@ def test_every_row_is_counted_under_the_sample(tmp_path, monkeypatch):
     rows = arr(pts["customdata"]).astype(int).ravel()[:50]
     sign = np.sign([np.dot(arr(pts["x"])[:50], ref[rows, 0]), np.dot(arr(pts["y"])[:50], ref[rows, 1])])
     ref = ref * sign
-    assert len([w for w in at.number_input if w.key.startswith("pca_dens_")]) == 4
-    box = dict(x0=-2.0, x1=4.0, y0=-1.0, y1=3.0)
-    for w in at.number_input:
-        if w.key.startswith("pca_dens_"):
-            w.set_value(box[w.key[len("pca_dens_"):len("pca_dens_") + 2]])
+    # a zoom on the chart (its relayout event, kept in the session by the chart's callback) counts again
+    from ui.pca_density import view_state_key
+
+    suffix = next(w.key for w in at.selectbox if (w.key or "").startswith("pca_color"))[len("pca_color"):]
+    at.session_state[view_state_key(suffix + "01")] = ((-2.0, 4.0), (-1.0, 3.0))
     at.run()
     assert_no_exception(at)
     spec, counts = heat()
     inside = ((ref[:, 0] >= -2) & (ref[:, 0] <= 4) & (ref[:, 1] >= -1) & (ref[:, 1] <= 3)).sum()
     assert abs(counts.sum() - inside) <= 2          # float32 rounding on the edges
-    assert spec["layout"]["xaxis"]["range"] == [-2.0, 4.0]
+    assert spec["data"][0]["x0"] == pytest.approx(-2.0 + 6.0 / 400) and spec["data"][0]["dx"] == pytest.approx(0.03)
     assert any(f"{int(counts.sum()):,} of {n:,} rows fall in the current view" in c.value for c in at.caption)
-    # a reversed range says why and counts every row on that axis
-    next(w for w in at.number_input if w.key.startswith("pca_dens_x1")).set_value(-5.0).run()
+    assert f"shading: {int(counts.sum()):,} of {n:,} rows in view" in spec["layout"]["title"]["text"]
+    # the points are the same sample: only the heatmap changed
+    assert len(arr(next(tr for tr in spec["data"][1:] if len(arr(tr.get("customdata", []))) > 1000)["x"])) >= 100_000
+    # a view that is not a range (from a stale or odd event) counts every row's range on that axis
+    at.session_state[view_state_key(suffix + "01")] = ((4.0, -2.0), (-1.0, 3.0))
+    at.run()
     assert_no_exception(at)
-    assert any("smaller to a larger" in e.value for e in at.error)
+    _, counts = heat()
+    inside_y = ((ref[:, 1] >= -1) & (ref[:, 1] <= 3)).sum()
+    assert abs(counts.sum() - inside_y) <= 2
+    # the button shows every row's range again
+    next(b for b in at.button if b.key.startswith("pca_density_reset")).click().run()
+    _, counts = heat()
+    assert counts.sum() == n
+
+
+def test_a_zoom_event_sets_the_counted_view(monkeypatch):
+    """The chart's relayout callback turns Plotly's event into the view the next run counts."""
+    import ui.pca_density as pdens
+
+    state = {}
+    monkeypatch.setattr(pdens.st, "session_state", state)
+    events = iter([{"xaxis.range[0]": -1.0, "xaxis.range[1]": 2.0, "yaxis.range[0]": 0.0, "yaxis.range[1]": 5.0},
+                   {"yaxis.range": [1.0, 2.0]},                       # a pan of y alone keeps x
+                   {"xaxis.autorange": True},                          # a reset of x
+                   {"xaxis.autorange": True, "yaxis.autorange": True}])
+    monkeypatch.setattr(pdens, "relayout_event", lambda key: next(events))
+    remember = pdens._on_zoom("pca_scatter", "s")
+    key = pdens.view_state_key("s")
+    remember()
+    assert state[key] == ((-1.0, 2.0), (0.0, 5.0))
+    remember()
+    assert state[key] == ((-1.0, 2.0), (1.0, 2.0))
+    remember()
+    assert state[key] == (None, (1.0, 2.0))
+    remember()
+    assert state[key] is None

@@ -174,6 +174,32 @@ def test_extra_traces_on_an_empty_figure():
     assert out["layout"]["title"]["text"] == "empty"
 
 
+def test_traces_under_a_kept_figure_come_first_and_its_json_is_not_rebuilt():
+    """chart(kept, under=[heatmap], extra=marks): the heatmap, then the kept points, then the marks —
+    what figures.density.with_density draws — with no trace of the kept figure encoded again."""
+    from figures.density import density_overlay, with_density
+    from la_core.density import density_2d
+
+    rng = np.random.default_rng(1)
+    xy = rng.normal(size=(300, 2)).astype(np.float32)
+    kept = kept_figure(("test-under", 1), fp.scatter_points, xy, title="t", index=np.arange(300))
+    d = density_2d(xy, bins=20)
+    heat, patch = density_overlay(d.counts, d.x_edges, d.y_edges, "t", kept.layout.margin.b, d.n_in_view, d.n_total)
+    marks = fp.highlight_traces(xy, None, selected=3, neighbors=[5, 7], index=np.arange(300))
+    spec = _decoded(_with_traces(kept, marks, [heat]))
+    full = with_density(kept, d.counts, d.x_edges, d.y_edges, d.n_in_view, d.n_total).add_traces(marks)
+    want = _decoded(pio.to_json(full, validate=False))
+    assert spec["data"][1:] == want["data"][1:]
+    got, ref = spec["data"][0], want["data"][0]           # the heatmap: as sent (colour scale by name, gaps null)
+    assert got["type"] == "heatmap" and got["colorscale"] == "Blues"
+    assert all(got[k] == ref[k] for k in ("x0", "dx", "y0", "dy", "customdata", "zmin", "zmax", "colorbar"))
+    np.testing.assert_array_equal(np.array(got["z"], dtype=float), np.array(ref["z"], dtype=float))
+    for name, value in patch.items():          # the layout changes, merged as ui/plotly_live.js does
+        spec["layout"][name] = {**spec["layout"].get(name, {}), **value}
+    assert spec["layout"]["title"] == want["layout"]["title"] and spec["layout"]["margin"] == want["layout"]["margin"]
+    assert _decoded(_with_traces(go.Figure(), [], [heat]))["data"][0]["type"] == "heatmap"   # under an empty figure
+
+
 # ----------------------------------------------------------------------------- light and dark themes
 def test_the_component_can_fetch_the_template_of_either_theme():
     """ui/plotly_live.js picks plotly_template.json or plotly_template_dark.json by the page's theme:

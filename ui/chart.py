@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui import runtime
 
-__all__ = ["chart", "clicked_point", "cached_figure", "kept_figure"]
+__all__ = ["chart", "clicked_point", "relayout_event", "cached_figure", "kept_figure"]
 
 # Modebar: no Plotly logo, the camera button saves a 2× PNG.
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -20,7 +20,8 @@ _live_chart = st.components.v2.component(
     "la_lens_plotly", js=Path(__file__).with_name("plotly_live.js").read_text(), isolate_styles=False)
 
 
-def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None = None, config: dict | None = None):
+def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None = None, config: dict | None = None,
+          under: list[dict] | None = None, layout: dict | None = None, on_relayout=None):
     """Render a Plotly figure full width with the PNG download button in the modebar.
 
     A keyed chart is drawn by a small component (ui/plotly_live.js) that updates it in place
@@ -36,19 +37,31 @@ def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None =
     ``extra``: trace dicts drawn on top of ``fig``, typically a kept figure (:func:`kept_figure`):
     its JSON is reused as it is and only these traces are encoded.
 
+    ``under``: trace dicts drawn beneath ``fig``'s traces (a heatmap under a scatter), and ``layout``:
+    layout entries over ``fig``'s (each a dict merged into the figure's, or a value); both, like
+    ``extra``, leave a kept figure's JSON as it is.
+
+    ``on_relayout``: a callback run when the user zooms, pans or resets the axes (read the event with
+    :func:`relayout_event`). Only the component reports it; an ``st.plotly_chart`` never calls it.
+
     ``config``: Plotly config entries over the defaults. ``{"scrollZoom": False}`` also lets the mouse
     wheel scroll the page over a 3D chart (plotly.js's 3D camera takes every wheel event otherwise).
     """
     config = {**CONFIG, **(config or {})}
     if key is None or not runtime.chart_assets_served():
-        if extra:
-            fig = go.Figure(fig).add_traces(extra)
+        if extra or under or layout:
+            fig = go.Figure(data=[*(under or []), *fig.data, *(extra or [])], layout=fig.layout, frames=fig.frames)
+            for name, value in (layout or {}).items():
+                fig.update_layout({name: value})
         select = dict(on_select=on_click, selection_mode="points") if on_click else {}
         return st.plotly_chart(fig, width="stretch", config=config, key=key, **select)
-    spec = _with_traces(fig, extra) if extra else _figure_json(fig)   # what st.plotly_chart sends
-    extra = {"config": config, **({"la_clicks": True} if on_click else {})}
+    # what st.plotly_chart sends, plus the extra traces
+    spec = _with_traces(fig, extra or [], under or []) if extra or under else _figure_json(fig)
+    extra = {"config": config, **({"la_clicks": True} if on_click else {}),
+             **({"la_relayout": True} if on_relayout else {}), **({"la_layout": layout} if layout else {})}
     spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
-    events = {"on_select_change": on_click} if on_click else {}
+    events = {**({"on_select_change": on_click} if on_click else {}),
+              **({"on_relayout_change": on_relayout} if on_relayout else {})}
     return _live_chart(key=key, data=spec.encode(), width="stretch", **events)
 
 
@@ -67,6 +80,14 @@ def clicked_point(key: str) -> dict | None:
     except (KeyError, TypeError):
         return None
     return points[0] if points else None
+
+
+def relayout_event(key: str) -> dict | None:
+    """The last zoom, pan or reset of the chart with this key, as Plotly's relayout data
+    (``{"xaxis.range[0]": a, ...}`` or ``{"xaxis.autorange": True, ...}``), or None."""
+    event = st.session_state.get(key)
+    value = event.get("relayout") if isinstance(event, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def cached_figure(build, *args, **kwargs):
@@ -107,10 +128,11 @@ def _kept_figure(name: str, key: tuple, _build, _args: tuple, _kwargs: dict):
     return _with_json(_build(*_args, **_kwargs))
 
 
-def _with_traces(fig, extra: list[dict]) -> str:
-    """The JSON of ``fig`` with the trace dicts ``extra`` appended to its data, without building or
-    validating a figure: a slider that only moves highlights (the PCA page's Neighbours k) then
-    encodes those few traces instead of building and encoding the whole many-trace scatter again."""
+def _with_traces(fig, extra: list[dict], under: list[dict] = ()) -> str:
+    """The JSON of ``fig`` with the trace dicts ``under`` put before its data and ``extra`` after,
+    without building or validating a figure: a slider that only moves highlights (the PCA page's
+    Neighbours k) then encodes those few traces instead of building and encoding the whole
+    many-trace scatter again."""
     parts = getattr(fig, "_la_parts", None)
     if parts is None:
         d = json.loads(_figure_json(fig))
@@ -119,9 +141,13 @@ def _with_traces(fig, extra: list[dict]) -> str:
         if hasattr(fig, "_la_json"):
             fig._la_parts = parts                             # kept with a cached figure
     head, nonempty, rest = parts
-    items = pio.json.to_json_plotly(extra)[1:-1]
+    items = pio.json.to_json_plotly(list(extra))[1:-1]
     sep = "," if nonempty and items else ""
-    return '{"data":' + head + sep + items + "]" + ("," + rest[1:] if rest != "{}" else "}")
+    data = head + sep + items
+    if under:
+        below = pio.json.to_json_plotly(list(under))[1:-1]
+        data = "[" + below + ("," if len(data) > 1 else "") + data[1:]
+    return '{"data":' + data + "]" + ("," + rest[1:] if rest != "{}" else "}")
 
 
 def _figure_json(fig) -> str:

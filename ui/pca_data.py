@@ -28,7 +28,7 @@ from la_core.models import BUNDLED_NAME
 from la_core.pca_batch import BatchResult, read_coordinates
 
 __all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD",
-           "SRC_FOLDER", "SRC_TEXTS", "Dataset", "ModelRef", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
+           "SRC_FOLDER", "SRC_TEXTS", "NEIGHBOURS_MAX", "ANALOGY_MAX", "Dataset", "ModelRef", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
            "fit_pca", "trust", "neighbours", "analogy_rows", "query_param", "option_index", "find_row",
            "close_labels", "point_picker", "pick_group", "VIEW_PARAMS", "data_suffix", "forget_other_data"]
 
@@ -256,16 +256,32 @@ def trust(key: str, center: bool, comps: tuple, metric: str, _X, _Z) -> ln.Trust
     return ln.view_trustworthiness(_X, _Z[:, list(comps)], n_neighbors=10, max_rows=TRUST_ROWS, metric=metric)
 
 
+# The largest k the Neighbours and Top k sliders offer. Each search is run once for that many rows and
+# cached: the best k are the first k of the best 50 (ties go to the lower row in both), so moving a k
+# slider never scans the rows again.
+NEIGHBOURS_MAX, ANALOGY_MAX = 50, 20
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
+def _neighbours_upto(key: str, row: int, metric: str, _X) -> ln.Neighbors:
+    return ln.nearest_neighbors(_X, row, k=NEIGHBOURS_MAX, metric=metric)
+
+
 def neighbours(key: str, row: int, k: int, metric: str, _X) -> ln.Neighbors:
-    """The k nearest neighbours of a row in the full space."""
-    return ln.nearest_neighbors(_X, row, k=k, metric=metric)
+    """The k (at most :data:`NEIGHBOURS_MAX`) nearest neighbours of a row in the full space."""
+    idx, score = _neighbours_upto(key, row, metric, _X)
+    return ln.Neighbors(idx[:k], score[:k])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def _analogy_upto(key: str, a: int, b: int, c: int, _X) -> ln.Neighbors:
+    return ln.analogy(_X, positive=[a, c], negative=[b], k=ANALOGY_MAX)
+
+
 def analogy_rows(key: str, a: int, b: int, c: int, k: int, _X) -> ln.Neighbors:
-    """The k rows closest to A − B + C."""
-    return ln.analogy(_X, positive=[a, c], negative=[b], k=k)
+    """The k (at most :data:`ANALOGY_MAX`) rows closest to A − B + C."""
+    idx, score = _analogy_upto(key, a, b, c, _X)
+    return ln.Neighbors(idx[:k], score[:k])
 
 
 # ================================================================================ view state and pickers
@@ -283,10 +299,26 @@ def option_index(options: list, value, default: int = 0) -> int:
         return default
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _first_rows(key: str, _labels: np.ndarray) -> pd.Series:
+    """Label → the first row with it. A page looks up a dozen labels a run (defaults, the URL's point):
+    a hash lookup each, where a scan of a million labels takes tens of milliseconds."""
+    rows = pd.Series(np.arange(len(_labels)), index=pd.Index(np.asarray(_labels).astype(str)))
+    return rows[~rows.index.duplicated()]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _rows_containing(key: str, text: str, _labels: np.ndarray) -> np.ndarray:
+    """The first 500 rows whose label contains ``text`` (cached: a slider press must not scan the labels)."""
+    return np.flatnonzero(np.char.find(np.asarray(_labels).astype(str), text) >= 0)[:500]
+
+
 def find_row(ds: Dataset, label: str) -> int | None:
     """The first row with this label, or None."""
-    hits = np.flatnonzero(ds.labels == label)
-    return int(hits[0]) if hits.size else None
+    if label is None:
+        return None
+    i = _first_rows(ds.key, ds.labels).get(str(label))
+    return None if i is None else int(i)
 
 
 def close_labels(ds: Dataset, word: str, k: int = 5) -> list[str]:
@@ -309,7 +341,7 @@ def point_picker(ds: Dataset, label: str, key: str, default_label: str | None = 
     else:
         q = container.text_input(f"{label}: search labels", value=default_label if default is not None else "",
                                  key=f"{key}_search", placeholder="type part of a label")
-        hits = np.flatnonzero(np.char.find(ds.labels.astype(str), q) >= 0) if q else np.arange(min(n, 200))
+        hits = _rows_containing(ds.key, q, ds.labels) if q else np.arange(min(n, 200))
         options = hits[:500].tolist()
         if not options:
             container.warning(f"No label contains {q!r}.")

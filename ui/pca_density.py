@@ -1,19 +1,21 @@
 """Every row drawn on the PCA page: when a 2-D view shows a sample, a heatmap under it counts every row
-(:func:`la_core.density.density_2d`, log colour) in the view's range.
+(:func:`la_core.density.density_2d`, log colour) in the range the chart shows.
 
-The chart component (ui/chart.py) reports clicks, not zoom events, so the view's range is set in four
-number inputs; the heatmap and the axes follow them, and the caption says how many rows fall in view.
+Zooming or panning the chart sends Plotly's relayout event (ui/chart.py's ``on_relayout``); the rows
+are counted again for the new range, on a grid as fine as before, and only the heatmap and a few
+layout entries go back to the browser (the sampled points stay as they are). A double click, or the
+button under the chart, shows every row's range again.
 """
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from figures.density import with_density
-from la_core.density import Density, density_2d
-from ui.chart import kept_figure
+from figures.density import density_overlay
+from la_core.density import Density, density_2d, view_from_relayout
+from ui.chart import relayout_event
 
-__all__ = ["BINS", "count_rows", "view_range", "shade"]
+__all__ = ["BINS", "count_rows", "view_state_key", "shade"]
 
 BINS = 200
 
@@ -24,40 +26,58 @@ def count_rows(key: tuple, x_range: tuple, y_range: tuple, _xy: np.ndarray) -> D
     return density_2d(_xy, x_range, y_range, bins=BINS)
 
 
-def view_range(xy: np.ndarray, suffix: str) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The view's x and y ranges from four number inputs (default: every row), checked."""
+def view_state_key(suffix: str) -> str:
+    """Session-state key of the zoomed view ``(x_range, y_range)`` (None per axis: every row's range)."""
+    return f"pca_density_view{suffix}"
+
+
+def _on_zoom(chart_key: str, suffix: str):
+    """The chart's relayout callback: keep the new view for the next run."""
+    def remember() -> None:
+        event = relayout_event(chart_key)
+        if event is None:
+            return
+        before = st.session_state.get(view_state_key(suffix)) or (None, None)
+        try:
+            view = view_from_relayout(event, *before)
+        except ValueError:
+            return                      # not a zoom (nothing the chart sends should get here)
+        st.session_state[view_state_key(suffix)] = None if view == (None, None) else view
+    return remember
+
+
+def _reset(suffix: str) -> None:
+    st.session_state[view_state_key(suffix)] = None
+    # a new ui revision: Plotly drops the user's zoom and shows the whole range again
+    st.session_state[f"pca_density_resets{suffix}"] = st.session_state.get(f"pca_density_resets{suffix}", 0) + 1
+
+
+def _checked(view, lo: np.ndarray, hi: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The ranges to count: the zoomed ones where they are usable, every row's range elsewhere."""
+    out = []
+    for i, r in enumerate(view or (None, None)):
+        ok = (r is not None and len(r) == 2 and all(np.isfinite(r)) and r[0] < r[1])
+        out.append((float(r[0]), float(r[1])) if ok else (float(lo[i]), float(hi[i])))
+    return out[0], out[1]
+
+
+def shade(view: tuple, fig, xy: np.ndarray, suffix: str, chart_key: str) -> dict:
+    """The arguments of :func:`ui.chart.chart` that draw every row of ``xy`` (n, 2) under ``fig``'s points,
+    counted in the range the chart shows, and re-count them when the user zooms."""
     lo, hi = xy.min(0).astype(float), xy.max(0).astype(float)
-    with st.expander("Zoom the shading: the range counted and shown"):
-        st.caption("Set the ranges to zoom: every row inside them is counted again on a finer grid. (The chart's "
-                   "own zoom enlarges the picture but does not count again.)")
-        c = st.columns(4)
-        vals = [c[i].number_input(label, value=float(v), key=f"pca_dens_{name}{suffix}", format="%.4g")
-                for i, (label, name, v) in enumerate([("x from", "x0", lo[0]), ("x to", "x1", hi[0]),
-                                                       ("y from", "y0", lo[1]), ("y to", "y1", hi[1])])]
-    x_range, y_range = (vals[0], vals[1]), (vals[2], vals[3])
-    for axis, (a, b), (dlo, dhi) in (("x", x_range, (lo[0], hi[0])), ("y", y_range, (lo[1], hi[1]))):
-        if not a < b:
-            st.error(f"The {axis} range must run from a smaller to a larger number; got {a:g} to {b:g}. "
-                     "Showing every row's range on that axis.")
-            if axis == "x":
-                x_range = (float(dlo), float(dhi))
-            else:
-                y_range = (float(dlo), float(dhi))
-    return x_range, y_range
-
-
-def _shaded(fig, dens: Density):
-    out = with_density(fig, dens.counts, dens.x_edges, dens.y_edges, dens.n_in_view, dens.n_total)
-    out.update_xaxes(range=list(dens.x_range), autorange=False)
-    out.update_yaxes(range=list(dens.y_range), autorange=False)
-    return out
-
-
-def shade(view: tuple, fig, xy: np.ndarray, suffix: str):
-    """``fig`` with every row of ``xy`` (n, 2) counted under its points, in the range the user set."""
-    x_range, y_range = view_range(xy, suffix)
+    zoomed = st.session_state.get(view_state_key(suffix))
+    x_range, y_range = _checked(zoomed, lo, hi)
     dens = count_rows(view, x_range, y_range, xy)
+    title = fig.layout.title.text or ""
+    trace, patch = density_overlay(dens.counts, dens.x_edges, dens.y_edges, title, fig.layout.margin.b,
+                                   dens.n_in_view, dens.n_total,
+                                   uirevision=repr((view, suffix, st.session_state.get(f"pca_density_resets{suffix}", 0))))
+    where = ("every row's range" if zoomed is None else
+             f"x {x_range[0]:.3g} … {x_range[1]:.3g}, y {y_range[0]:.3g} … {y_range[1]:.3g}")
     st.caption(f"The shading counts **every row**: {dens.n_in_view:,} of {dens.n_total:,} rows fall in the "
-               f"current view (x {x_range[0]:.3g} … {x_range[1]:.3g}, y {y_range[0]:.3g} … {y_range[1]:.3g}); "
-               "the colour is log10 of the rows per bin, empty bins are left clear.")
-    return kept_figure((*view, "density", x_range, y_range), _shaded, fig, dens)
+               f"current view ({where}); the colour is log10 of the rows per bin, empty bins are left clear. "
+               "Zoom or pan the chart and the rows are counted again for what it shows.")
+    if zoomed is not None:
+        st.button("Count every row's range again", key=f"pca_density_reset{suffix}", on_click=_reset,
+                  args=(suffix,), help="Or double-click the chart.")
+    return {"under": [trace], "layout": patch, "on_relayout": _on_zoom(chart_key, suffix)}

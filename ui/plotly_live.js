@@ -69,6 +69,31 @@ function themed(fig, template) {
   return fig;
 }
 
+// Layout entries sent beside a kept figure (chart(layout=...)): each merged into the figure's own.
+function patched(fig) {
+  const patch = fig.la_layout;
+  delete fig.la_layout;
+  if (!patch) return fig;
+  const layout = fig.layout || (fig.layout = {});
+  for (const [k, v] of Object.entries(patch)) {
+    const plainObject = v && typeof v === "object" && !Array.isArray(v);
+    layout[k] = plainObject ? Object.assign({}, layout[k] || {}, v) : v;
+  }
+  return fig;
+}
+
+// Zoom, pan and axis resets of a chart mounted with on_relayout go back to Python as the "relayout"
+// trigger (Plotly's relayout data, axis entries only: a resize also fires the event).
+function bindRelayout(gd) {
+  if (gd.__laRelayout) return;
+  gd.__laRelayout = true;
+  gd.on("plotly_relayout", (ev) => {
+    if (!gd.__laWantsRelayout || !gd.__laTrigger || !ev) return;
+    const axes = Object.fromEntries(Object.entries(ev).filter(([k]) => /^[xy]axis\./.test(k)));
+    if (Object.keys(axes).length) gd.__laTrigger("relayout", axes);
+  });
+}
+
 // Clicks on a chart mounted with on_click: the clicked point goes back to Python as the "select"
 // trigger, shaped like st.plotly_chart's selection event ({selection: {points: [...]}}).
 function plain(v) { return ArrayBuffer.isView(v) ? Array.from(v) : v === undefined ? null : v; }
@@ -137,15 +162,18 @@ export default function ({ parentElement, data, setTriggerValue }) {
   gd.__laTheme = theme;
   load(theme).then(({ P, template }) => drawInTurn(() => {
     if (gd.__laSpec !== text || gd.__laTheme !== theme) return;
-    const fig = themed(JSON.parse(text), template);
+    const fig = themed(patched(JSON.parse(text)), template);
     const clicks = fig.la_clicks;
     delete fig.la_clicks;
+    gd.__laWantsRelayout = !!fig.la_relayout;
+    delete fig.la_relayout;
     fig.config = Object.assign(fig.config || {}, { modeBarButtonsToAdd: [fullscreenButton(P)] });
     gd.__laNoWheel = fig.config.scrollZoom === false;
     gd.__laWidth = Math.round(gd.getBoundingClientRect().width);
     return P.react(gd, fig).then(() => {
       gd.dataset.laTheme = theme;    // the theme the chart is drawn in (read by tests/e2e/test_themes.py)
       if (clicks) bindClicks(gd);
+      if (gd.__laWantsRelayout) bindRelayout(gd);
       // a full rebuild inside Plotly.react can leave a chart without its animation frames
       const have = gd._transitionData && gd._transitionData._frames;
       if (fig.frames && fig.frames.length && !(have && have.length)) return P.addFrames(gd, fig.frames);
