@@ -52,8 +52,12 @@ def chart_json(el) -> str:
 
 
 def _patched(spec: dict) -> dict:
-    """A chart component's spec with its ``la_layout`` entries merged into the layout, as
-    ui/plotly_live.js does before drawing."""
+    """A chart component's spec as ui/plotly_live.js draws it: a kept figure's traces (``la_base``)
+    put in place and the ``la_layout`` entries merged into the layout."""
+    base = spec.pop("la_base", None)
+    if base is not None:                                  # a kept figure's traces, sent as one string
+        own = spec.get("data", [])
+        spec["data"] = own[:base["at"]] + json.loads(base["json"]) + own[base["at"]:]
     layout = spec.setdefault("layout", {})
     for name, value in (spec.pop("la_layout", None) or {}).items():
         layout[name] = {**(layout.get(name) or {}), **value} if isinstance(value, dict) else value

@@ -200,6 +200,27 @@ def test_traces_under_a_kept_figure_come_first_and_its_json_is_not_rebuilt():
     assert _decoded(_with_traces(go.Figure(), [], [heat]))["data"][0]["type"] == "heatmap"   # under an empty figure
 
 
+def test_a_kept_figure_travels_as_one_string_with_a_hash():
+    """The component's spec for a kept figure with marks: the kept traces as one JSON string under a hash
+    that names their content, the marks and the heatmap as traces; put back together (as
+    ui/plotly_live.js and tests.apptest_utils do) it is the whole figure."""
+    from ui.chart import _with_base
+    from tests.apptest_utils import _patched
+
+    rng = np.random.default_rng(2)
+    xy = rng.normal(size=(50, 2)).astype(np.float32)
+    kept = kept_figure(("test-base", 1), fp.scatter_points, xy, title="t", index=np.arange(50))
+    marks = fp.highlight_traces(xy, None, selected=1, neighbors=[2, 3], index=np.arange(50))
+    heat = dict(type="heatmap", z=[[1.0, 2.0]], name="every row")
+    raw = json.loads(_with_base(kept, marks, [heat]))
+    assert raw["la_base"]["at"] == 1 and [t["name"] for t in raw["data"]] == ["every row", "nearest neighbours", "selected"]
+    assert _decoded(json.dumps(_patched(json.loads(json.dumps(raw))))) == _decoded(_with_traces(kept, marks, [heat]))
+    again = json.loads(_with_base(kept, marks[:1], []))           # other marks: the same string and hash
+    assert again["la_base"] == {**raw["la_base"], "at": 0}
+    other = kept_figure(("test-base", 2), fp.scatter_points, xy * 2, title="t", index=np.arange(50))
+    assert json.loads(_with_base(other, marks, []))["la_base"]["hash"] != raw["la_base"]["hash"]
+
+
 # ----------------------------------------------------------------------------- light and dark themes
 def test_the_component_can_fetch_the_template_of_either_theme():
     """ui/plotly_live.js picks plotly_template.json or plotly_template_dark.json by the page's theme:

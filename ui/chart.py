@@ -2,6 +2,7 @@
 cached and kept figures whose JSON is encoded once."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None =
                 fig.update_layout({name: value})
         select = dict(on_select=on_click, selection_mode="points") if on_click else {}
         return st.plotly_chart(fig, width="stretch", config=config, key=key, **select)
-    # what st.plotly_chart sends, plus the extra traces
-    spec = _with_traces(fig, extra or [], under or []) if extra or under else _figure_json(fig)
+    # what st.plotly_chart sends, plus the extra traces (a kept figure's own traces as one string)
+    spec = (_figure_json(fig) if not (extra or under) else
+            _with_base(fig, extra or [], under or []) if hasattr(fig, "_la_json") else
+            _with_traces(fig, extra or [], under or []))
     extra = {"config": config, **({"la_clicks": True} if on_click else {}),
              **({"la_relayout": True} if on_relayout else {}), **({"la_layout": layout} if layout else {})}
     spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
@@ -148,6 +151,23 @@ def _with_traces(fig, extra: list[dict], under: list[dict] = ()) -> str:
         below = pio.json.to_json_plotly(list(under))[1:-1]
         data = "[" + below + ("," if len(data) > 1 else "") + data[1:]
     return '{"data":' + data + "]" + ("," + rest[1:] if rest != "{}" else "}")
+
+
+def _with_base(fig, extra: list[dict], under: list[dict]) -> str:
+    """:func:`_with_traces` for the chart component: the kept figure's traces travel as one JSON string
+    with a hash (``la_base``), which ui/plotly_live.js parses only when the hash is new. When a press
+    changes only the marks, the browser then keeps its parsed points, and Plotly, given the same
+    trace objects, does not compute them again (the PCA page's 100,000 sampled points)."""
+    base = getattr(fig, "_la_base", None)
+    if base is None:
+        d = json.loads(_figure_json(fig))
+        data = json.dumps(d.pop("data", []), separators=(",", ":"))
+        base = (hashlib.md5(data.encode()).hexdigest(), json.dumps(data), json.dumps(d, separators=(",", ":")))
+        fig._la_base = base                                   # kept with the cached figure
+    digest, literal, rest = base
+    traces = pio.json.to_json_plotly([*under, *extra])
+    head = '{"data":' + traces + ',"la_base":{"hash":"' + digest + f'","at":{len(under)},"json":' + literal + "}"
+    return head + ("," + rest[1:] if rest != "{}" else "}")
 
 
 def _figure_json(fig) -> str:
