@@ -115,6 +115,17 @@ def legend_below(lay: dict, gap_px: int = 62) -> dict:
     return lay
 
 
+def legend_at_bottom(lay: dict) -> dict:
+    """``lay`` with its legend in rows at the bottom of the chart, under the x-axis title, left-aligned with the
+    plot. Plotly makes the bottom margin as tall as the legend needs, so the legend stays clear of the axis
+    title however many rows it takes at the chart's width: for a long legend, whose rows a narrow chart
+    multiplies (:func:`legend_below` places it a share of the plot's height down, a share that shrinks in
+    pixels when such a legend pushes the margin and the plot gets shorter)."""
+    lay["legend"] = {**lay.get("legend", {}), "orientation": "h", "x": 0.0, "xanchor": "left",
+                     "yref": "container", "y": 0.0, "yanchor": "bottom"}
+    return lay
+
+
 _GRIDS: dict[str, tuple[dict, dict]] = {}
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, f32, figure, layout
+from figures.common import COLORS, SEQUENTIAL, f32, figure, layout, legend_at_bottom
 
 LABEL_MAX = 60   # tokens drawn with their text up to this many (beyond: markers, text on hover)
+PLAY_PX = 80     # room left of the layer slider for the play button
 
 
 def _names(n: int, layer_names) -> list[str]:
@@ -120,10 +121,12 @@ def token_paths(coords, tokens, layer_names=None, layer: int | None = None, laye
                         x=0.01, xanchor="left")
     lay["margin"] = {**lay["margin"], "t": 70, "b": 130}
     lay["showlegend"] = False
-    lay["sliders"] = [dict(active=start, steps=steps, currentvalue=dict(prefix="showing: "), x=0.12, len=0.88,
-                           y=-0.06, yanchor="top", pad=dict(t=30))]
+    # one row under the plot: the play button at the left, the slider's rail starting PLAY_PX after it (a
+    # share of the width, as before, put the rail under the button on a 440 px chart)
+    lay["sliders"] = [dict(active=start, steps=steps, currentvalue=dict(prefix="showing: "), x=0.0, xanchor="left",
+                           len=1.0, y=-0.06, yanchor="top", pad=dict(t=30, l=PLAY_PX))]
     lay["updatemenus"] = [dict(type="buttons", direction="left", showactive=False, x=0.0, y=-0.06, xanchor="left",
-                               yanchor="top", pad=dict(t=40),
+                               yanchor="top", pad=dict(t=40, l=0, r=0, b=0),
                                buttons=[dict(label="▶ play", method="animate",
                                              args=[None, dict(frame=dict(duration=500, redraw=three), fromcurrent=True,
                                                               transition=dict(duration=0))])])]
@@ -151,8 +154,8 @@ def layer_stats(layer_share, mean_cos, layer_names=None, height: int = 360) -> g
             dict(type="scatter", x=names, y=f32(cos), mode="lines+markers", name="mean cosine between tokens",
                  yaxis="y2", line=dict(color=COLORS["e1"], width=2, dash="dot"),
                  hovertemplate="%{x}: mean cosine %{y:.3f}<extra></extra>")]
-    lay = layout("Per layer: what the shared axes show, and how alike the tokens are", "layer",
-                 "variance shown by the axes (%)", height=height)
+    # a short title and the legend under the plot: whole in a 440 px wide chart (900 px window)
+    lay = layout("Per layer: variance shown, mean cosine", "layer", "variance shown by the axes (%)", height=height)
     lay["xaxis"]["type"] = "category"
     lay["yaxis"]["range"] = [0, 100]
     lay["yaxis"]["title"]["font"] = dict(color=COLORS["e2"])
@@ -160,7 +163,7 @@ def layer_stats(layer_share, mean_cos, layer_names=None, height: int = 360) -> g
     lay["yaxis2"] = dict(title=dict(text="mean cosine between tokens", font=dict(color=COLORS["e1"])),
                          overlaying="y", side="right", range=[low, 1.0], showgrid=False, zeroline=False)
     lay["margin"] = {**lay["margin"], "r": 70}
-    return figure(data, lay)
+    return figure(data, legend_at_bottom(lay))
 
 
 def logit_lens_figure(top_tokens, top_probs, tokens, layer_names=None, show_text: bool | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout
+from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout, legend_at_bottom
 
 # 20 category colours told apart on both themes: every pair differs by a CIEDE2000 colour difference of
 # at least 16 (Plotly's Dark24 has pairs under 9, such as two magentas), each stands out from the grey of
@@ -36,12 +36,13 @@ def scree(ratio, total_label: str = "", n_show: int | None = None, height: int =
     line = dict(type="scatter", x=pcs, y=f32(100 * np.cumsum(r)), name="cumulative", mode="lines+markers",
                 line=dict(color=COLORS["e1"], width=2), marker=dict(size=5),
                 hovertemplate="PC1…%{x}: %{y:.2f}% together<extra></extra>")
-    title = "Scree plot: share of the variance along each principal axis"
+    # a short title and the legend under the plot: both whole in a 440 px wide chart (900 px window)
+    title = "Scree plot: variance per axis"
     lay = layout(title + (f" ({total_label})" if total_label else ""), "principal component",
                  "explained variance (%)", height=height)
     lay["xaxis"]["type"] = "category"
     lay["yaxis"]["range"] = [0, 100]
-    return figure([bars, line], lay)
+    return figure([bars, line], legend_at_bottom(lay))
 
 
 def _strings(values) -> np.ndarray:
@@ -167,10 +168,9 @@ def _points(coords, labels, color, color_name, axis_titles, title, index, height
         lay["scene"] = {f"{a}axis": dict(title=dict(text=t)) for a, t in zip("xyz", axis_titles)}
     else:
         lay = layout(full_title, axis_titles[0], axis_titles[1], height=height)
-    lay["legend"] = dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01)
-    lay["legend"]["title"] = dict(text=color_name) if color_name else None   # None: no legend title
-    lay["margin"]["r"] = 160
-    return data, lay
+    # the legend in rows under the plot: beside it, it took 160 px of a 440 px chart (900 px window)
+    lay["legend"] = dict(title=dict(text=color_name, side="top") if color_name else None)  # None: untitled
+    return data, legend_at_bottom(lay)
 
 
 # Where a label can sit around its point (Plotly's textposition), as the direction of the label from
@@ -179,10 +179,11 @@ _PLACES = {"top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0
            "top right": (1, 1), "top left": (-1, 1), "bottom right": (1, -1), "bottom left": (-1, -1)}
 
 
-def label_positions(xy, texts, others=(), span=None, plot_px=(680.0, 500.0), char_px: float = 7.0,
+def label_positions(xy, texts, others=(), span=None, plot_px=(380.0, 420.0), char_px: float = 7.0,
                     line_px: float = 15.0, marker_px: float = 9.0) -> list[str]:
     """A textposition for each labelled point of a 2D chart, chosen greedily (in order) so that the
-    labels overlap one another and the highlighted markers as little as possible.
+    labels overlap one another and the highlighted markers as little as possible, and stay inside the
+    plotting area (Plotly clips a label at its edge).
 
     Parameters
     ----------
@@ -192,11 +193,12 @@ def label_positions(xy, texts, others=(), span=None, plot_px=(680.0, 500.0), cha
     others : array_like, shape (r, 2), optional
         More highlighted markers that labels should not cover.
     span : pair of (lo, hi) arrays, optional
-        The data range the chart shows (default: that of the points); sets the scale to pixels.
+        The data range the chart shows (default: that of the points); sets the scale to pixels and the
+        edges labels should not cross.
     plot_px : (width, height)
-        Approximate size of the plotting area in pixels; the default is on the small side of a page's
-        chart (the axes' padding and the legend take room), so that labels are kept apart rather than
-        found touching.
+        Approximate size of the plotting area in pixels; the default is that of a chart on a narrow page
+        (a 900 px window with the sidebar open), the smallest it gets: a wider chart only leaves more room
+        between the labels and the edges.
 
     Returns
     -------
@@ -222,14 +224,20 @@ def label_positions(xy, texts, others=(), span=None, plot_px=(680.0, 500.0), cha
         return sum(max(0.0, min(b[2], o[2]) - max(b[0], o[0])) * max(0.0, min(b[3], o[3]) - max(b[1], o[1]))
                    for o in others)
 
+    frame = np.r_[0.0, 0.0, scale * (hi - lo)]                    # the plotting area, in the same pixels
+
+    def outside(b):
+        return (b[2] - b[0]) * (b[3] - b[1]) - area(b, [frame])
+
     out = []
     for i, (p, text) in enumerate(zip(px, texts)):
         markers = marker_boxes[:i] + marker_boxes[i + 1:]       # a label may touch its own marker
         best = None
         for j, (name, d) in enumerate(_PLACES.items()):
             b = box(p, str(text), d)
-            # over another label costs more than over a marker: both labels become unreadable
-            cost = area(b, markers) + 4.0 * area(b, label_boxes) + 1e-3 * j
+            # over another label costs more than over a marker: both labels become unreadable; past the
+            # edge a label is cut, which costs more than a marker under it but less than two labels mixed
+            cost = area(b, markers) + 4.0 * area(b, label_boxes) + 2.0 * outside(b) + 1e-3 * j
             if best is None or cost < best[0]:
                 best = (cost, name, b)
         label_boxes.append(best[2])
@@ -298,13 +306,16 @@ def analogy_figure(coords, words_xy, words, axis_titles=("PC1", "PC2"), title: s
     data += [arrow(b, a, COLORS["e1"], f"{wb} → {wa} (A − B)", width=2.5),             # the offset A − B
              arrow(c, c + (a - b), COLORS["u"], f"{wc} + (A − B)", "dash", width=2.5),   # moved to C
              arrow(c, d, COLORS["x"], f"{wc} → {wd} (top answer)", width=2.5)]
-    data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="markers+text",
-                     text=[str(w) for w in words], textposition="top center", name="A, B, C and answers",
-                     marker=dict(size=9, color="#868E96")))
     # zoom onto the words and where C + (A − B) lands (the background stays for context)
     ends = np.vstack([pts, pts[2] + pts[0] - pts[1]])
     lo, hi = ends.min(0), ends.max(0)
     pad = 0.25 * np.maximum(hi - lo, 1e-6)
-    lay["xaxis"]["range"] = [float(lo[0] - pad[0]), float(hi[0] + pad[0])]
-    lay["yaxis"]["range"] = [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
-    return figure(data, lay)
+    lo, hi = lo - pad, hi + pad
+    texts = [str(w) for w in words]
+    places = label_positions(pts, texts, span=(lo, hi))           # clear of each other and of the edges
+    data.append(dict(type="scatter", x=f32(pts[:, 0]), y=f32(pts[:, 1]), mode="markers+text",
+                     text=texts, textposition=places, name="A, B, C and answers",
+                     marker=dict(size=9, color="#868E96")))
+    lay["xaxis"]["range"] = [float(lo[0]), float(hi[0])]
+    lay["yaxis"]["range"] = [float(lo[1]), float(hi[1])]
+    return figure(data, legend_at_bottom(lay))

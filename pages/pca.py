@@ -20,6 +20,10 @@ from ui.pca_search import search_box
 from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_store, to_csv, to_parquet
 
 DISPLAY_CAP = 100_000   # points sent to the browser at most (PCA itself uses every row)
+# Widths below which the grids of controls and tables drop a column (st.grid): a component picker shows
+# "PC12" whole from CONTROL_PX, a label or metric picker its value from PICKER_PX, and a table or a set of
+# anchors sits beside another only from PANEL_PX (a 900 px window with the sidebar open: 440 px in all).
+CONTROL_PX, PICKER_PX, PANEL_PX = 130, 180, 360
 
 
 # ================================================================================ data
@@ -51,10 +55,10 @@ def render_batch(res) -> None:
     idx = sample_indices(len(coords), DISPLAY_CAP, seed=0)
     st.caption(f"Showing {len(idx):,} of {len(coords):,} points (seeded uniform sample).")
     others = [c for c in coords.columns if c not in pcs]
-    c1, c2, c3 = st.columns(3)
-    x = c1.selectbox("x axis", pcs, index=0, key="pca_batch_x")
-    y = c2.selectbox("y axis", pcs, index=1, key="pca_batch_y")
-    col = c3.selectbox("Colour by", ["(none)"] + others, key="pca_batch_color")
+    g = st.grid(3, min_column_width=CONTROL_PX)
+    x = g.selectbox("x axis", pcs, index=0, key="pca_batch_x")
+    y = g.selectbox("y axis", pcs, index=1, key="pca_batch_y")
+    col = g.selectbox("Colour by", ["(none)"] + others, key="pca_batch_color")
     sub = coords.iloc[idx]
     labels = sub[others[0]].astype(str).to_numpy() if others else None
     fig = fp.scatter(sub[[x, y]].to_numpy(np.float32), labels=labels,
@@ -104,9 +108,22 @@ def present(words: list[str]) -> list[str]:
     return words if all(find_row(ds, w) is not None for w in words) else []
 
 
-def group_name(rows: list[int]) -> str:
-    """An anchor group in a title: its first three labels."""
-    return ", ".join(str(ds.labels[i]) for i in rows[:3]) + ("…" if len(rows) > 3 else "")
+def group_name(rows: list[int], first: int = 3) -> str:
+    """An anchor group in a title: its first ``first`` labels, "…" when it has more."""
+    return ", ".join(str(ds.labels[i]) for i in rows[:first]) + ("…" if len(rows) > first else "")
+
+
+AXIS_TITLE_CHARS = 48     # about the width of the plotting area of a 440 px chart (a 900 px window)
+
+
+def axis_title(number: int, away: list[int], towards: list[int]) -> str:
+    """A semantic axis's title, read from low to high: ``← away · axis i · towards →``, naming fewer of each
+    group's labels (down to one and "…") when that is too long for a narrow chart."""
+    for first in (3, 2, 1):
+        text = f"← {group_name(away, first)} · axis {number} · {group_name(towards, first)} →"
+        if len(text) <= AXIS_TITLE_CHARS:
+            break
+    return text
 
 
 metric_names = {"cosine": "cosine similarity", "dot": "dot product", "euclidean": "Euclidean distance"}
@@ -133,16 +150,17 @@ def _clicked():
 @st.fragment
 def view_section():
     st.header("1. The picture and a point's neighbours")
-    c = st.columns([1, 1, 1, 1, 1.4])
-    dims = c[0].radio("View", ["2D", "3D"], index=1 if query_param("dims") == "3D" and k >= 3 else 0, key="pca_dims",
-                      horizontal=True, disabled=k < 3)
-    x = c[1].selectbox("x axis", pcs, index=option_index(pcs, query_param("x"), 0), key="pca_x")
-    y = c[2].selectbox("y axis", pcs, index=option_index(pcs, query_param("y"), min(1, k - 1)), key="pca_y")
-    z = c[3].selectbox("z axis", pcs, index=option_index(pcs, query_param("z"), min(2, k - 1)), key="pca_z",
-                       disabled=dims == "2D")
+    # six tracks: view, x, y, z and a double-width colour picker on a wide page; three a row when narrow
+    g = st.grid(6, min_column_width=CONTROL_PX)
+    dims = g.radio("View", ["2D", "3D"], index=1 if query_param("dims") == "3D" and k >= 3 else 0, key="pca_dims",
+                   horizontal=True, disabled=k < 3)
+    x = g.selectbox("x axis", pcs, index=option_index(pcs, query_param("x"), 0), key="pca_x")
+    y = g.selectbox("y axis", pcs, index=option_index(pcs, query_param("y"), min(1, k - 1)), key="pca_y")
+    z = g.selectbox("z axis", pcs, index=option_index(pcs, query_param("z"), min(2, k - 1)), key="pca_z",
+                    disabled=dims == "2D")
     colours = ["(none)"] + meta_cols
-    color = c[4].selectbox("Colour by", colours, key=K("pca_color"),
-                           index=option_index(colours, query_param("color", default_color(ds)), 0))
+    color = g.cell(column_span=2).selectbox("Colour by", colours, key=K("pca_color"),
+                                            index=option_index(colours, query_param("color", default_color(ds)), 0))
     comps = [pcs.index(x), pcs.index(y)] + ([pcs.index(z)] if dims == "3D" else [])
     if len(set(comps)) < len(comps):
         st.warning("Pick different components for the axes.")
@@ -155,11 +173,12 @@ def neighbours_view(comps: list[int], controls: dict):
     """The picture and the neighbour list: the point, metric and k widgets rerun only this, not the view
     controls above, so the browser has fewer elements to replace before it redraws the chart."""
     dims, color = controls["dims"], controls["color"]
-    c = st.columns([2, 1, 1])
-    sel = point_picker(ds, "Selected point", K("pca_point"), query_param("point"), container=c[0])
-    metric = c[1].selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
-                            index=option_index(list(metric_names), query_param("metric"), 0), key="pca_metric")
-    kn = c[2].slider("Neighbours k", 1, max(2, min(NEIGHBOURS_MAX, n - 1)), max(1, min(10, n - 1)), key="pca_k")
+    # the point picker twice as wide as the metric and k; on a narrow page a row of its own above them
+    g = st.grid(4, min_column_width=PICKER_PX)
+    sel = point_picker(ds, "Selected point", K("pca_point"), query_param("point"), container=g.cell(column_span=2))
+    metric = g.selectbox("Neighbour metric", list(metric_names), format_func=metric_names.get,
+                         index=option_index(list(metric_names), query_param("metric"), 0), key="pca_metric")
+    kn = g.slider("Neighbours k", 1, max(2, min(NEIGHBOURS_MAX, n - 1)), max(1, min(10, n - 1)), key="pca_k")
     hits = search_box(ds, kn)
     nb_idx, nb_score = np.empty(0, int), np.empty(0)
     if sel is not None:
@@ -186,7 +205,7 @@ def neighbours_view(comps: list[int], controls: dict):
                   color_name="" if color == "(none)" else color,
                   axis_titles=[f"{pcs[i]} ({100 * ratio[i]:.1f}%)" for i in comps],
                   title=f"{' vs '.join(pcs[i] for i in comps)} ({'centred' if center else 'uncentred'} PCA)",
-                  index=shown, height=640 if dims == "2D" else 720)
+                  index=shown, height=700 if dims == "2D" else 760)      # the legend's rows below come out of it
     # The points stay the same when only the selected point or k change: kept, with their JSON, under a
     # key that names what they are drawn from
     view = (ds.key, center, tuple(comps), color, dims)
@@ -213,7 +232,8 @@ def neighbours_view(comps: list[int], controls: dict):
                     f"space, embedded with {hits.model}); ringed in green, the query is the green star.")
         st.table(pd.DataFrame({"rank": np.arange(1, len(hits.rows) + 1), "label": ds.labels[hits.rows],
                                "cosine": np.round(hits.scores, 4)}), hide_index=True)
-    cc = st.columns([1.2, 1])
+    cc = st.grid(2, min_column_width=PANEL_PX)      # the list beside the score, or above it when narrow
+    cc = [cc.cell(), cc.cell()]
     if sel is not None:
         table = pd.DataFrame({"rank": np.arange(1, len(nb_idx) + 1), "label": ds.labels[nb_idx],
                               metric_names[metric]: np.round(nb_score, 4)})
@@ -256,10 +276,11 @@ def analogy_section():
                 "are listed (the three inputs are left out, as gensim does). The arrows show the same arithmetic "
                 "in the current PCA plane: if the relation is a consistent direction, the dashed arrow from C "
                 "lands near the answer.")
-    c = st.columns(4)
     if n < 3:
         st.info("An analogy needs at least three rows (A, B and C).")
         return
+    c = st.grid(4, min_column_width=PICKER_PX)      # A, B, C and k in a row, or two by two when narrow
+    c = [c.cell() for _ in range(4)]
     defaults = tuple(present(["king", "man", "woman"]) or [str(v) for v in ds.labels[:3]])
     a = point_picker(ds, "A (e.g. king)", K("pca_an_a"), defaults[0], container=c[0])
     b = point_picker(ds, "minus B (e.g. man)", K("pca_an_b"), defaults[1], container=c[1])
@@ -276,7 +297,9 @@ def analogy_section():
     if not len(idx):
         st.info("No rows left after leaving out the three inputs.")
         return
-    left, right = st.columns([1, 2])
+    # the table in one track and the chart in two on a wide page; the chart under the table when narrow
+    g = st.grid(3, min_column_width=PANEL_PX - 60)
+    left, right = g.cell(), g.cell(column_span=2)
     # a static table, as for the neighbours: the interactive data grid's rendering holds back the chart
     left.table(pd.DataFrame({"rank": np.arange(1, len(idx) + 1), "label": ds.labels[idx],
                              "cosine": np.round(score, 4)}), hide_index=True,
@@ -308,7 +331,8 @@ def axes_section():
                 "Type anchors as labels separated by commas; each must match a label exactly.")
     store = semantic_store()
     store.pop(ds.key, None)          # until axes are built below, the export has none
-    c = st.columns(2)
+    c = st.grid(2, min_column_width=PANEL_PX)      # the two axes side by side, or one under the other
+    c = [c.cell(), c.cell()]
     c[0].markdown("**Axis 1 (x)**: *away from* on the left, *towards* on the right")
     a1 = pick_group(ds, "towards", K("pca_ax1_a"), present(["man", "king", "he", "boy", "father"]), c[0])
     b1 = pick_group(ds, "away from", K("pca_ax1_b"), present(["woman", "queen", "she", "girl", "mother"]), c[0])
@@ -324,17 +348,16 @@ def axes_section():
         st.error(f"{exc}")
         return
     # a coordinate grows towards the first group: it is plotted right (x) or up (y), and named so
-    x_name = f"{group_name(b1)} ← → {group_name(a1)}"
+    # (the axis titles name the groups, the chart's title only which axis is which: short enough for 440 px)
     names = [axis_column(1, group_name(b1), group_name(a1))]
     if res.coords.shape[1] == 1:
         xy = np.stack([res.coords[:, 0], Z[:, 0]], 1)
-        titles = (f"← {group_name(b1)}   ·   axis 1   ·   {group_name(a1)} →", "PC1")
-        title = f"Semantic axis (x: {x_name}; y: PC1)"
+        titles = (axis_title(1, b1, a1), "PC1")
+        title = "Semantic axis 1 (x) against PC1 (y)"
     else:
         xy = res.coords
-        titles = (f"← {group_name(b1)}   ·   axis 1   ·   {group_name(a1)} →",
-                  f"← {group_name(b2)}   ·   axis 2   ·   {group_name(a2)} →")    # read bottom to top
-        title = f"Semantic axes (x: {x_name}; y: {group_name(b2)} ↓ ↑ {group_name(a2)})"
+        titles = (axis_title(1, b1, a1), axis_title(2, b2, a2))      # the y title reads bottom to top
+        title = "Semantic axes 1 (x) and 2 (y)"
         names.append(axis_column(2, group_name(b2), group_name(a2)))
     store[ds.key] = SemanticColumns(names, res.coords)
     color = default_color(ds)
@@ -345,7 +368,7 @@ def axes_section():
     where = {int(r): i for i, r in enumerate(shown)}
     fig = fp.scatter(xy[shown], labels=ds.labels[shown], color=None if color is None else ds.meta[color].to_numpy()[shown],
                      color_name=color or "", axis_titles=titles, title=title,
-                     neighbors=[where[int(r)] for r in anchors], index=shown, height=600, n_labels=None)
+                     neighbors=[where[int(r)] for r in anchors], index=shown, height=660, n_labels=None)
     fig.update_traces(name="anchors", hovertemplate="anchor: %{text}<extra></extra>",
                       selector=dict(name="nearest neighbours"))
     chart(fig, key="pca_axes_plot")
@@ -374,14 +397,14 @@ def export_section():
     def frame():
         return export_frame(ds.labels, Z, pcs, ds.meta, store.get(ds.key))
 
-    c = st.columns(3)
-    c[0].download_button("Download CSV", lambda: to_csv(frame()), file_name=f"{stem}_pca_coordinates.csv",
-                         mime="text/csv", key="pca_dl_csv", on_click="ignore", icon=":material/download:")
-    c[1].download_button("Download Parquet", lambda: to_parquet(frame()), file_name=f"{stem}_pca_coordinates.parquet",
-                         mime="application/octet-stream", key="pca_dl_parquet", on_click="ignore",
-                         icon=":material/download:")
-    c[2].caption("The page URL keeps the view (axes, colour, selected point, metric), so a link reproduces it for "
-                 "the built-in example.")
+    with st.container(horizontal=True):          # the buttons as wide as their labels, wrapping when narrow
+        st.download_button("Download CSV", lambda: to_csv(frame()), file_name=f"{stem}_pca_coordinates.csv",
+                           mime="text/csv", key="pca_dl_csv", on_click="ignore", icon=":material/download:")
+        st.download_button("Download Parquet", lambda: to_parquet(frame()),
+                           file_name=f"{stem}_pca_coordinates.parquet", mime="application/octet-stream",
+                           key="pca_dl_parquet", on_click="ignore", icon=":material/download:")
+    st.caption("The page URL keeps the view (axes, colour, selected point, metric), so a link reproduces it for "
+               "the built-in example.")
 
 
 export_section()

@@ -54,7 +54,10 @@ def test_arrows_go_from_b_to_a_from_c_by_the_same_offset_and_from_c_to_the_answe
 def test_the_words_are_labelled_markers(case):
     coords, rows, words, fig = case
     w = fig.data[4]
-    assert w.mode == "markers+text" and list(w.text) == words and w.textposition == "top center"
+    assert w.mode == "markers+text" and list(w.text) == words
+    lay = fig.layout                            # placed clear of each other and of the zoomed view's edges
+    span = ([lay.xaxis.range[0], lay.yaxis.range[0]], [lay.xaxis.range[1], lay.yaxis.range[1]])
+    assert list(w.textposition) == fp.label_positions(coords[rows], words, span=span)
     np.testing.assert_allclose(_xy(w), coords[rows], rtol=1e-6)
     assert w.marker.color == "#868E96"                 # mid grey: seen on the light and the dark background
 
@@ -231,9 +234,20 @@ def test_labels_of_a_close_group_do_not_overlap():
     pts = np.array([[0, 0], [14, 6], [-10, 16], [6, -16], [22, 20], [-20, -6]], float)   # pixels
     texts = ["selected", "alpha", "beta", "gamma", "delta", "epsilon"]
     assert _overlaps(pts, texts, ["top center"] * 6)                   # the naive placement fails
-    places = fp.label_positions(pts, texts, span=([0, 0], [900, 560]))
+    # a 900 × 560 px plot with the group in its middle: one data unit is one pixel, as in _box
+    places = fp.label_positions(pts, texts, span=([-450, -280], [450, 280]), plot_px=(900, 560))
     assert not _overlaps(pts, texts, places), places
 
 
 def test_a_lone_label_sits_above_its_point():
     assert fp.label_positions([[0.5, 0.5]], ["word"], span=([0, 0], [1, 1])) == ["top center"]
+
+
+@pytest.mark.parametrize("x, side", [(0.0, "right"), (1.0, "left")])
+def test_a_label_at_the_plots_edge_goes_inwards(x, side):
+    """Centred over a point on the left or right edge, half the label would be past the edge, where Plotly
+    clips it ("cess" of "princess" at 900 px)."""
+    place = fp.label_positions([[x, 0.5]], ["princess"], span=([0, 0], [1, 1]))[0]
+    assert place.endswith(side), place
+    top = fp.label_positions([[0.5, 1.0]], ["princess"], span=([0, 0], [1, 1]))[0]
+    assert top.startswith("bottom"), top                       # at the top edge: under the point

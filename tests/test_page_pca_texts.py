@@ -203,7 +203,7 @@ def test_tokens_through_the_layers_one_frame_per_layer(minilm):
     from la_core.layers import layer_pca, mean_cosine, token_states
 
     at = open_page("pages/pca.py")
-    at.text_input(key="pca_layers_text").set_value("Cats chase mice.").run()
+    at.text_area(key="pca_layers_text").set_value("Cats chase mice.").run()
     assert_no_exception(at)
     specs, fig = layer_figures(at)
     st_ = token_states(minilm, "Cats chase mice.")
@@ -227,7 +227,7 @@ def test_logit_lens_for_a_decoder(tiny_models, tmp_path, monkeypatch):
     shutil.copytree(tiny_models["gpt2"], tmp_path / "gpt2")
     monkeypatch.setenv("LA_LENS_MODELS_DIR", str(tmp_path))
     at = open_page("pages/pca.py", query_params={"model": "gpt2"})
-    at.text_input(key="pca_layers_text").set_value("hello world again").run()
+    at.text_area(key="pca_layers_text").set_value("hello world again").run()
     assert_no_exception(at)
     specs, fig = layer_figures(at)
     model = load_model(str(tmp_path / "gpt2"))
@@ -239,7 +239,7 @@ def test_logit_lens_for_a_decoder(tiny_models, tmp_path, monkeypatch):
 
 def test_empty_layer_text_says_so():
     at = open_page("pages/pca.py")
-    at.text_input(key="pca_layers_text").set_value("   ").run()
+    at.text_area(key="pca_layers_text").set_value("   ").run()
     assert_no_exception(at)
     assert any("Type a text" in i.value for i in at.info)
 

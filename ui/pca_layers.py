@@ -44,7 +44,8 @@ def layers_section(number: int = 5) -> None:
                 "model. Move the layer slider under the chart (the frames are in the browser: no rerun); the grey "
                 "lines are each token's path from the embeddings to the last layer.")
     c = st.columns([4, 1])
-    text = c[0].text_input("Text", DEFAULT_TEXT, key="pca_layers_text").strip()
+    # a text area: the whole sentence stays in view on a narrow page (a one-line box scrolled it)
+    text = c[0].text_area("Text", DEFAULT_TEXT, key="pca_layers_text", height="content").strip()
     dims = 3 if c[1].radio("View", ["2D", "3D"], key="pca_layers_dims", horizontal=True) == "3D" else 2
     if not text:
         st.info("Type a text to follow its tokens through the layers.")

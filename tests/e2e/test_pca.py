@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.browser_utils import (EXCEPTION, chart_data, open_page, press_slider, screenshot, stale_after_press,
                                      wait_charts_drawn, wait_idle)
+from tests.e2e.layout_details import check_page_fits
 
 pytestmark = pytest.mark.e2e
 
@@ -212,8 +213,8 @@ def test_typing_an_anchor_and_enter_adds_exactly_that_label(page, server):
     assert sorted(anchors["text"]) == ["happy", "sad"]
     x = dict(zip(anchors["text"], anchors["x"]))
     assert x["sad"] < x["happy"]
-    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[3]._fullLayout.title.text")
-    assert "sad ← → happy" in title
+    title = page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[3]._fullLayout.xaxis.title.text")
+    assert title == "← sad · axis 1 · happy →"
     chart_shot(page, 3, "pca-semantic-axis")
 
 
@@ -284,3 +285,13 @@ def test_texts_then_search_rings_the_nearest(page, server):
     assert page.locator(EXCEPTION).count() == 0
     tall(page)
     screenshot(page, "pca_texts_search")
+
+
+@pytest.mark.parametrize("width", [900, 1920])
+def test_pca_reads_well_from_900_to_1920_px(browser, server, width):
+    """At 900 px (sidebar open: a main column of about 440 px) and at 1,920 px: the scree, picture, analogy,
+    semantic-axes and layer charts with titles, legends and colour bars inside and clear of each other; the
+    axis, metric and point selectboxes show their whole value; the neighbour, analogy and layer tables show
+    every column; the anchor boxes show all their labels; the trustworthiness metric whole."""
+    report, _ = check_page_fits(browser, server, "pca?point=king", width, "pca", wait_charts=6)
+    assert report["metrics"] >= 1 and len(report["titles"]) >= 6, report
