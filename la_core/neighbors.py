@@ -1,8 +1,9 @@
 """Exact nearest neighbours, analogies and semantic axes of embeddings, plus display helpers.
 
 Every function uses every row of ``X`` (NumPy array or memmap, shape (n, d)), streaming it in row
-chunks where all rows are scored, so memory stays near one chunk. :func:`sample_indices` picks the
-rows to draw and :func:`view_trustworthiness` scores how faithful a low-dimensional view is.
+chunks where all rows are scored, so memory stays near one chunk (neighbours are ranked by
+:mod:`la_core.topk`). :func:`sample_indices` picks the rows to draw and :func:`view_trustworthiness`
+scores how faithful a low-dimensional view is.
 """
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from typing import NamedTuple
 import numpy as np
 
 from la_core.checks import as_choice, as_float_array, as_int, as_matrix
+from la_core.topk import METRICS, _not_finite, top_k
 
 __all__ = ["METRICS", "Neighbors", "nearest_neighbors", "analogy", "SemanticAxis", "SemanticAxes",
            "semantic_axis", "semantic_axes", "sample_indices", "Trustworthiness", "view_trustworthiness"]
-
-METRICS = ("cosine", "dot", "euclidean")
-
 
 class Neighbors(NamedTuple):
     """Rows closest to a query, best first (unpacks as ``indices, scores``).
@@ -83,11 +82,6 @@ class Trustworthiness(NamedTuple):
     n_used: int
 
 
-def _not_finite(name: str) -> ValueError:
-    return ValueError(f"{name} contains NaN or infinite values (or values so large that their squares overflow); "
-                      "only finite numbers are accepted.")
-
-
 # --------------------------------------------------------------------------------- neighbours
 def _query_vector(X: np.ndarray, query, name: str = "query") -> tuple[np.ndarray, int | None]:
     """The query as a float64 vector, and its row index when it was given as one."""
@@ -100,21 +94,13 @@ def _query_vector(X: np.ndarray, query, name: str = "query") -> tuple[np.ndarray
     return q, None
 
 
-def _scores(chunk: np.ndarray, q: np.ndarray, metric: str, qnorm: float) -> np.ndarray:
-    c = np.asarray(chunk, dtype=np.float64)                                 # (B, d)
-    if metric == "euclidean":
-        diff = c - q
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff))                   # (B,)
-    dots = c @ q                                                             # (B,)
-    if metric == "dot":
-        return dots
-    norms = np.sqrt(np.einsum("ij,ij->i", c, c)) * qnorm
-    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-
-
 def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows: int = 8192,
                       exclude=None) -> Neighbors:
     """The k rows of ``X`` closest to ``query``, exactly, streaming over row chunks.
+
+    Exact means the float64 scores of :func:`la_core.topk.exact_scores`, best first, ties broken by
+    row index; :func:`la_core.topk.top_k` finds them with one float32 pass over float32 data plus a
+    float64 rescore of the few rows its error bound cannot rule out.
 
     Parameters
     ----------
@@ -146,32 +132,12 @@ def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows:
     q, qi = _query_vector(X, query)
     k = as_int(k, "k", 1)
     chunk_rows = as_int(chunk_rows, "chunk_rows", 1)
-    skip = set() if exclude is None else set(_indices(exclude, X.shape[0], "exclude"))
+    skip = [] if exclude is None else _indices(exclude, X.shape[0], "exclude")
     if qi is not None:
-        skip.add(qi)
-    sign = 1.0 if metric == "euclidean" else -1.0                           # sort key: smaller is better
-    qnorm = float(np.linalg.norm(q))
-    best_idx = np.empty(0, np.int64)
-    best_key = np.empty(0, np.float64)
-    for i in range(0, X.shape[0], chunk_rows):
-        key = sign * _scores(X[i:i + chunk_rows], q, metric, qnorm)         # (B,)
-        if not np.all(np.isfinite(key)):
+        if not np.all(np.isfinite(q)):
             raise _not_finite("X")
-        idx = np.arange(i, i + key.shape[0])
-        if skip:
-            keep = ~np.isin(idx, list(skip))
-            idx, key = idx[keep], key[keep]
-        kk = min(k, key.shape[0])
-        if kk < key.shape[0]:
-            part = np.argpartition(key, kk - 1)[:kk]
-            idx, key = idx[part], key[part]
-        best_idx = np.concatenate([best_idx, idx])
-        best_key = np.concatenate([best_key, key])
-        if best_key.shape[0] > k:
-            part = np.argpartition(best_key, k - 1)[:k]
-            best_idx, best_key = best_idx[part], best_key[part]
-    order = np.lexsort((best_idx, best_key))
-    return Neighbors(best_idx[order][:k], sign * best_key[order][:k])
+        skip.append(qi)
+    return Neighbors(*top_k(X, q, k=k, metric=metric, chunk_rows=chunk_rows, exclude=skip))
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 MODULES = ["la_core.checks", "la_core.projections", "la_core.attention", "la_core.attention_masks",
            "la_core.eigen", "la_core.random_matrices", "la_core.svd", "la_core.svd_channels", "la_core.paths",
            "la_core.lora", "la_core.lora_files", "la_core.rope",
-           "la_core.pca", "la_core.pca_rows", "la_core.neighbors", "la_core.geometry",
+           "la_core.pca", "la_core.pca_rows", "la_core.neighbors", "la_core.topk", "la_core.geometry",
            "la_core.texts", "la_core.layers", "la_core.density"]
 
 
