@@ -52,6 +52,9 @@ EQUAL_CONSTRAIN = "domain"
 # two-point traces costs more than the lists, and the JSON is smaller (docs/performance.md). Longer
 # arrays (grid lines, images) stay float32.
 FRAME_LIST_MAX = 16
+# 3D views a little further away than Plotly's default eye (1.25, 1.25, 1.25): from there a cube fills
+# a narrow chart edge to edge, cutting its tick labels and end points at 900 px (and its bottom at 1,920)
+CAMERA_3D = dict(eye=dict(x=2.2, y=2.2, z=1.45))
 
 
 def _small_as_lists(obj):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, f32, figure, layout, legend_at_bottom
+from figures.common import CAMERA_3D, COLORS, SEQUENTIAL, f32, figure, layout, legend_at_bottom
 
 LABEL_MAX = 60   # tokens drawn with their text up to this many (beyond: markers, text on hover)
 PLAY_PX = 80     # room left of the layer slider for the play button
@@ -114,6 +114,7 @@ def token_paths(coords, tokens, layer_names=None, layer: int | None = None, laye
         lay["scene"] = {f"{a}axis": dict(title=dict(text=axis_titles[j]), range=ranges[j])
                         for j, a in enumerate("xyz")}
         lay["scene"]["aspectmode"] = "data"            # equal units: distances on screen are true
+        lay["scene"]["camera"] = CAMERA_3D
     else:
         lay = layout(None, axis_titles[0], axis_titles[1], height=height, equal_axes=True)
         lay["xaxis"]["range"], lay["yaxis"]["range"] = ranges[0], ranges[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.common import COLORS, SEQUENTIAL, arrow, f32, figure, layout, legend_at_bottom
+from figures.common import CAMERA_3D, COLORS, SEQUENTIAL, arrow, f32, figure, layout, legend_at_bottom
 
 # 20 category colours told apart on both themes: every pair differs by a CIEDE2000 colour difference of
 # at least 16 (Plotly's Dark24 has pairs under 9, such as two magentas), each stands out from the grey of
@@ -166,6 +166,7 @@ def _points(coords, labels, color, color_name, axis_titles, title, index, height
     if dim == 3:
         lay = layout(full_title, height=height)
         lay["scene"] = {f"{a}axis": dict(title=dict(text=t)) for a, t in zip("xyz", axis_titles)}
+        lay["scene"]["camera"] = CAMERA_3D
     else:
         lay = layout(full_title, axis_titles[0], axis_titles[1], height=height)
     # the legend in rows under the plot: beside it, it took 160 px of a 440 px chart (900 px window)
