@@ -107,14 +107,8 @@ def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows:
     X : array_like, shape (n, d)
     query : int or array_like, shape (d,)
         A row index (that row is excluded from the result) or a vector.
-    k : int
-        Number of neighbours, at least 1.
-    metric : {"cosine", "dot", "euclidean"}
-        Cosine similarity and dot product rank highest first; Euclidean distance lowest first.
-    chunk_rows : int, default 8192
-        Rows scored at a time.
-    exclude : iterable of int, optional
-        More row indices to leave out.
+    k, metric, chunk_rows, exclude
+        As for :func:`la_core.topk.top_k` (cosine and dot rank highest first, Euclidean lowest).
 
     Returns
     -------
