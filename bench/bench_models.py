@@ -114,9 +114,7 @@ def _attention_rows(m, label: str, sizes, repeat: int, dev: str) -> list[Row]:
     for n in sizes:
         text = _text(m.tokenizer, n)
         enc = m.tokenizer(text, return_tensors="pt").to(m.device)
-        inputs = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
-        if m.family != "bert":
-            inputs.pop("token_type_ids", None)
+        inputs = m._inputs(enc)             # what Model.attention passes to the module
 
         @torch.inference_mode()
         def plain():

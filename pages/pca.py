@@ -10,10 +10,11 @@ import streamlit as st
 from figures import pca as fp
 from la_core.neighbors import sample_indices, semantic_axes
 from ui.chart import chart, clicked_point, kept_figure
-from ui.pca_data import (ANALOGY_MAX, NEIGHBOURS_MAX, SELECT_ALL_BELOW, analogy_rows, choose_data, data_suffix,
-                         default_color, find_row, fit_pca, forget_other_data, neighbours, option_index, pick_group,
-                         point_picker, query_param, trust)
+from ui.pca_compute import ANALOGY_MAX, NEIGHBOURS_MAX, analogy_rows, fit_pca, neighbours, trust
+from ui.pca_data import (SELECT_ALL_BELOW, choose_data, data_suffix, default_color, find_row, forget_other_data,
+                         option_index, pick_group, point_picker, query_param)
 from figures.search import search_traces
+from ui.pca_coordinates import render_batch
 from ui.pca_density import shade
 from ui.pca_layers import layers_section
 from ui.pca_search import search_box
@@ -40,35 +41,8 @@ st.markdown(
 ds, batch = choose_data()
 
 
-# ================================================================================ batch coordinates
-def render_batch(res) -> None:
-    """A coordinates file written by the batch job: its scree and a sample of its points."""
-    meta, coords = res.meta, res.coords
-    pcs = res.pc_columns
-    st.success(f"This is a coordinates file from the batch PCA job: {meta.get('n_samples', len(coords)):,} rows × "
-               f"{meta.get('n_features', '?')} features, {len(pcs)} components "
-               f"({'centred' if meta.get('center', True) else 'uncentred'}). Showing its scree and points.")
-    chart(fp.scree(meta["explained_variance_ratio"]), key="pca_batch_scree")
-    if len(pcs) < 2:
-        st.info("The file has a single component; nothing to scatter.")
-        return
-    idx = sample_indices(len(coords), DISPLAY_CAP, seed=0)
-    st.caption(f"Showing {len(idx):,} of {len(coords):,} points (seeded uniform sample).")
-    others = [c for c in coords.columns if c not in pcs]
-    g = st.grid(3, min_column_width=CONTROL_PX)
-    x = g.selectbox("x axis", pcs, index=0, key="pca_batch_x")
-    y = g.selectbox("y axis", pcs, index=1, key="pca_batch_y")
-    col = g.selectbox("Colour by", ["(none)"] + others, key="pca_batch_color")
-    sub = coords.iloc[idx]
-    labels = sub[others[0]].astype(str).to_numpy() if others else None
-    fig = fp.scatter(sub[[x, y]].to_numpy(np.float32), labels=labels,
-                     color=None if col == "(none)" else sub[col].to_numpy(), color_name="" if col == "(none)" else col,
-                     axis_titles=(x, y), index=idx, title=f"{x} vs {y}")
-    chart(fig, key="pca_batch_scatter")
-
-
 if batch is not None:
-    render_batch(batch)
+    render_batch(batch, DISPLAY_CAP, CONTROL_PX)
     st.stop()
 
 # ================================================================================ PCA

@@ -56,10 +56,8 @@ def chart(fig, key: str | None = None, on_click=None, extra: list[dict] | None =
                 fig.update_layout({name: value})
         select = dict(on_select=on_click, selection_mode="points") if on_click else {}
         return st.plotly_chart(fig, width="stretch", config=config, key=key, **select)
-    # what st.plotly_chart sends, plus the extra traces (a kept figure's own traces as one string)
-    spec = (_figure_json(fig) if not (extra or under) else
-            _with_base(fig, extra or [], under or []) if hasattr(fig, "_la_json") else
-            _with_traces(fig, extra or [], under or []))
+    # what st.plotly_chart sends; with extra traces, the figure's own traces as one string
+    spec = _with_base(fig, extra or [], under or []) if extra or under else _figure_json(fig)
     extra = {"config": config, **({"la_clicks": True} if on_click else {}),
              **({"la_relayout": True} if on_relayout else {}), **({"la_layout": layout} if layout else {})}
     spec = spec[:-1] + ", " + pio.json.to_json_plotly(extra)[1:]
@@ -131,39 +129,32 @@ def _kept_figure(name: str, key: tuple, _build, _args: tuple, _kwargs: dict):
     return _with_json(_build(*_args, **_kwargs))
 
 
+def _split(fig) -> tuple[str, str]:
+    """The JSON of ``fig``'s data array and of the rest of the figure."""
+    d = json.loads(_figure_json(fig))
+    return json.dumps(d.pop("data", []), separators=(",", ":")), json.dumps(d, separators=(",", ":"))
+
+
 def _with_traces(fig, extra: list[dict], under: list[dict] = ()) -> str:
-    """The JSON of ``fig`` with the trace dicts ``under`` put before its data and ``extra`` after,
-    without building or validating a figure: a slider that only moves highlights (the PCA page's
-    Neighbours k) then encodes those few traces instead of building and encoding the whole
-    many-trace scatter again."""
-    parts = getattr(fig, "_la_parts", None)
-    if parts is None:
-        d = json.loads(_figure_json(fig))
-        data = d.pop("data", [])
-        parts = (json.dumps(data, separators=(",", ":"))[:-1], bool(data), json.dumps(d, separators=(",", ":")))
-        if hasattr(fig, "_la_json"):
-            fig._la_parts = parts                             # kept with a cached figure
-    head, nonempty, rest = parts
-    items = pio.json.to_json_plotly(list(extra))[1:-1]
-    sep = "," if nonempty and items else ""
-    data = head + sep + items
-    if under:
-        below = pio.json.to_json_plotly(list(under))[1:-1]
-        data = "[" + below + ("," if len(data) > 1 else "") + data[1:]
-    return '{"data":' + data + "]" + ("," + rest[1:] if rest != "{}" else "}")
+    """The JSON of the whole figure ``fig`` with the trace dicts ``under`` before its data and ``extra``
+    after: what the chart component draws once it has put :func:`_with_base`'s string back in place."""
+    data, rest = _split(fig)
+    traces = [pio.json.to_json_plotly(list(t))[1:-1] for t in (under, extra)]
+    items = ",".join(p for p in (traces[0], data[1:-1], traces[1]) if p)
+    return '{"data":[' + items + "]" + ("," + rest[1:] if rest != "{}" else "}")
 
 
 def _with_base(fig, extra: list[dict], under: list[dict]) -> str:
-    """:func:`_with_traces` for the chart component: the kept figure's traces travel as one JSON string
-    with a hash (``la_base``), which ui/plotly_live.js parses only when the hash is new. When a press
-    changes only the marks, the browser then keeps its parsed points, and Plotly, given the same
-    trace objects, does not compute them again (the PCA page's 100,000 sampled points)."""
+    """:func:`_with_traces` as the chart component gets it: the figure's own traces travel as one JSON
+    string with a hash (``la_base``), which ui/plotly_live.js parses only when the hash is new. When a
+    press changes only the marks of a kept figure, the browser then keeps its parsed points, and Plotly,
+    given the same trace objects, does not compute them again (the PCA page's 100,000 sampled points)."""
     base = getattr(fig, "_la_base", None)
     if base is None:
-        d = json.loads(_figure_json(fig))
-        data = json.dumps(d.pop("data", []), separators=(",", ":"))
-        base = (hashlib.md5(data.encode()).hexdigest(), json.dumps(data), json.dumps(d, separators=(",", ":")))
-        fig._la_base = base                                   # kept with the cached figure
+        data, rest = _split(fig)
+        base = (hashlib.md5(data.encode()).hexdigest(), json.dumps(data), rest)
+        if hasattr(fig, "_la_json"):
+            fig._la_base = base                               # kept with the cached figure
     digest, literal, rest = base
     traces = pio.json.to_json_plotly([*under, *extra])
     head = '{"data":' + traces + ',"la_base":{"hash":"' + digest + f'","at":{len(under)},"json":' + literal + "}"

@@ -1,4 +1,4 @@
-"""Streamlit helpers of the PCA page: where the embeddings come from, cached fits and searches, row pickers.
+"""Streamlit helpers of the PCA page: where the embeddings come from, label look-ups and row pickers.
 
 - :class:`Dataset` and :func:`choose_data`: the data source widgets (built-in example, upload, data
   folder) and the loaders behind them, cached per file so reruns do not read it again; a coordinates
@@ -22,20 +22,16 @@ import pandas as pd
 import streamlit as st
 
 from la_core import io as lio
-from la_core import neighbors as ln
-from la_core.pca import PCA
 from la_core.models import BUNDLED_NAME
 from la_core.pca_batch import BatchResult, read_coordinates
 
-__all__ = ["EXAMPLE", "MAX_PCS", "SELECT_ALL_BELOW", "TRUST_ROWS", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD",
-           "SRC_FOLDER", "SRC_TEXTS", "NEIGHBOURS_MAX", "ANALOGY_MAX", "Dataset", "ModelRef", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
-           "fit_pca", "trust", "neighbours", "analogy_rows", "query_param", "option_index", "find_row",
+__all__ = ["EXAMPLE", "SELECT_ALL_BELOW", "SRC_EXAMPLE", "SRC_TOKENS", "SRC_UPLOAD", "SRC_FOLDER", "SRC_TEXTS",
+           "Dataset", "ModelRef", "DataChoice", "choose_data", "example_dataset", "point_names", "default_color",
+           "query_param", "option_index", "find_row",
            "close_labels", "point_picker", "pick_group", "VIEW_PARAMS", "data_suffix", "forget_other_data"]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example_embeddings.parquet"
-MAX_PCS = 30            # components computed and offered (scree shows them all)
 SELECT_ALL_BELOW = 5000  # below this many rows, pickers list every label; above, search first
-TRUST_ROWS = 1500       # rows sampled for trustworthiness
 SRC_EXAMPLE, SRC_UPLOAD, SRC_FOLDER = "Built-in example (MiniLM words & phrases)", "Upload files", "Data folder"
 SRC_TOKENS = "Token embeddings of the chosen model"     # shown with the model's name
 SRC_TEXTS = "Texts (embed with the chosen model)"
@@ -239,49 +235,6 @@ def choose_data() -> DataChoice:
     if choice.dataset is None and choice.batch is None:
         return DataChoice(example_dataset(), None)
     return choice
-
-
-# ================================================================================ cached la_core calls
-@st.cache_resource(max_entries=6, show_spinner=False)
-def fit_pca(key: str, center: bool, _X: np.ndarray) -> tuple[PCA, np.ndarray]:
-    """Exact PCA of every row; returns the fitted model and the coordinates (n, k) float32 on the first k axes."""
-    n, d = _X.shape
-    model = PCA(min(MAX_PCS, n, d), center=center).fit(_X)
-    return model, model.transform(_X)
-
-
-@st.cache_data(max_entries=32, show_spinner="Scoring how faithful this view is (trustworthiness)…")
-def trust(key: str, center: bool, comps: tuple, metric: str, _X, _Z) -> ln.Trustworthiness:
-    """Trustworthiness of the view on components ``comps`` (a sample of :data:`TRUST_ROWS` rows)."""
-    return ln.view_trustworthiness(_X, _Z[:, list(comps)], n_neighbors=10, max_rows=TRUST_ROWS, metric=metric)
-
-
-# The largest k the Neighbours and Top k sliders offer. Each search is run once for that many rows and
-# cached: the best k are the first k of the best 50 (ties go to the lower row in both), so moving a k
-# slider never scans the rows again.
-NEIGHBOURS_MAX, ANALOGY_MAX = 50, 20
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _neighbours_upto(key: str, row: int, metric: str, _X) -> ln.Neighbors:
-    return ln.nearest_neighbors(_X, row, k=NEIGHBOURS_MAX, metric=metric)
-
-
-def neighbours(key: str, row: int, k: int, metric: str, _X) -> ln.Neighbors:
-    """The k (at most :data:`NEIGHBOURS_MAX`) nearest neighbours of a row in the full space."""
-    idx, score = _neighbours_upto(key, row, metric, _X)
-    return ln.Neighbors(idx[:k], score[:k])
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _analogy_upto(key: str, a: int, b: int, c: int, _X) -> ln.Neighbors:
-    return ln.analogy(_X, positive=[a, c], negative=[b], k=ANALOGY_MAX)
-
-
-def analogy_rows(key: str, a: int, b: int, c: int, k: int, _X) -> ln.Neighbors:
-    """The k (at most :data:`ANALOGY_MAX`) rows closest to A − B + C."""
-    idx, score = _analogy_upto(key, a, b, c, _X)
-    return ln.Neighbors(idx[:k], score[:k])
 
 
 # ================================================================================ view state and pickers
