@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -102,6 +103,20 @@ def to_tensor(array, dtype: torch.dtype = torch.float32, device: torch.device | 
     if not arr.flags.writeable or any(s < 0 for s in arr.strides):
         arr = np.array(arr)     # torch cannot view these: it refuses negative strides, warns on read-only
     return torch.as_tensor(arr, dtype=dtype, device=device)
+
+
+def host_view(array: np.ndarray) -> torch.Tensor:
+    """A CPU tensor sharing ``array``'s memory (a read-only memmap too), for reading only.
+
+    torch warns about read-only NumPy memory because a tensor could write to it; la_core's streaming
+    passes over the rows (PCA's Gram, top-k search) only read their chunks, so the warning is muted
+    instead of copying the chunk. Negative strides, which torch refuses, are copied.
+    """
+    if any(s < 0 for s in array.strides):
+        array = np.ascontiguousarray(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(array)
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:

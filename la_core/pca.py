@@ -7,8 +7,9 @@ mean when the data sit far from the origin so that centring afterwards does not 
 takes the top k eigenvectors. Memory stays near the size of ``X`` plus d². With fewer rows than
 features and d above 2048, it uses the n×n Gram of the rows instead (:mod:`la_core.pca_rows`).
 
-Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the chunk Gram is NumPy's
-float32 ``syrk`` (faster than torch's matmul there) and the eigenvectors come from LAPACK's ``syevr``
+Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the chunk Gram is the blocks
+of its upper triangle, multiplied by torch in X's dtype (:func:`_triangle_blocks`; the coordinates, one
+product of every row with the k axes, are torch's too) and the eigenvectors come from LAPACK's ``syevr``
 for the top k only (a full ``torch.linalg.eigh`` computes all d of them); on CUDA the chunks go to the
 GPU, are multiplied in float64 and ``torch.linalg.eigh`` runs there.
 
@@ -25,13 +26,28 @@ import scipy.linalg
 import torch
 
 from la_core.checks import as_int, as_matrix
-from la_core.device import get_device
+from la_core.device import get_device, host_view
 from la_core.pca_rows import ROWS_GRAM_ABOVE, fit_rows
 
 __all__ = ["PCA"]
 
-_CPU_CHUNK = 16384     # rows per chunk on the CPU (float32 Gram per chunk, float64 running sum)
-_GPU_CHUNK = 131072    # rows per chunk sent to a GPU
+_CPU_CHUNK_BYTES = 1 << 25   # rows per chunk on the CPU: 32 MiB of them (a product per chunk in X's dtype,
+                             # float64 running sum; fewer, larger chunks gained nothing, measured)
+_GPU_CHUNK = 131072          # rows per chunk sent to a GPU
+_GRAM_BLOCK = 128            # columns per block of the Gram's upper triangle (CPU)
+
+
+def _triangle_blocks(d: int) -> np.ndarray:
+    """Column block edges for the CPU Gram: at most 8 blocks of about :data:`_GRAM_BLOCK` columns.
+
+    ``XᵀX`` is symmetric, so only the blocks on and right of the diagonal are multiplied: with b
+    blocks that is (b + 1) / 2b of a full product (2/3 for d = 384, 9/16 from d = 1024). BLAS's own
+    ``syrk`` should halve the work, but OpenBLAS's ran no faster than a full ``gemm`` here, while
+    MKL's ``gemm`` (torch's) on these blocks took 0.90 s against 1.12 s for 1,000,000 × 384
+    float32 rows on 2 cores (bench/bench_pca.py).
+    """
+    b = min(8, -(-d // _GRAM_BLOCK))
+    return np.linspace(0, d, b + 1).round().astype(int)
 
 
 def _is_dask(x) -> bool:
@@ -59,7 +75,8 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
     ----------
     X : numpy.ndarray, shape (n, d), float32 or float64
     device : torch.device, optional
-        ``cpu`` uses NumPy's float32 syrk per chunk; ``cuda`` multiplies float64 chunks on the GPU.
+        ``cpu`` multiplies the upper-triangle blocks of each chunk in X's dtype (torch, no copy);
+        ``cuda`` multiplies float64 chunks on the GPU.
     shift : numpy.ndarray, shape (d,), optional
         Subtracted from every row before accumulating (avoids cancellation when centring later).
 
@@ -84,8 +101,9 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
             G += c.T @ c                                                      # (d, d)
             s += c.sum(0)                                                     # (d,)
         return s.cpu().numpy(), G.cpu().numpy()
-    step = chunk_rows or _CPU_CHUNK
-    G = np.zeros((d, d), dtype=np.float64)                                   # (d, d)
+    step = chunk_rows or max(1, _CPU_CHUNK_BYTES // (d * X.dtype.itemsize))
+    edges = _triangle_blocks(d)
+    G = np.zeros((d, d), dtype=np.float64)                                   # (d, d), upper triangle
     s = np.zeros(d, dtype=np.float64)                                        # (d,)
     contiguous = X.flags.c_contiguous
     buf = np.empty((min(step, n), d), dtype=X.dtype) if shift32 is not None or not contiguous else None
@@ -98,9 +116,11 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
                 np.subtract(X[i:i + step], shift32, out=c)                   # (B, d)
             else:
                 c[...] = X[i:i + step]
-        G += c.T @ c                                                         # (d, d) syrk in X's dtype
+        t = host_view(c)                                                     # (B, d) same memory
+        for a, b in zip(edges[:-1], edges[1:]):
+            G[a:b, a:] += (t[:, a:b].T @ t[:, a:]).numpy()                   # (b-a, d-a) in X's dtype
         s += c.sum(0)
-    return s, G
+    return s, np.triu(G) + np.triu(G, 1).T
 
 
 def _needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
@@ -110,7 +130,7 @@ def _needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
     digits to cancellation. When the mean is larger than the spread (``|μ|² > mean |x - μ|²``, e.g.
     raw hidden states with a big common offset) the chunks are shifted by this mean first, at the
     cost of one copy per chunk; for data around the origin (normalised sentence embeddings, centred
-    features) the chunk Gram runs in place, as fast as one ``syrk`` over X.
+    features) the chunk products read X in place.
     """
     head = X[: min(X.shape[0], rows)]                                        # (B, d) view
     mu = head.mean(0, dtype=np.float64)                                      # (d,)
@@ -296,11 +316,13 @@ class PCA:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but this PCA was fitted on {self.n_features_in_}.")
         dt = X.dtype
-        W = self.components_.T.astype(dt)                                   # (d, k)
-        offset = (self.mean_ @ self.components_.T).astype(dt)               # (k,) = mean @ W
-        out = np.empty((X.shape[0], W.shape[1]), dtype=dt)
-        for i in range(0, X.shape[0], 65536):
-            out[i:i + 65536] = X[i:i + 65536] @ W - offset                  # (B, k)
+        W = torch.from_numpy(self.components_.T.astype(dt))                 # (d, k)
+        offset = torch.from_numpy((self.mean_ @ self.components_.T).astype(dt))   # (k,) = mean @ W
+        # one product over every row: torch's CPU matmul, 2x NumPy's on a thin W (k columns), and a
+        # single release of the GIL, so a busy server thread cannot stall it chunk after chunk
+        out = torch.mm(host_view(X), W)                                     # (n, k)
+        out -= offset
+        out = out.numpy()
         if not np.all(np.isfinite(out)):
             raise _not_finite("X")
         return out
