@@ -468,3 +468,24 @@ def test_npy_headers_with_absurd_shapes(shape, words, tmp_path):
     (tmp_path / "x.npy").write_bytes(raw)
     with pytest.raises(EmbeddingFormatError, match=r"x\.npy.*" + words):
         load_embeddings(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_first_nonfinite_finds_the_first_bad_value_or_none(dtype):
+    from la_core.io.finish import first_nonfinite
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 7)).astype(dtype)
+    assert first_nonfinite(X) is None
+    for r, c, v in [(0, 0, np.nan), (2999, 6, np.inf), (1234, 3, -np.inf)]:
+        Y = X.copy()
+        Y[r, c] = v
+        Y[r + 1 if r < 2999 else 0, 2] = np.nan                     # a later (or earlier) one too
+        assert first_nonfinite(Y) == ((0, 2) if r == 2999 else (r, c))
+    Y = X.copy()
+    Y[7, 1], Y[7, 5] = np.inf, -np.inf                              # a row whose sum is NaN
+    assert first_nonfinite(Y) == (7, 1)
+    big = np.finfo(dtype).max
+    Y = np.full((5, 4), big, dtype)                                 # finite, but every row sum overflows
+    assert first_nonfinite(Y) is None
+    assert first_nonfinite(np.asfortranarray(X[::-1])) is None       # any layout
