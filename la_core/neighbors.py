@@ -94,7 +94,7 @@ def _query_vector(X: np.ndarray, query, name: str = "query") -> tuple[np.ndarray
     return q, None
 
 
-def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows: int = 8192,
+def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows: int | None = None,
                       exclude=None) -> Neighbors:
     """The k rows of ``X`` closest to ``query``, exactly, streaming over row chunks.
 
@@ -125,7 +125,7 @@ def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows:
     X = as_matrix(X)
     q, qi = _query_vector(X, query)
     k = as_int(k, "k", 1)
-    chunk_rows = as_int(chunk_rows, "chunk_rows", 1)
+    chunk_rows = None if chunk_rows is None else as_int(chunk_rows, "chunk_rows", 1)
     skip = [] if exclude is None else _indices(exclude, X.shape[0], "exclude")
     if qi is not None:
         if not np.all(np.isfinite(q)):
@@ -153,7 +153,7 @@ def _indices(group, n: int, name: str) -> list[int]:
     return [i % n for i in out]
 
 
-def analogy(X, positive, negative=(), k: int = 10, chunk_rows: int = 8192) -> Neighbors:
+def analogy(X, positive, negative=(), k: int = 10, chunk_rows: int | None = None) -> Neighbors:
     """Word-vector analogy in gensim's ``most_similar`` convention.
 
     ``king - man + woman`` is ``positive=[king, woman], negative=[man]``: each input row is
@@ -167,8 +167,8 @@ def analogy(X, positive, negative=(), k: int = 10, chunk_rows: int = 8192) -> Ne
         Row indices.
     k : int
         Number of answers, at least 1.
-    chunk_rows : int, default 8192
-        Rows scored at a time.
+    chunk_rows : int, optional
+        Rows scored at a time (see :func:`la_core.topk.top_k`).
 
     Returns
     -------

@@ -275,3 +275,19 @@ def test_property_matches_brute_force(problem, metric, k, chunk):
         idx, score = top_k(X, query, k, metric, chunk_rows=chunk, exclude=exclude)
     np.testing.assert_array_equal(idx, want[0])
     np.testing.assert_array_equal(score, want[1])
+
+
+def test_default_chunks_hold_about_256_mib_of_rows():
+    from la_core.topk import _default_chunk_rows
+
+    assert _default_chunk_rows(np.empty((10, 384), np.float32)) == (1 << 28) // (384 * 4)
+    assert _default_chunk_rows(np.empty((10, 2), np.float64)) == 1 << 20          # at most a million rows
+    assert _default_chunk_rows(np.empty((10, 100_000), np.float64)) == 8192       # at least 8,192
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20_000, 3)).astype(np.float32)
+    q = rng.normal(size=3)
+    for metric in ("cosine", "dot", "euclidean"):                                  # one chunk or many: same answer
+        a = top_k(X, q, 15, metric)
+        b = top_k(X, q, 15, metric, chunk_rows=1000)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
