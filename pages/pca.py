@@ -175,7 +175,7 @@ def neighbours_view(comps: list[int], controls: dict):
         i = int(np.searchsorted(shown, r))
         return i if i < len(shown) and shown[i] == r else len(shown) + int(np.searchsorted(outside, r))
 
-    points = dict(labels=ds.labels[shown], color=None if color == "(none)" else ds.meta[color].to_numpy()[shown],
+    points = dict(labels=None if ds.row_names else ds.labels[shown], color=None if color == "(none)" else ds.meta[color].to_numpy()[shown],
                   color_name="" if color == "(none)" else color,
                   axis_titles=[f"{pcs[i]} ({100 * ratio[i]:.1f}%)" for i in comps],
                   title=f"{' vs '.join(pcs[i] for i in comps)} ({'centred' if center else 'uncentred'} PCA)",

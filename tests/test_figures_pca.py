@@ -194,6 +194,15 @@ def test_beyond_twenty_categories_the_top_twenty_are_coloured_and_the_rest_grey_
     assert "showing the top 20 of 27 categories, others grey" in fig.layout.title.text
 
 
+def test_points_without_labels_are_named_by_their_row_number():
+    xy = np.random.default_rng(2).normal(size=(50, 2))
+    tr = fp.scatter_points(xy, index=np.arange(100, 150)).data[0]
+    assert tr.text is None and tr.hovertemplate.startswith("row %{customdata}<br>")
+    assert list(tr.customdata[:2]) == [100, 101]
+    named = fp.scatter_points(xy, labels=[f"w{i}" for i in range(50)]).data[0]
+    assert list(named.text[:2]) == ["w0", "w1"] and named.hovertemplate.startswith("%{text}<br>row %{customdata}")
+
+
 # ----------------------------------------------------------------------------- selected point and neighbours
 @pytest.mark.parametrize("dim", [2, 3])
 def test_only_the_first_neighbours_are_labelled_the_rest_on_hover(dim):

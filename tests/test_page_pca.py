@@ -465,9 +465,13 @@ def test_a_new_data_set_starts_without_the_old_selection_and_view(tmp_path, monk
     assert keyed(at, "text_input", "pca_point", "_search").value == ""
     assert "dog" not in str(at.query_params.get("point", ""))
     assert at.selectbox(key="pca_x").value == "PC1"
-    _, star = ring_and_star(chart_specs(at)[SCATTER])
+    spec = chart_specs(at)[SCATTER]
+    _, star = ring_and_star(spec)
     assert star["text"] == ["row 0"]
     assert str(at.query_params["point"]) in ("row 0", "['row 0']")
+    # without metadata the points are named by their row number alone: no "row i" texts in the JSON
+    pts = spec["data"][0]
+    assert "text" not in pts and pts["hovertemplate"].startswith("row %{customdata}<br>")
 
 
 def test_projector_metadata_of_digit_and_parity_names_and_colours_the_points(tmp_path, monkeypatch):

@@ -48,6 +48,7 @@ class Dataset:
     labels: np.ndarray       # (n,) str, hover text and picker names
     note: str = ""
     model: "ModelRef | None" = None   # the model that made the vectors, when LA Lens has it (search by meaning)
+    row_names: bool = False  # the labels are only "row i" (no metadata): charts name points by row number
 
 
 class ModelRef(NamedTuple):
@@ -123,7 +124,8 @@ def _from_embeddings(key: str, name: str, emb: lio.Embeddings) -> Dataset:
     meta = emb.labels
     if meta is not None:
         meta = meta.reset_index(drop=True)
-    return Dataset(key, name, emb.vectors, meta, point_names(meta, emb.vectors.shape[0])[0], emb.note)
+    labels, column = point_names(meta, emb.vectors.shape[0])
+    return Dataset(key, name, emb.vectors, meta, labels, emb.note, row_names=column is None)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the uploaded file…")
