@@ -126,13 +126,16 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
 
 
 def scatter_points(coords, labels=None, color=None, color_name: str = "", axis_titles=("PC1", "PC2", "PC3"),
-                   title: str = "", index=None, height: int = 620, marker_size: float | None = None) -> go.Figure:
+                   title: str = "", index=None, height: int = 620, marker_size: float | None = None,
+                   opacity: float | None = None) -> go.Figure:
     """:func:`scatter` without the selected point and its neighbours: the part that stays the same when
-    only they change (the page keeps it, and sends :func:`highlight_traces` on top)."""
-    return figure(*_points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size))
+    only they change (the page keeps it, and sends :func:`highlight_traces` on top). ``opacity`` (0.75
+    to 0.8 by default) lets a shading drawn under the points show through them."""
+    return figure(*_points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size,
+                           opacity))
 
 
-def _points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size):
+def _points(coords, labels, color, color_name, axis_titles, title, index, height, marker_size, opacity=None):
     xyz = _xyz(coords)
     m, dim = xyz.shape
     # no labels: the points are named by their row number alone, which travels in customdata anyway
@@ -153,17 +156,17 @@ def _points(coords, labels, color, color_name, axis_titles, title, index, height
 
     note = ""
     if color is None:
-        add(np.ones(m, bool), "points", dict(size=size, color=COLORS["e2"], opacity=0.75), showlegend=False)
+        add(np.ones(m, bool), "points", dict(size=size, color=COLORS["e2"], opacity=opacity or 0.75), showlegend=False)
     elif is_numeric(color):
         c = f32(np.asarray(color, dtype=np.float64))
-        add(np.ones(m, bool), color_name, dict(size=size, color=c, colorscale=SEQUENTIAL, opacity=0.8,
+        add(np.ones(m, bool), color_name, dict(size=size, color=c, colorscale=SEQUENTIAL, opacity=opacity or 0.8,
                                                    colorbar=dict(title=dict(text=color_name, side="right"))),
             showlegend=False)
     else:
         vals, order, note = _categorical(color)
         for i, cat in enumerate(order):
             col = OTHER_GREY if i >= MAX_CATEGORIES else PALETTE[i]
-            add(vals == cat, str(cat), dict(size=size, color=col, opacity=0.8))
+            add(vals == cat, str(cat), dict(size=size, color=col, opacity=opacity or 0.8))
     full_title = title + (f"<br><sup>{note}</sup>" if note else "")
     if dim == 3:
         lay = layout(full_title, height=height)

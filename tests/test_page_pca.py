@@ -225,15 +225,25 @@ def test_over_the_cap_only_a_sample_goes_to_the_browser():
     at.radio(key="pca_source").set_value(UPLOAD).run()
     upload(at, "big.npy", buf.getvalue())
     assert_no_exception(at)
-    assert any("Showing" in i.value and "of 100,400 points" in i.value for i in at.info)
+    assert any("Showing 20,000 of 100,400 points" in i.value and "over a shading that counts every row" in i.value
+               for i in at.info)
     for spec in chart_specs(at):
         for tr in spec["data"]:
             if "x" in tr:
                 assert len(arr(tr["x"])) <= 100_000 + 11
     xy, _ = points(chart_specs(at)[SCATTER])
+    assert 20_000 <= len(xy) <= 20_011                                  # a smaller sample over the shading…
+    spec = chart_specs(at)[SCATTER]
+    assert spec["data"][0]["type"] == "heatmap"                         # …of every row
+    assert spec["data"][1]["type"] == "scattergl"
+    assert spec["data"][1]["marker"]["opacity"] == 0.5 and spec["data"][1]["marker"]["size"] == 2
+    # in 3D there is no shading: the sample is 100,000 points
+    at.radio(key="pca_dims").set_value("3D").run()
+    assert_no_exception(at)
+    assert any("Showing 100,000 of 100,400 points" in i.value for i in at.info)
+    xy, _ = points(chart_specs(at)[SCATTER])
     assert 100_000 <= len(xy) <= 100_011
-    assert chart_specs(at)[SCATTER]["data"][0]["type"] == "heatmap"     # every row counted, under the sample
-    assert chart_specs(at)[SCATTER]["data"][1]["type"] == "scattergl"
+    at.radio(key="pca_dims").set_value("2D").run()
     # but the scree is the PCA of all rows
     ref = PCA(4).fit(x)
     np.testing.assert_allclose(arr(chart_specs(at)[SCREE]["data"][0]["y"]), 100 * ref.explained_variance_ratio_,

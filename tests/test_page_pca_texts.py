@@ -287,7 +287,7 @@ def test_every_row_is_counted_under_the_sample(tmp_path, monkeypatch):
     assert any(f"{int(counts.sum()):,} of {n:,} rows fall in the current view" in c.value for c in at.caption)
     assert f"shading: {int(counts.sum()):,} of {n:,} rows in view" in spec["layout"]["title"]["text"]
     # the points are the same sample: only the heatmap changed
-    assert len(arr(next(tr for tr in spec["data"][1:] if len(arr(tr.get("customdata", []))) > 1000)["x"])) >= 100_000
+    assert len(arr(next(tr for tr in spec["data"][1:] if len(arr(tr.get("customdata", []))) > 1000)["x"])) >= 20_000
     # a view that is not a range (from a stale or odd event) counts every row's range on that axis
     at.session_state[view_state_key(suffix + "01")] = ((4.0, -2.0), (-1.0, 3.0))
     at.run()

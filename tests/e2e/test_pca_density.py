@@ -53,7 +53,7 @@ def test_a_zoom_counts_every_row_in_the_new_view(page, million_server):
     wait_idle(page, timeout=240_000)
     first = _heat(page)
     assert first["rows"] == N and f"{N:,} of {N:,} rows in view" in first["title"]
-    assert first["points"] >= 100_000                       # the sample drawn over it
+    assert first["points"] >= 20_000                        # the sample drawn over it
     caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="counts every row").first
     assert f"{N:,} of {N:,} rows fall in the current view" in caption.inner_text()
     screenshot(page, "pca_million_full")
