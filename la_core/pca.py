@@ -7,9 +7,11 @@ mean when the data sit far from the origin so that centring afterwards does not 
 takes the top k eigenvectors. Memory stays near the size of ``X`` plus d². With fewer rows than
 features and d above 2048, it uses the n×n Gram of the rows instead (:mod:`la_core.pca_rows`).
 
-Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the chunk Gram is the blocks
-of its upper triangle, multiplied by torch in X's dtype (:func:`_triangle_blocks`; the coordinates, one
-product of every row with the k axes, are torch's too) and the eigenvectors come from LAPACK's ``syevr``
+Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the chunk Gram is NumPy's
+float32 ``syrk`` (faster than torch's matmul there; blocks of its upper triangle by torch were faster
+at d = 384 and slower at 768 and 1024), the coordinates are one torch product of every row with the k
+axes (0.24 s against 0.35 s for NumPy's chunked product, 1,000,000 × 384 onto 30 axes) and the
+eigenvectors come from LAPACK's ``syevr``
 for the top k only (a full ``torch.linalg.eigh`` computes all d of them); on CUDA the chunks go to the
 GPU, are multiplied in float64 and ``torch.linalg.eigh`` runs there.
 
@@ -31,23 +33,8 @@ from la_core.pca_rows import ROWS_GRAM_ABOVE, fit_rows
 
 __all__ = ["PCA"]
 
-_CPU_CHUNK_BYTES = 1 << 25   # rows per chunk on the CPU: 32 MiB of them (a product per chunk in X's dtype,
-                             # float64 running sum; fewer, larger chunks gained nothing, measured)
-_GPU_CHUNK = 131072          # rows per chunk sent to a GPU
-_GRAM_BLOCK = 128            # columns per block of the Gram's upper triangle (CPU)
-
-
-def _triangle_blocks(d: int) -> np.ndarray:
-    """Column block edges for the CPU Gram: at most 8 blocks of about :data:`_GRAM_BLOCK` columns.
-
-    ``XᵀX`` is symmetric, so only the blocks on and right of the diagonal are multiplied: with b
-    blocks that is (b + 1) / 2b of a full product (2/3 for d = 384, 9/16 from d = 1024). BLAS's own
-    ``syrk`` should halve the work, but OpenBLAS's ran no faster than a full ``gemm`` here, while
-    MKL's ``gemm`` (torch's) on these blocks took 0.90 s against 1.12 s for 1,000,000 × 384
-    float32 rows on 2 cores (bench/bench_pca.py).
-    """
-    b = min(8, -(-d // _GRAM_BLOCK))
-    return np.linspace(0, d, b + 1).round().astype(int)
+_CPU_CHUNK = 16384     # rows per chunk on the CPU (float32 Gram per chunk, float64 running sum)
+_GPU_CHUNK = 131072    # rows per chunk sent to a GPU
 
 
 def _is_dask(x) -> bool:
@@ -75,8 +62,7 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
     ----------
     X : numpy.ndarray, shape (n, d), float32 or float64
     device : torch.device, optional
-        ``cpu`` multiplies the upper-triangle blocks of each chunk in X's dtype (torch, no copy);
-        ``cuda`` multiplies float64 chunks on the GPU.
+        ``cpu`` uses NumPy's float32 syrk per chunk; ``cuda`` multiplies float64 chunks on the GPU.
     shift : numpy.ndarray, shape (d,), optional
         Subtracted from every row before accumulating (avoids cancellation when centring later).
 
@@ -101,9 +87,8 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
             G += c.T @ c                                                      # (d, d)
             s += c.sum(0)                                                     # (d,)
         return s.cpu().numpy(), G.cpu().numpy()
-    step = chunk_rows or max(1, _CPU_CHUNK_BYTES // (d * X.dtype.itemsize))
-    edges = _triangle_blocks(d)
-    G = np.zeros((d, d), dtype=np.float64)                                   # (d, d), upper triangle
+    step = chunk_rows or _CPU_CHUNK
+    G = np.zeros((d, d), dtype=np.float64)                                   # (d, d)
     s = np.zeros(d, dtype=np.float64)                                        # (d,)
     contiguous = X.flags.c_contiguous
     buf = np.empty((min(step, n), d), dtype=X.dtype) if shift32 is not None or not contiguous else None
@@ -116,11 +101,9 @@ def _gram_moments(X: np.ndarray, device: torch.device | None = None, shift: np.n
                 np.subtract(X[i:i + step], shift32, out=c)                   # (B, d)
             else:
                 c[...] = X[i:i + step]
-        t = host_view(c)                                                     # (B, d) same memory
-        for a, b in zip(edges[:-1], edges[1:]):
-            G[a:b, a:] += (t[:, a:b].T @ t[:, a:]).numpy()                   # (b-a, d-a) in X's dtype
+        G += c.T @ c                                                         # (d, d) syrk in X's dtype
         s += c.sum(0)
-    return s, np.triu(G) + np.triu(G, 1).T
+    return s, G
 
 
 def _needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
@@ -318,8 +301,8 @@ class PCA:
         dt = X.dtype
         W = torch.from_numpy(self.components_.T.astype(dt))                 # (d, k)
         offset = torch.from_numpy((self.mean_ @ self.components_.T).astype(dt))   # (k,) = mean @ W
-        # one product over every row: torch's CPU matmul, 2x NumPy's on a thin W (k columns), and a
-        # single release of the GIL, so a busy server thread cannot stall it chunk after chunk
+        # one product over every row: torch's CPU matmul beat NumPy's on a thin W (k columns), and it is
+        # a single release of the GIL, so a busy server thread cannot stall it chunk after chunk
         out = torch.mm(host_view(X), W)                                     # (n, k)
         out -= offset
         out = out.numpy()
