@@ -36,13 +36,11 @@ the cost of the old float64 scan.
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 
 from la_core.checks import as_choice, as_float_array, as_int, as_matrix
-from la_core.device import get_device
+from la_core.device import get_device, host_view
 
 __all__ = ["METRICS", "exact_scores", "top_k"]
 
@@ -147,12 +145,7 @@ class _FastPass:
 
     def intervals(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``lo``, ``hi`` (b,) bounds of the float64 sort keys and the ``hard`` rows they do not bound."""
-        if any(s < 0 for s in block.strides):
-            block = np.ascontiguousarray(block)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)                   # read-only memmap: we only read
-            t = torch.from_numpy(block)
-        t = t.to(device=self.device, dtype=self.dtype)                      # no copy on the CPU
+        t = host_view(block).to(device=self.device, dtype=self.dtype)      # no copy on the CPU
         D = torch.mv(t, self.qt).cpu().numpy().astype(np.float64)          # ≈ x·q̃
         r = torch.linalg.vector_norm(t, dim=1).cpu().numpy().astype(np.float64)   # ≈ ‖x‖
         hard = ~((r >= self.row_range[0]) & (r <= self.row_range[1]) & np.isfinite(D))

@@ -96,3 +96,21 @@ def test_empty_host_is_a_writable_float32_cpu_tensor_that_pickles(shape):
     back = pickle.loads(pickle.dumps(a))     # st.cache_data pickles results: the copy owns its data
     del t, a
     assert back.shape == shape and back[(0,) * len(shape)] == -1.0 and float(back.sum()) == 2.5 * (back.size - 1) - 1
+
+
+def test_host_view_shares_read_only_memory_without_a_warning(tmp_path):
+    import warnings
+
+    import numpy as np
+
+    from la_core.device import host_view
+
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.save(tmp_path / "a.npy", a)
+    m = np.load(tmp_path / "a.npy", mmap_mode="r")                 # read-only memmap
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = host_view(m)
+    assert t.data_ptr() == m.ctypes.data and t.shape == (3, 4)     # no copy
+    flipped = host_view(a[::-1])                                   # torch refuses negative strides: copied
+    assert flipped.tolist() == a[::-1].tolist()
