@@ -90,3 +90,29 @@ def test_a_zoom_counts_every_row_in_the_new_view(page, million_server):
     back = _heat(page)                                      # and the chart shows that whole range again
     assert back["xr"][0] <= x0 + 1e-6 and back["xr"][1] >= x1 - 1e-6
     assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.parametrize("scheme,width", [("dark", 900), ("light", 1920)])
+def test_the_sample_over_the_shading_reads_in_both_themes_and_widths(browser, million_server, scheme, width):
+    """20,000 small translucent points over the heatmap: the chart fits the column and keeps its colour
+    bar, in the dark theme at 900 px and the light one at 1,920 px (screenshots looked at)."""
+    context = browser.new_context(viewport={"width": width, "height": 1200}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        open_page(page, million_server, "pca", wait_charts=2)
+        page.get_by_text("Data folder", exact=True).click()
+        wait_idle(page, timeout=240_000)
+        heat = _heat(page)
+        assert heat["rows"] == N and 20_000 <= heat["points"] <= 20_011
+        look = page.evaluate("""() => { const g = Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .find(p => p.data && p.data[0] && p.data[0].type === 'heatmap');
+          const pts = g._fullData.find(t => t.type === 'scattergl');
+          const box = g.getBoundingClientRect(), col = g.closest('[data-testid="stMain"]').getBoundingClientRect();
+          return {opacity: pts.marker.opacity, size: pts.marker.size, bar: !!g.querySelector('.colorbar'),
+                  inside: box.left >= col.left - 1 && box.right <= col.right + 1, width: box.width}; }""")
+        assert look["opacity"] == 0.5 and look["size"] == 2 and look["bar"], look
+        assert look["inside"] and look["width"] > 300, look
+        assert page.locator(EXCEPTION).count() == 0
+        screenshot(page, f"pca_million_{scheme}_{width}")
+    finally:
+        context.close()
