@@ -23,7 +23,7 @@ from ui.pca_export import SemanticColumns, axis_column, export_frame, semantic_s
 DISPLAY_CAP = 100_000   # points sent to the browser at most (PCA itself uses every row)
 # Above DISPLAY_CAP a 2D view shades every row (a heatmap) and draws this many sampled points over it, small
 # and translucent: 100,000 of them covered the shading wherever the rows are dense, and took the browser
-# 1.2 s to draw (0.45 s for 20,000), the larger part of a million-row file's first view
+# 1.2 s to draw (0.45 s for 30,000), the larger part of a million-row file's first view
 OVER_SHADING, SHADED_MARKER, SHADED_OPACITY = 20_000, 2.0, 0.5
 # Widths below which the grids of controls and tables drop a column (st.grid): a component picker shows
 # "PC12" whole from CONTROL_PX, a label or metric picker its value from PICKER_PX, and a table or a set of
