@@ -122,7 +122,8 @@ def _needs_shift(X: np.ndarray, rows: int = 2048, always: bool = False):
     with np.errstate(over="ignore", invalid="ignore"):
         # mean squared distance to the mean = mean |x|² - |μ|² (a heuristic: its own rounding does not matter)
         spread = float(np.einsum("ij,ij->i", head, head, dtype=np.float64).mean() - mu @ mu)
-    return mu if always or float(mu @ mu) > spread else None
+        far = float(mu @ mu) > spread                                        # huge values: the Gram check raises
+    return mu if always or far else None
 
 
 class PCA:
@@ -288,26 +289,50 @@ class PCA:
         if not hasattr(self, "components_"):
             raise ValueError("This PCA is not fitted yet; call fit(X) first.")
 
-    def transform(self, X) -> np.ndarray:
-        """Coordinates of ``X`` on the principal axes, ``(X - mean_) @ components_.T``, shape (n, k)."""
+    def transform(self, X, axes=None) -> np.ndarray:
+        """Coordinates of ``X`` on the principal axes, ``(X - mean_) @ components_.T``.
+
+        Parameters
+        ----------
+        X : array_like or dask array, shape (n, d)
+        axes : sequence of int, optional
+            Indices of the axes to project on (0 is the first component), in the order wanted; all
+            ``n_components_`` by default. A view of two axes reads X once, like all of them, but
+            multiplies by 2 columns instead of k.
+
+        Returns
+        -------
+        numpy.ndarray (dask array for a dask X), shape (n, len(axes)), X's float dtype
+        """
         self._check_fitted()
+        V = self.components_ if axes is None else self.components_[self._axes(axes)]   # (m, d)
         if _is_dask(X):
             from la_core.pca_dask import transform_blocks
 
-            return transform_blocks(X, self.mean_ if self.center else np.zeros_like(self.mean_), self.components_)
+            return transform_blocks(X, self.mean_ if self.center else np.zeros_like(self.mean_), V)
         X = as_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but this PCA was fitted on {self.n_features_in_}.")
         dt = X.dtype
-        W = torch.from_numpy(self.components_.T.astype(dt))                 # (d, k)
-        offset = torch.from_numpy((self.mean_ @ self.components_.T).astype(dt))   # (k,) = mean @ W
-        # one product over every row: torch's CPU matmul beat NumPy's on a thin W (k columns), and it is
+        W = torch.from_numpy(np.ascontiguousarray(V.T, dtype=dt))                # (d, m)
+        offset = torch.from_numpy((self.mean_ @ V.T).astype(dt))                   # (m,) = mean @ W
+        # one product over every row: torch's CPU matmul beat NumPy's on a thin W (m columns), and it is
         # a single release of the GIL, so a busy server thread cannot stall it chunk after chunk
-        out = torch.mm(host_view(X), W)                                     # (n, k)
+        out = torch.mm(host_view(X), W)                                           # (n, m)
         out -= offset
         out = out.numpy()
         if not np.all(np.isfinite(out)):
             raise _not_finite("X")
+        return out
+
+    def _axes(self, axes) -> list[int]:
+        k = self.n_components_
+        try:
+            out = [as_int(a, "axes", 0, k - 1) for a in axes]
+        except TypeError:
+            out = []
+        if not out:
+            raise ValueError(f"axes must be a non-empty list of component indices, 0 to {k - 1}; got {axes!r:.60}.")
         return out
 
     def fit_transform(self, X, y=None) -> np.ndarray:

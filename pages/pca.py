@@ -172,11 +172,12 @@ def neighbours_view(comps: list[int], controls: dict):
                 "its neighbours are marked wherever they lie)" + (", over a shading that counts every row" if shaded
                                                                   else "") +
                 ". The PCA, the neighbours and the export use every row.")
-    coords = Z[shown][:, comps]                                          # (m, 2 or 3)
+    every = Z.on(comps)                                                  # (n, 2 or 3) every row
+    coords = every[shown]                                                # (m, 2 or 3)
     extra = np.asarray(([int(sel)] if sel is not None else []) + nb_idx.tolist(), dtype=np.int64)
     outside = np.setdiff1d(extra, shown)
     mark_rows = np.concatenate([shown, outside])                         # the sample, then the rows outside it
-    mark_xy = np.concatenate([coords, Z[outside][:, comps]]) if len(outside) else coords
+    mark_xy = np.concatenate([coords, every[outside]]) if len(outside) else coords
 
     def where(r) -> int:
         i = int(np.searchsorted(shown, r))
@@ -196,11 +197,11 @@ def neighbours_view(comps: list[int], controls: dict):
                                 neighbors=[where(r) for r in nb_idx], index=mark_rows)
     if hits is not None:      # the query where the PCA puts it: the same centring and axes as every row
         star = model.transform(hits.vector[None, :].astype(np.float32))[0, comps]             # (2 or 3,)
-        marks += search_traces(Z[hits.rows][:, comps], ds.labels[hits.rows], hits.rows, star, hits.query,
+        marks += search_traces(every[hits.rows], ds.labels[hits.rows], hits.rows, star, hits.query,
                                hits.scores)
     if dims == "2D":
         # the sample's points over a heatmap that counts every row, counted again on zoom
-        shading = shade(view, fig, Z[:, comps], _SUFFIX + "".join(map(str, comps)), "pca_scatter") if shaded else {}
+        shading = shade(view, fig, every, _SUFFIX + "".join(map(str, comps)), "pca_scatter") if shaded else {}
         chart(fig, key="pca_scatter", on_click=_clicked, extra=marks, **shading)
         st.caption("Click a point to select it (or pick it above).")
     else:
@@ -229,7 +230,7 @@ def neighbours_view(comps: list[int], controls: dict):
         cc[0].table(table, hide_index=True, height="content" if len(table) <= 12 else 460)
     # trustworthiness of this view
     try:
-        score, used = trust(ds.key, center, tuple(comps), "euclidean", X, Z)
+        score, used = trust(ds.key, center, tuple(comps), "euclidean", X, every)
     except ValueError as exc:
         cc[1].info(f"Trustworthiness is not available here: {exc}")
         score = None
@@ -287,9 +288,10 @@ def analogy_section():
                height="content" if len(idx) <= 12 else 460)
     comps = [pcs.index(st.session_state.get("pca_x", "PC1")), pcs.index(st.session_state.get("pca_y", pcs[min(1, k - 1)]))]
     rows = [a, b, cc] + idx.tolist()
-    pts = Z[np.asarray(rows)][:, comps]
+    plane = Z.on(comps)
+    pts = plane[np.asarray(rows)]
     shown = sample_indices(n, min(DISPLAY_CAP, 20000), seed=1)
-    fig = fp.analogy_figure(Z[shown][:, comps], pts, [ds.labels[r] for r in rows],
+    fig = fp.analogy_figure(plane[shown], pts, [ds.labels[r] for r in rows],
                             axis_titles=[pcs[i] for i in comps], labels=ds.labels[shown], index=shown,
                             title=f"{ds.labels[a]} − {ds.labels[b]} + {ds.labels[cc]} in the "
                                   f"{pcs[comps[0]]}/{pcs[comps[1]]} plane")
@@ -332,7 +334,7 @@ def axes_section():
     # (the axis titles name the groups, the chart's title only which axis is which: short enough for 440 px)
     names = [axis_column(1, group_name(b1), group_name(a1))]
     if res.coords.shape[1] == 1:
-        xy = np.stack([res.coords[:, 0], Z[:, 0]], 1)
+        xy = np.stack([res.coords[:, 0], Z.on([0])[:, 0]], 1)
         titles = (axis_title(1, b1, a1), "PC1")
         title = "Semantic axis 1 (x) against PC1 (y)"
     else:
@@ -376,7 +378,7 @@ def export_section():
     store = semantic_store()       # read at the click: the axes on screen then
 
     def frame():
-        return export_frame(ds.labels, Z, pcs, ds.meta, store.get(ds.key))
+        return export_frame(ds.labels, Z.on(range(k)), pcs, ds.meta, store.get(ds.key))
 
     with st.container(horizontal=True):          # the buttons as wide as their labels, wrapping when narrow
         st.download_button("Download CSV", lambda: to_csv(frame()), file_name=f"{stem}_pca_coordinates.csv",

@@ -293,3 +293,14 @@ def test_row_gram_data_without_variance_at_tiny_scale():
     mean, evals, V, total = fit_rows(X, 6, True, block=4)
     np.testing.assert_allclose(V @ V.T, np.eye(6), atol=1e-8)
     assert np.all(np.isfinite(V)) and np.all(evals >= 0)
+
+
+def test_transform_on_some_axes_is_those_columns():
+    X = _data(500, 9, seed=12).astype(np.float32)
+    p = PCA(5).fit(X)
+    full = p.transform(X)
+    np.testing.assert_allclose(p.transform(X, axes=[3, 0]), full[:, [3, 0]], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(p.transform(X, axes=np.array([4])), full[:, [4]], rtol=1e-5, atol=1e-5)
+    for bad in ([], [5], [-1], [1.0], 3, "ab"):
+        with pytest.raises(ValueError, match="axes"):
+            p.transform(X, axes=bad)

@@ -109,6 +109,9 @@ def test_column_chunks_are_merged_and_transform_is_lazy(client):
     Zr = ref.transform(X.astype(np.float64))
     signs = np.sign(np.sum(ours.components_ * ref.components_, axis=1))
     np.testing.assert_allclose(Z.compute() * signs, Zr, atol=2e-4 * np.abs(Zr).max())
+    two = ours.transform(Xd, axes=[2, 0])                             # some axes only: those columns
+    assert isinstance(two, da.Array) and two.shape == (4000, 2)
+    np.testing.assert_allclose(two.compute() * signs[[2, 0]], Zr[:, [2, 0]], atol=2e-4 * np.abs(Zr).max())
 
 
 @settings(max_examples=25, deadline=None)
