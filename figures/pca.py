@@ -186,7 +186,7 @@ _PLACES = {"top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0
 
 
 def label_positions(xy, texts, others=(), span=None, plot_px=(380.0, 420.0), char_px: float = 7.0,
-                    line_px: float = 15.0, marker_px: float = 9.0) -> list[str]:
+                    line_px: float = 15.0, marker_px: float = 9.0, drop: bool = False) -> list[str | None]:
     """A textposition for each labelled point of a 2D chart, chosen greedily (in order) so that the
     labels overlap one another and the highlighted markers as little as possible, and stay inside the
     plotting area (Plotly clips a label at its edge).
@@ -205,11 +205,14 @@ def label_positions(xy, texts, others=(), span=None, plot_px=(380.0, 420.0), cha
         Approximate size of the plotting area in pixels; the default is that of a chart on a narrow page
         (a 900 px window with the sidebar open), the smallest it gets: a wider chart only leaves more room
         between the labels and the edges.
+    drop : bool, default False
+        Leave out a label (never the first) that finds no place clear of the labels before it and mostly
+        inside the plot, for labels the hover also gives (a tight cluster's neighbours piled up unreadably).
 
     Returns
     -------
-    list of str
-        Plotly textpositions.
+    list of str or None
+        Plotly textpositions; None for a label left out (``drop``).
     """
     pts = np.asarray(xy, np.float64).reshape(-1, 2)
     marks = np.vstack([pts, np.asarray(others, np.float64).reshape(-1, 2)])
@@ -246,6 +249,12 @@ def label_positions(xy, texts, others=(), span=None, plot_px=(380.0, 420.0), cha
             cost = area(b, markers) + 4.0 * area(b, label_boxes) + 2.0 * outside(b) + 1e-3 * j
             if best is None or cost < best[0]:
                 best = (cost, name, b)
+        # with drop, a label that would still cover one already written, or lose a third of itself past
+        # the edge, is left to the hover
+        w, h = best[2][2] - best[2][0], best[2][3] - best[2][1]
+        if drop and i and (area(best[2], label_boxes) > 0 or outside(best[2]) > w * h / 3):
+            out.append(None)
+            continue
         label_boxes.append(best[2])
         out.append(best[1])
     return out
@@ -268,15 +277,16 @@ def highlight_traces(coords, labels=None, selected: int | None = None, neighbors
     shown = nb[: len(nb) if n_labels is None else n_labels]
     rows = sel + shown.tolist()                               # labelled points, the selected one first
     if dim == 2 and rows and m:
-        places = label_positions(xyz[rows], text(rows), others=xyz[nb[len(shown):]],
+        places = label_positions(xyz[rows], text(rows), others=xyz[nb[len(shown):]], drop=True,
                                  span=(np.nanmin(xyz, 0), np.nanmax(xyz, 0)))
     else:
         places = ["top center"] * len(rows)
     data = []
+    ring_places = places[len(sel):] + [None] * (len(nb) - len(shown))    # None: named on hover only
     if len(nb):
         data.append(_trace(xyz, nb, marks, mode="markers+text", name="nearest neighbours", text=text(nb),
-                           texttemplate=["%{text}"] * len(shown) + [""] * (len(nb) - len(shown)),
-                           textposition=places[len(sel):] + ["top center"] * (len(nb) - len(shown)),
+                           texttemplate=["" if p is None else "%{text}" for p in ring_places],
+                           textposition=[p or "top center" for p in ring_places],
                            textfont=dict(size=12, color=RING), customdata=index[nb],
                            marker=dict(size=size + 8, color="rgba(0,0,0,0)", line=dict(color=RING, width=2)),
                            hovertemplate="neighbour: %{text}<extra></extra>"))

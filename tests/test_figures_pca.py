@@ -260,3 +260,24 @@ def test_a_label_at_the_plots_edge_goes_inwards(x, side):
     assert place.endswith(side), place
     top = fp.label_positions([[0.5, 1.0]], ["princess"], span=([0, 0], [1, 1]))[0]
     assert top.startswith("bottom"), top                       # at the top edge: under the point
+
+
+def test_a_pile_of_neighbour_labels_keeps_those_that_fit_and_leaves_the_rest_to_the_hover():
+    """Six points within 8 pixels of one another (a million-row view at 900 px): every place of some labels
+    covers another label, so those are left out rather than written over one another."""
+    pts = np.array([[0, 0], [3, 2], [-4, 5], [5, -4], [7, 6], [-6, -2]], float)        # pixels
+    texts = ["row 0", "row 189193", "row 263149", "row 253683", "row 529086", "row 288490"]
+    span = ([-450, -280], [450, 280])
+    kept = fp.label_positions(pts, texts, span=span, plot_px=(900, 560))
+    assert None not in kept and _overlaps(pts, texts, kept)              # without drop: all placed, overlapping
+    places = fp.label_positions(pts, texts, span=span, plot_px=(900, 560), drop=True)
+    assert places[0] is not None and None in places                      # the first (selected) always written
+    on = [i for i, p in enumerate(places) if p is not None]
+    assert len(on) >= 2 and not _overlaps(pts[on], [texts[i] for i in on], [places[i] for i in on])
+    # in the chart, the rings left out are named on hover only
+    xy = np.vstack([pts / 10, [[60, 40], [-60, -40]]]) / 100             # the cluster, tight in its chart
+    ring, star = fp.highlight_traces(xy, texts + ["a", "b"], selected=0, neighbors=[1, 2, 3, 4, 5])
+    expect = fp.label_positions(xy[:6], texts, span=(xy.min(0), xy.max(0)), drop=True)
+    assert None in expect and star["textposition"] == expect[0]
+    assert list(ring["texttemplate"]) == ["" if p is None else "%{text}" for p in expect[1:]]
+    assert list(ring["text"]) == texts[1:]                               # every ring still named on hover
