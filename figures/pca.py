@@ -117,7 +117,8 @@ def scatter(coords, labels=None, color=None, color_name: str = "", axis_titles=(
     neighbors : sequence of int, optional
         Positions (in ``coords``) of its neighbours, best first, drawn as rings.
     n_labels : int or None, default N_LABELS
-        Rings labelled on the chart (the first ones; all for None); the others are named on hover.
+        Rings labelled on the chart (the first ones; all for None), where a label finds a place clear of
+        the labels before it; the others are named on hover.
     index : array_like of int, optional
         Original row numbers (shown on hover); defaults to 0..m-1.
     """
@@ -264,7 +265,8 @@ def highlight_traces(coords, labels=None, selected: int | None = None, neighbors
                      marker_size: float | None = None, n_labels: int | None = N_LABELS) -> list[dict]:
     """The neighbours (rings, the first ``n_labels`` labelled, the rest named on hover) and the selected
     point (a hollow star, so it hides no neighbour) of :func:`scatter`, as trace dicts; the arguments
-    mean the same as there. ``n_labels=None`` labels every ring."""
+    mean the same as there. ``n_labels=None`` labels every ring whose label fits (:func:`label_positions`
+    with ``drop``)."""
     xyz = _xyz(coords)
     m, dim = xyz.shape
     # only the few points drawn here get their labels converted (a page keeps the rest in its figure)

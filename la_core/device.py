@@ -109,8 +109,8 @@ def host_view(array: np.ndarray) -> torch.Tensor:
     """A CPU tensor sharing ``array``'s memory (a read-only memmap too), for reading only.
 
     torch warns about read-only NumPy memory because a tensor could write to it; la_core's streaming
-    passes over the rows (PCA's Gram, top-k search) only read their chunks, so the warning is muted
-    instead of copying the chunk. Negative strides, which torch refuses, are copied.
+    passes over the rows (PCA's projection, top-k search) only read them, so the warning is muted
+    instead of copying the rows. Negative strides, which torch refuses, are copied.
     """
     if any(s < 0 for s in array.strides):
         array = np.ascontiguousarray(array)

@@ -125,7 +125,6 @@ def nearest_neighbors(X, query, k: int = 10, metric: str = "cosine", chunk_rows:
     X = as_matrix(X)
     q, qi = _query_vector(X, query)
     k = as_int(k, "k", 1)
-    chunk_rows = None if chunk_rows is None else as_int(chunk_rows, "chunk_rows", 1)
     skip = [] if exclude is None else _indices(exclude, X.shape[0], "exclude")
     if qi is not None:
         if not np.all(np.isfinite(q)):

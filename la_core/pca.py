@@ -11,9 +11,9 @@ Kernels, picked per device by measurement (bench/bench_pca.py): on the CPU the c
 float32 ``syrk`` (faster than torch's matmul there; blocks of its upper triangle by torch were faster
 at d = 384 and slower at 768 and 1024), the coordinates are one torch product of every row with the k
 axes (0.24 s against 0.35 s for NumPy's chunked product, 1,000,000 × 384 onto 30 axes) and the
-eigenvectors come from LAPACK's ``syevr``
-for the top k only (a full ``torch.linalg.eigh`` computes all d of them); on CUDA the chunks go to the
-GPU, are multiplied in float64 and ``torch.linalg.eigh`` runs there.
+eigenvectors come from LAPACK's ``syevr`` for the top k only (a full ``torch.linalg.eigh`` computes
+all d of them); on CUDA the chunks go to the GPU, are multiplied in float64 and ``torch.linalg.eigh``
+runs there.
 
 The same moments (n, column sums, Gram) come from a Dask array through :mod:`la_core.pca_dask` when one
 is passed, so a cluster can fit what does not fit in one machine; :meth:`PCA.fit_from_moments` is the
